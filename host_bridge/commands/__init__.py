@@ -1,0 +1,1 @@
+"""One module per `electeur` subcommand; each defines `register(subparsers)`."""

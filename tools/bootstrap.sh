@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian/Ubuntu machine for e-lecteur: system libraries, .venv, the MicroPython wasm port.
+# Safe to run again: each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SYSTEM_PACKAGES=(libzbar0 mosquitto chromium)
+missing=()
+for pkg in "${SYSTEM_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing system packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing system packages: ${missing[*]}" >&2
+    echo "setup: run 'sudo apt-get install ${missing[*]}' (libzbar0 is needed by the zbar engine;" >&2
+    echo "       mosquitto and chromium only by the MQTT and counter-page tests), then 'make setup' again." >&2
+    [[ " ${missing[*]} " == *" libzbar0 "* ]] && exit 1
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+
+if command -v npm >/dev/null; then
+  (cd tools/micropython && npm install --no-audit --no-fund --silent)
+else
+  echo "setup: npm not found: the MicroPython (wasm) runtime is unavailable; install nodejs and npm" >&2
+  exit 1
+fi
+echo "setup: done"
