@@ -17,6 +17,11 @@ def subcommands() -> list[str]:
     return sorted(sub.choices)
 
 
+def test_bench_lists_its_benchmarks() -> None:
+    result = electeur("bench", "--help")
+    assert result.returncode == 0 and "BENCHMARK" in result.stdout
+
+
 @pytest.mark.parametrize("name", subcommands())
 def test_every_subcommand_has_help(name: str) -> None:
     result = electeur(name, "--help")

@@ -1,0 +1,1 @@
+"""Benchmarks run by `electeur bench NAME`: one module each (NAME, HELP, register, run)."""
