@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from importlib import resources
+from pathlib import Path
 
 from host_bridge.commands.decode import printable
 from host_bridge.decode.engines import get_engine
@@ -22,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
         rows = [decode_file(path, engine) for path in iter_images([data])]
     read = 0
     for row in rows:
-        name = row["file"].rsplit("/", 1)[-1]
+        name = Path(row["file"]).name
         for s in row.get("symbols", []):
             read += 1
             print(f"{name:<24} {s['format']:<10} {row['ms']:6.2f} ms  {printable(s['text'])}")
