@@ -82,7 +82,7 @@ class CascadeEngine:
         if symbols or not preprocess.looks_like_code(gray):
             return symbols
         stages: list[Callable[[], list[Symbol]]] = [
-            lambda: _zxing(gray, QR | DATA_MATRIX, self.name, started),
+            lambda: _zxing(gray, DATA_MATRIX, self.name, started),
             lambda: _zbar(gray, self.name, started),
         ]
         stages += [lambda v=variant: _zxing(v(gray), QR | DATA_MATRIX, self.name, started)
