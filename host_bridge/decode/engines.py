@@ -17,6 +17,7 @@ from host_bridge.decode.symbol import Symbol, text_of
 
 QR = zxingcpp.BarcodeFormat.QRCode
 DATA_MATRIX = zxingcpp.BarcodeFormat.DataMatrix
+QR_OR_DATA_MATRIX = (QR, DATA_MATRIX)
 FRAME_BUDGET_MS = 150.0  # extra work the cascade may spend on one missed frame
 
 
@@ -30,7 +31,7 @@ def _now_ms() -> float:
     return time.perf_counter() * 1000.0
 
 
-def _zxing(gray: np.ndarray, formats: zxingcpp.BarcodeFormats, engine: str, started: float,
+def _zxing(gray: np.ndarray, formats: object, engine: str, started: float,
            **options: bool) -> list[Symbol]:
     found = zxingcpp.read_barcodes(gray, formats=formats, **options)
     ms = _now_ms() - started
@@ -51,7 +52,7 @@ class ZxingEngine:
     name = "zxing"
 
     def decode(self, gray: np.ndarray) -> list[Symbol]:
-        return _zxing(gray, QR | DATA_MATRIX, self.name, _now_ms())
+        return _zxing(gray, QR_OR_DATA_MATRIX, self.name, _now_ms())
 
 
 class ZbarEngine:
@@ -85,7 +86,7 @@ class CascadeEngine:
             lambda: _zxing(gray, DATA_MATRIX, self.name, started),
             lambda: _zbar(gray, self.name, started),
         ]
-        stages += [lambda v=variant: _zxing(v(gray), QR | DATA_MATRIX, self.name, started)
+        stages += [lambda v=variant: _zxing(v(gray), QR_OR_DATA_MATRIX, self.name, started)
                    for variant in preprocess.VARIANTS]
         for stage in stages:
             if _now_ms() - started > self.budget_ms:
