@@ -25,7 +25,7 @@ def engine_from(args: argparse.Namespace) -> Engine:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("decode", help="decode 2D codes in image files or directories",
                        description="Decode QR and Data Matrix codes in PNG/JPEG/WebP/PGM files (directories recursively). "
-                                   "Unreadable files are reported and the run goes on.")
+                                   "Unreadable files are reported and the run goes on; the exit status is then 1.")
     add_engine_option(p)
     p.add_argument("--json", action="store_true", help="one JSON object per image per line (format v1, docs/cli.md)")
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -40,8 +40,10 @@ def printable(text: str, width: int = 60) -> str:
 
 def run(args: argparse.Namespace) -> int:
     engine = engine_from(args)
+    failed = 0
     for path in iter_images(args.paths):
         row = decode_file(path, engine)
+        failed += "error" in row
         if args.json:
             print(json.dumps(row, ensure_ascii=False), flush=True)
         elif "error" in row:
@@ -51,4 +53,4 @@ def run(args: argparse.Namespace) -> int:
         else:
             for s in row["symbols"]:
                 print(f"{row['file']}\t{s['format']}\t{row['ms']:.2f} ms\t{s['engine']}\t{printable(s['text'])}", flush=True)
-    return 0
+    return 1 if failed else 0

@@ -8,19 +8,17 @@ from typing import Any, Iterable, Iterator
 
 from host_bridge.decode.engines import Engine
 from host_bridge.decode.image import SUFFIXES, ImageError, load_gray
-from host_bridge.errors import UserError
 
 
 def iter_images(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files as given; directories walked recursively for image suffixes, in sorted order."""
+    """Files as given (a missing one too: decoding it reports the error); directories walked recursively
+    for image suffixes, in sorted order."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
-        elif path.exists():
-            yield path
         else:
-            raise UserError(f"{path}: no such file or directory")
+            yield path
 
 
 def decode_file(path: Path, engine: Engine) -> dict[str, Any]:
