@@ -10,7 +10,7 @@ import pytest
 import segno
 import zxingcpp
 
-from host_bridge.decode.engines import ENGINES, get_engine
+from host_bridge.decode.engines import ENGINES, CascadeEngine, get_engine
 from host_bridge.decode.image import gray_from_raw, load_gray
 from host_bridge.decode.synthetic import PRESCRIPTION, empty_scene, printed_code
 from host_bridge.replay import expected_bytes
@@ -80,6 +80,11 @@ def test_cascade_preprocessing_reads_a_faded_print_both_engines_miss() -> None:
     gray = printed_code((640, 480), seed=1, contrast=0.1)
     assert get_engine("zxing").decode(gray) == [] and get_engine("zbar").decode(gray) == []
     assert [s.text for s in get_engine("cascade").decode(gray)] == [PRESCRIPTION]
+
+
+def test_cascade_stops_at_its_time_budget() -> None:
+    gray = printed_code((640, 480), seed=1, contrast=0.1)  # readable only after preprocessing
+    assert CascadeEngine(budget_ms=0.0).decode(gray) == []
 
 
 @pytest.mark.parametrize("size", [(320, 240), (1280, 720)])

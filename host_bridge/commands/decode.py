@@ -18,7 +18,7 @@ def add_engine_option(p: argparse.ArgumentParser) -> None:
 def engine_from(args: argparse.Namespace) -> Engine:
     try:
         return get_engine(args.engine)
-    except KeyError as exc:
+    except (KeyError, ImportError) as exc:
         raise UserError(exc.args[0]) from None
 
 

@@ -7,6 +7,7 @@ cascade (default) runs QR-only zxing-cpp on every frame and spends extra work on
 from __future__ import annotations
 
 import time
+from types import ModuleType
 from typing import Callable, Protocol
 
 import numpy as np
@@ -38,9 +39,17 @@ def _zxing(gray: np.ndarray, formats: object, engine: str, started: float,
     return [Symbol(text_of(b.bytes, b.text), b.bytes, b.format.name, engine, ms) for b in found if b.valid]
 
 
-def _zbar(gray: np.ndarray, engine: str, started: float) -> list[Symbol]:
-    from pyzbar import pyzbar  # imported late: loading libzbar costs time and may be missing on a host
+def _load_pyzbar() -> ModuleType:
+    """pyzbar, imported late: loading libzbar costs time and the library may be missing on a host."""
+    try:
+        from pyzbar import pyzbar
+    except ImportError as exc:
+        raise ImportError(f"zbar engine unavailable: {exc} (install the system zbar library, e.g. libzbar0)") from None
+    return pyzbar
 
+
+def _zbar(gray: np.ndarray, engine: str, started: float) -> list[Symbol]:
+    pyzbar = _load_pyzbar()
     found = pyzbar.decode(np.ascontiguousarray(gray), symbols=[pyzbar.ZBarSymbol.QRCODE])
     ms = _now_ms() - started
     return [Symbol(text_of(s.data, s.data.decode("utf-8", "replace")), s.data, "QRCode", engine, ms) for s in found]
@@ -60,6 +69,9 @@ class ZbarEngine:
 
     name = "zbar"
 
+    def __init__(self) -> None:
+        _load_pyzbar()  # fail at creation, with the fix in the message, rather than on the first frame
+
     def decode(self, gray: np.ndarray) -> list[Symbol]:
         return _zbar(gray, self.name, _now_ms())
 
@@ -76,6 +88,11 @@ class CascadeEngine:
 
     def __init__(self, budget_ms: float = FRAME_BUDGET_MS) -> None:
         self.budget_ms = budget_ms
+        try:
+            _load_pyzbar()
+            self.zbar = True
+        except ImportError:
+            self.zbar = False  # the cascade still works on zxing-cpp alone
 
     def decode(self, gray: np.ndarray) -> list[Symbol]:
         started = _now_ms()
@@ -84,8 +101,9 @@ class CascadeEngine:
             return symbols
         stages: list[Callable[[], list[Symbol]]] = [
             lambda: _zxing(gray, DATA_MATRIX, self.name, started),
-            lambda: _zbar(gray, self.name, started),
         ]
+        if self.zbar:
+            stages.append(lambda: _zbar(gray, self.name, started))
         stages += [lambda v=variant: _zxing(v(gray), QR_OR_DATA_MATRIX, self.name, started)
                    for variant in preprocess.VARIANTS]
         for stage in stages:
@@ -106,7 +124,7 @@ DEFAULT_ENGINE = "cascade"
 
 
 def get_engine(name: str = DEFAULT_ENGINE) -> Engine:
-    """The engine called `name`; KeyError with the known names otherwise."""
+    """The engine called `name`; KeyError with the known names otherwise, ImportError if its library is missing."""
     try:
         factory = ENGINES[name]
     except KeyError:
