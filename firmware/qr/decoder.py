@@ -1,0 +1,190 @@
+"""QR code decoder pipeline: binarise, find finders, fit the grid, read, correct, parse.
+
+`decode(buf, width, height)` returns the payloads (bytes) of the codes read, [] when none. `buf` (8-bit
+gray, row-major) is binarised in place. A payload is returned only when every Reed-Solomon block of the
+symbol was corrected and the segments parse; a mirrored symbol is read by transposing the grid.
+"""
+
+from firmware.qr import binarize, codewords, finder, grid, segments
+
+try:
+    from firmware.qr import fast as _fast  # viper pixel loops, on ports that compile them
+except (ImportError, SyntaxError, ValueError, AttributeError, NameError):
+    _fast = None
+
+MAX_TRIPLES = 8
+
+
+def threshold(buf, w, h):
+    """Binarise `buf` in place (1 = dark) with the local threshold; the viper loop when available."""
+    thr, tw = binarize.tile_thresholds(buf, w, h)
+    if _fast is not None:
+        _fast.apply(buf, w, h, thr, tw)
+    else:
+        binarize.apply_portable(buf, w, h, thr, tw)
+
+
+def decode(buf, width, height):
+    """Payloads of the QR codes in the frame."""
+    threshold(buf, width, height)
+    return decode_bits(buf, width, height)
+
+
+def decode_bits(bits, w, h):
+    """Payloads from an already binarised frame (1 = dark)."""
+    step = max(1, h // 240)
+    cands = finder.find_finders(bits, w, h, step)
+    if len(cands) < 3:
+        return []
+    cands.sort(key=lambda c: -c.count)
+    cands = cands[:10]
+    found = []
+    used = []
+    for tri in _triples(cands):
+        if any(c in used for c in tri):
+            continue
+        payload = _decode_triple(bits, w, h, tri)
+        if payload is not None:
+            if payload not in found:
+                found.append(payload)
+            used.extend(tri)
+    return found
+
+
+def _triples(cands):
+    """Plausible (top-left, top-right, bottom-left) triples, best-shaped first."""
+    out = []
+    n = len(cands)
+    for i in range(n):
+        for j in range(i + 1, n):
+            for k in range(j + 1, n):
+                a, b, c = cands[i], cands[j], cands[k]
+                lo = min(a.ms, b.ms, c.ms)
+                hi = max(a.ms, b.ms, c.ms)
+                if hi > 1.5 * lo:
+                    continue
+                dab = _d2(a, b)
+                dbc = _d2(b, c)
+                dac = _d2(a, c)
+                # the right-angle corner is opposite the longest side
+                if dbc >= dab and dbc >= dac:
+                    tl, p, q, s1, s2, hyp = a, b, c, dab, dac, dbc
+                elif dac >= dab:
+                    tl, p, q, s1, s2, hyp = b, a, c, dab, dbc, dac
+                else:
+                    tl, p, q, s1, s2, hyp = c, a, b, dac, dbc, dab
+                if min(s1, s2) < 0.5 * max(s1, s2) or s1 < (7 * lo) ** 2:
+                    continue
+                err = abs(hyp - s1 - s2) / hyp + abs(s1 - s2) / max(s1, s2)
+                if err > 0.6:
+                    continue
+                # orient: top-right then bottom-left clockwise in image coordinates (y down)
+                cross = (p.x - tl.x) * (q.y - tl.y) - (p.y - tl.y) * (q.x - tl.x)
+                if cross < 0:
+                    p, q = q, p
+                out.append((err, (tl, p, q)))
+                if len(out) > 3 * MAX_TRIPLES:
+                    break
+    out.sort(key=lambda e: e[0])
+    return [t for _, t in out[:MAX_TRIPLES]]
+
+
+def _d2(a, b):
+    return (a.x - b.x) ** 2 + (a.y - b.y) ** 2
+
+
+def _dimensions(tl, tr, bl):
+    ms = (tl.ms + tr.ms + bl.ms) / 3.0
+    d = (_d2(tl, tr) ** 0.5 + _d2(tl, bl) ** 0.5) / (2.0 * ms)
+    dim = int(d + 0.5) + 7
+    r = dim & 3
+    if r == 0:
+        first = dim + 1
+    elif r == 2:
+        first = dim - 1
+    elif r == 3:
+        first = dim - 2
+    else:
+        first = dim
+    out = []
+    for dd in (first, first + 4, first - 4):
+        if 21 <= dd <= 177:
+            out.append(dd)
+    return out, ms
+
+
+def _decode_triple(bits, w, h, tri):
+    tl, tr, bl = tri
+    dims, ms = _dimensions(tl, tr, bl)
+    tried = []
+    for dim in dims:
+        version = (dim - 17) // 4
+        res = _decode_version(bits, w, h, tl, tr, bl, ms, version, tried)
+        if res is not None:
+            return res
+    return None
+
+
+def _decode_version(bits, w, h, tl, tr, bl, ms, version, tried):
+    if version in tried:
+        return None
+    tried.append(version)
+    dim = 17 + 4 * version
+    for hm in _transforms(bits, w, h, tl, tr, bl, ms, dim):
+        m = grid.sample(bits, w, h, hm, dim)
+        if m is None:
+            continue
+        if version >= 7:
+            v = codewords.read_version(m, dim)
+            if v < 0:
+                v = codewords.read_version(_transpose(m, dim), dim)
+            if v > 0 and v != version:
+                return _decode_version(bits, w, h, tl, tr, bl, ms, v, tried)
+        for mm in (m, _transpose(m, dim)):
+            p = _read(mm, version, dim)
+            if p is not None:
+                return p
+    return None
+
+
+def _transforms(bits, w, h, tl, tr, bl, ms, dim):
+    """Homographies module space -> frame: through the bottom-right alignment pattern, then affine."""
+    src = [(3.5, 3.5), (dim - 3.5, 3.5), (3.5, dim - 3.5)]
+    dst = [(tl.x, tl.y), (tr.x, tr.y), (bl.x, bl.y)]
+    brx = tr.x - tl.x + bl.x
+    bry = tr.y - tl.y + bl.y
+    out = []
+    if dim > 21:
+        corr = 1.0 - 3.0 / (dim - 7)
+        ex = tl.x + corr * (brx - tl.x)
+        ey = tl.y + corr * (bry - tl.y)
+        for allowance in (4, 8, 16):
+            a = finder.find_alignment(bits, w, h, ex, ey, ms, allowance)
+            if a is not None:
+                hm = grid.perspective(src + [(dim - 6.5, dim - 6.5)], dst + [(a[0], a[1])])
+                if hm is not None:
+                    out.append(hm)
+                break
+    hm = grid.perspective(src + [(dim - 3.5, dim - 3.5)], dst + [(brx, bry)])
+    if hm is not None:
+        out.append(hm)
+    return out
+
+
+def _transpose(m, dim):
+    t = bytearray(dim * dim)
+    for r in range(dim):
+        o = r * dim
+        for c in range(dim):
+            t[c * dim + r] = m[o + c]
+    return t
+
+
+def _read(m, version, dim):
+    fmt = codewords.read_format(m, dim)
+    if fmt is None:
+        return None
+    data = codewords.correct_data(m, version, fmt[0], fmt[1])
+    if data is None:
+        return None
+    return segments.parse(data, version)
