@@ -130,6 +130,18 @@ def read_codewords(m, version, mask, total):
     return out
 
 
+def max_errors(version, level, ecw):
+    """Correctable errors per block: small symbols keep p codewords for misdecode protection (ISO 18004 Table 9)."""
+    p = 0
+    if version == 1:
+        p = (3, 2, 1, 1)[level]
+    elif version == 2 and level == 0:
+        p = 2
+    elif version == 3 and level == 0:
+        p = 1
+    return (ecw - p) // 2
+
+
 def correct_data(m, version, level, mask):
     """Corrected data codewords of the symbol, or None when any block cannot be corrected."""
     ecw, nb1, nd1, nb2 = ec_blocks(version, level)
@@ -149,9 +161,10 @@ def correct_data(m, version, level, mask):
             blocks[b][nd + i] = raw[k]
             k += 1
     data = bytearray()
+    cap = max_errors(version, level, ecw)
     for b in range(nblocks):
         blk = blocks[b]
-        if rs.correct(blk, ecw) < 0:
+        if rs.correct(blk, ecw, cap) < 0:
             return None
         data += blk[:len(blk) - ecw]
     return data

@@ -107,7 +107,7 @@ def _dimensions(tl, tr, bl):
     else:
         first = dim
     out = []
-    for dd in (first, first + 4, first - 4):
+    for dd in (first, first + 4, first - 4, first + 8, first - 8):
         if 21 <= dd <= 177:
             out.append(dd)
     return out, ms
@@ -130,6 +130,8 @@ def _decode_version(bits, w, h, tl, tr, bl, ms, version, tried):
         return None
     tried.append(version)
     dim = 17 + 4 * version
+    # module size implied by this version: finder run widths swell with blur and perspective
+    ms = (_d2(tl, tr) ** 0.5 + _d2(tl, bl) ** 0.5) / (2.0 * (dim - 7))
     for hm in _transforms(bits, w, h, tl, tr, bl, ms, dim):
         m = grid.sample(bits, w, h, hm, dim)
         if m is None:
@@ -158,12 +160,13 @@ def _transforms(bits, w, h, tl, tr, bl, ms, dim):
         corr = 1.0 - 3.0 / (dim - 7)
         ex = tl.x + corr * (brx - tl.x)
         ey = tl.y + corr * (bry - tl.y)
-        for allowance in (4, 8, 16):
-            a = finder.find_alignment(bits, w, h, ex, ey, ms, allowance)
-            if a is not None:
-                hm = grid.perspective(src + [(dim - 6.5, dim - 6.5)], dst + [(a[0], a[1])])
+        for allowance in (4, 8):
+            found = finder.find_alignments(bits, w, h, ex, ey, ms, allowance)
+            for a in found:
+                hm = grid.perspective(src + [(dim - 6.5, dim - 6.5)], dst + [a])
                 if hm is not None:
                     out.append(hm)
+            if found:
                 break
     hm = grid.perspective(src + [(dim - 3.5, dim - 3.5)], dst + [(brx, bry)])
     if hm is not None:

@@ -27,12 +27,13 @@ def row_runs(bits, w, y):
         dark = not dark
 
 
-def _ratio_ok(c0, c1, c2, c3, c4):
+def _ratio_ok(c0, c1, c2, c3, c4, tol=0.5):
+    """Runs in 1:1:3:1:1 proportion, each within `tol` modules."""
     total = c0 + c1 + c2 + c3 + c4
     if total < 7:
         return False
     ms = total / 7.0
-    mv = ms / 2.0
+    mv = ms * tol
     return (abs(ms - c0) < mv and abs(ms - c1) < mv and abs(3.0 * ms - c2) < 3.0 * mv
             and abs(ms - c3) < mv and abs(ms - c4) < mv)
 
@@ -89,7 +90,7 @@ def _cross(bits, w, h, x, y, dx, dy, max_count, total_h):
     total = st[0] + st[1] + st[2] + st[3] + st[4]
     if total_h and 5 * abs(total - total_h) >= 2 * total_h:
         return None
-    if not _ratio_ok(st[0], st[1], st[2], st[3], st[4]):
+    if not _ratio_ok(st[0], st[1], st[2], st[3], st[4], 0.75):
         return None
     # centre of the middle run relative to pixel (x, y)'s left/top edge (edge coordinates)
     start = -(back - st[0] - st[1]) + 1
@@ -163,54 +164,50 @@ def find_finders(bits, w, h, step):
     return cands
 
 
-def find_alignment(bits, w, h, ex, ey, ms, allowance):
-    """Centre of the alignment pattern nearest (ex, ey) within allowance modules, or None."""
+def find_alignments(bits, w, h, ex, ey, ms, allowance):
+    """Alignment pattern centres within allowance modules of (ex, ey): zxing-strict matches nearest first,
+    then lenient ones (blur thins the light ring); at most 3."""
     r = int(allowance * ms)
     x0 = max(0, int(ex) - r)
     x1 = min(w, int(ex) + r)
     y0 = max(0, int(ey) - r)
     y1 = min(h, int(ey) + r)
     if x1 - x0 < 3 * ms or y1 - y0 < 3 * ms:
-        return None
-    mid = (y0 + y1) // 2
-    best = None
-    maxv = ms / 2.0
-    for k in range(y1 - y0):
-        y = mid + ((k + 1) >> 1) * (1 if k & 1 == 0 else -1)
-        if y < y0 or y >= y1:
-            continue
+        return []
+    found = []
+    for y in range(y0, y1):
         base = y * w
-        # runs inside [x0, x1): look for light, dark, light each about one module
-        i = x0
-        prev = None
-        runs = []
-        while i < x1:
+        runs = []  # [value, start, length] inside [x0, x1)
+        prev = -1
+        for i in range(x0, x1):
             d = bits[base + i]
             if d != prev:
                 runs.append([d, i, 1])
                 prev = d
             else:
                 runs[-1][2] += 1
-            i += 1
         for j in range(1, len(runs) - 1):
-            if runs[j][0] != 1 or runs[j - 1][0] != 0 or runs[j + 1][0] != 0:
+            if runs[j][0] != 1:
                 continue
-            a = runs[j - 1][2]
-            b = runs[j][2]
-            c = runs[j + 1][2]
-            if abs(ms - b) < maxv and (abs(ms - a) < maxv or j - 1 == 0) and (abs(ms - c) < maxv or j + 2 == len(runs)):
-                cx = runs[j][1] + b / 2.0
-                cy = _align_vertical(bits, w, h, int(cx), y, ms, maxv)
-                if cy is not None:
-                    d = abs(cx - ex) + abs(cy - ey)
-                    if best is None or d < best[2]:
-                        best = (cx, cy, d)
-        if best is not None and k > 2 * ms:
-            break
-    return best
+            strict = _align_runs(runs[j - 1][2], runs[j][2], runs[j + 1][2], ms, True)
+            if not strict and not _align_runs(runs[j - 1][2], runs[j][2], runs[j + 1][2], ms, False):
+                continue
+            cx = runs[j][1] + runs[j][2] / 2.0
+            v = _align_vertical(bits, w, h, int(cx), y, ms)
+            if v is None:
+                continue
+            cy, vstrict = v
+            rank = (0 if strict and vstrict else 1000) + abs(cx - ex) + abs(cy - ey)
+            for f in found:
+                if abs(f[1] - cx) < ms and abs(f[2] - cy) < ms:
+                    break
+            else:
+                found.append((rank, cx, cy))
+    found.sort(key=lambda f: f[0])
+    return [(f[1], f[2]) for f in found[:3]]
 
 
-def _align_vertical(bits, w, h, x, y, ms, maxv):
+def _align_vertical(bits, w, h, x, y, ms):
     """Dark run through (x, y) between two light runs, each about one module; its centre y or None."""
     lim = int(2 * ms) + 1
     up = y
@@ -224,8 +221,6 @@ def _align_vertical(bits, w, h, x, y, ms, maxv):
     if dn >= h or dn - y > lim:
         return None
     b = dn - up - 1
-    if abs(ms - b) >= maxv:
-        return None
     a = 0
     yy = up
     while yy >= 0 and not bits[yy * w + x] and a <= lim:
@@ -236,6 +231,14 @@ def _align_vertical(bits, w, h, x, y, ms, maxv):
     while yy < h and not bits[yy * w + x] and c <= lim:
         c += 1
         yy += 1
-    if abs(ms - a) >= maxv or abs(ms - c) >= maxv:
+    if not _align_runs(a, b, c, ms, False):
         return None
-    return up + 1 + b / 2.0
+    return up + 1 + b / 2.0, _align_runs(a, b, c, ms, True)
+
+
+def _align_runs(a, b, c, ms, strict):
+    """Light, dark, light runs of an alignment pattern's centre, each about one module."""
+    if strict:
+        v = ms / 2.0
+        return abs(ms - a) < v and abs(ms - b) < v and abs(ms - c) < v
+    return 0.5 * ms <= b <= 2.0 * ms and 1 <= a <= 2.0 * ms and 1 <= c <= 2.0 * ms

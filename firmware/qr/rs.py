@@ -54,8 +54,13 @@ def _poly_eval(poly, x):
     return y
 
 
-def correct(block, nsym):
-    """Correct `block` (data + nsym EC codewords) in place; return the error count, or -1 when refused."""
+def correct(block, nsym, max_errors=-1):
+    """Correct `block` (data + nsym EC codewords) in place; return the error count, or -1 when refused.
+
+    `max_errors` (default nsym // 2) lowers the capacity where the symbol reserves misdecode protection.
+    """
+    if max_errors < 0:
+        max_errors = nsym // 2
     synd = _syndromes(block, nsym)
     if synd is None:
         return 0
@@ -85,7 +90,7 @@ def correct(block, nsym):
             m = 1
         else:
             m += 1
-    if ll == 0 or 2 * ll > nsym or any(c[ll + 1:]) or c[ll] == 0:
+    if ll == 0 or ll > max_errors or any(c[ll + 1:]) or c[ll] == 0:
         return -1
     loc = c[:ll + 1]
     # Chien search over the positions of this block only.
