@@ -103,6 +103,13 @@ def test_raw_gray_buffer_decodes_like_the_file() -> None:
 
 
 def test_get_engine_names_the_known_engines() -> None:
-    with pytest.raises(KeyError, match="cascade, zbar, zxing"):
+    with pytest.raises(KeyError, match="cascade, firmware, zbar, zxing"):
         get_engine("quirc")
     assert {"cascade", "zxing", "zbar"} <= set(ENGINES)
+
+
+def test_firmware_engine_reads_the_on_board_decoders_bytes() -> None:
+    """`--engine firmware` runs firmware.qr under CPython: same payload bytes, QR format, its own name."""
+    [sym] = get_engine("firmware").decode(qr_gray("IS01\x1dDUPONT\x1dJEAN"))
+    assert (sym.data, sym.text, sym.format, sym.engine) == (b"IS01\x1dDUPONT\x1dJEAN", "IS01\x1dDUPONT\x1dJEAN", "QRCode", "firmware")
+    assert get_engine("firmware").decode(np.full((240, 320), 200, np.uint8)) == []

@@ -14,6 +14,7 @@ import numpy as np
 import zxingcpp
 
 from host_bridge.decode import preprocess
+from host_bridge.decode.firmware_engine import FirmwareEngine
 from host_bridge.decode.symbol import Symbol, text_of
 
 QR = zxingcpp.BarcodeFormat.QRCode
@@ -119,6 +120,7 @@ ENGINES: dict[str, Callable[[], Engine]] = {
     "cascade": CascadeEngine,
     "zxing": ZxingEngine,
     "zbar": ZbarEngine,
+    "firmware": FirmwareEngine,
 }
 DEFAULT_ENGINE = "cascade"
 
