@@ -58,7 +58,7 @@ def test_decode_table_and_engine_choice(images: Path, capsys: pytest.CaptureFixt
 
 def test_decode_user_mistakes_are_one_line(images: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["decode", "--engine", "nope", str(images)]) == 2
-    assert capsys.readouterr().err.splitlines() == ["electeur decode: unknown decode engine 'nope'; known: cascade, zbar, zxing"]
+    assert capsys.readouterr().err.splitlines() == ["electeur decode: unknown decode engine 'nope'; known: cascade, firmware, zbar, zxing"]
 
 
 def test_replay_json_rows_compare_bytes(images: Path, capsys: pytest.CaptureFixture) -> None:
