@@ -8,34 +8,14 @@ ONE = b"\x01"
 ZERO = b"\x00"
 
 
-def row_runs(bits, w, y):
-    """Transition positions (x) of row y, starting at the first dark pixel; last entry is w."""
-    base = y * w
-    end = base + w
-    i = bits.find(ONE, base, end)
-    if i < 0:
-        return None
-    pos = [i - base]
-    dark = True
-    while True:
-        j = bits.find(ZERO if dark else ONE, i, end)
-        if j < 0:
-            pos.append(w)
-            return pos
-        pos.append(j - base)
-        i = j
-        dark = not dark
-
-
-def _ratio_ok(c0, c1, c2, c3, c4, tol=0.5):
-    """Runs in 1:1:3:1:1 proportion, each within `tol` modules."""
-    total = c0 + c1 + c2 + c3 + c4
-    if total < 7:
+def _ratio_ok(c0, c1, c2, c3, c4, tn, td):
+    """Runs in 1:1:3:1:1 proportion, each within tn/td modules (integer arithmetic: no allocation)."""
+    t = c0 + c1 + c2 + c3 + c4
+    if t < 7:
         return False
-    ms = total / 7.0
-    mv = ms * tol
-    return (abs(ms - c0) < mv and abs(ms - c1) < mv and abs(3.0 * ms - c2) < 3.0 * mv
-            and abs(ms - c3) < mv and abs(ms - c4) < mv)
+    lim = tn * t
+    return (td * abs(7 * c0 - t) < lim and td * abs(7 * c1 - t) < lim and td * abs(7 * c2 - 3 * t) < 3 * lim
+            and td * abs(7 * c3 - t) < lim and td * abs(7 * c4 - t) < lim)
 
 
 def _cross(bits, w, h, x, y, dx, dy, max_count, total_h):
@@ -90,7 +70,7 @@ def _cross(bits, w, h, x, y, dx, dy, max_count, total_h):
     total = st[0] + st[1] + st[2] + st[3] + st[4]
     if total_h and 5 * abs(total - total_h) >= 2 * total_h:
         return None
-    if not _ratio_ok(st[0], st[1], st[2], st[3], st[4], 0.75):
+    if not _ratio_ok(st[0], st[1], st[2], st[3], st[4], 3, 4):
         return None
     # centre of the middle run relative to pixel (x, y)'s left/top edge (edge coordinates)
     start = -(back - st[0] - st[1]) + 1
@@ -98,13 +78,20 @@ def _cross(bits, w, h, x, y, dx, dy, max_count, total_h):
 
 
 class Candidate:
-    __slots__ = ("x", "y", "ms", "count")
+    """A finder centre; integer copies of its position and reach let the row scan test hits without floats."""
 
     def __init__(self, x, y, ms):
         self.x = x
         self.y = y
         self.ms = ms
         self.count = 1
+        self.place()
+
+    def place(self):
+        self.ix2 = int(2 * self.x)
+        self.iy = int(self.y)
+        self.rx = int(2 * self.ms) + 1
+        self.ry = int(3.5 * self.ms) + 1
 
 
 def _add(cands, x, y, ms):
@@ -117,6 +104,7 @@ def _add(cands, x, y, ms):
                 c.y = (c.y * n + y) / (n + 1)
                 c.ms = (c.ms * n + ms) / (n + 1)
                 c.count = n + 1
+                c.place()
                 return
     cands.append(Candidate(x, y, ms))
 
@@ -141,26 +129,51 @@ def confirm(bits, w, h, cx, y, total_h, c2):
 
 
 def find_finders(bits, w, h, step):
-    """Finder centre candidates, each merged over the rows that confirmed it."""
+    """Finder centre candidates, each merged over the rows that confirmed it.
+
+    Each row is walked transition by transition with `bytearray.find`, keeping the last six transition
+    positions in locals; a hit inside a finder already confirmed only raises its count.
+    """
     cands = []
     for y in range(step // 2, h, step):
-        pos = row_runs(bits, w, y)
-        if pos is None:
+        base = y * w
+        end = base + w
+        i = bits.find(ONE, base, end)
+        if i < 0:
             continue
-        n = len(pos)
-        k = 0
-        while k + 5 < n:
-            c0 = pos[k + 1] - pos[k]
-            c1 = pos[k + 2] - pos[k + 1]
-            c2 = pos[k + 3] - pos[k + 2]
-            c3 = pos[k + 4] - pos[k + 3]
-            c4 = pos[k + 5] - pos[k + 4]
-            if _ratio_ok(c0, c1, c2, c3, c4):
-                cx = (pos[k + 2] + pos[k + 3]) / 2.0
-                r = confirm(bits, w, h, cx, y, c0 + c1 + c2 + c3 + c4, c2)
+        # p0..p5: last six transitions; runs between them alternate dark, light, dark, light, dark
+        p1 = p2 = p3 = p4 = -1
+        p5 = i
+        dark = True
+        while p5 < end:
+            j = bits.find(ZERO if dark else ONE, p5, end)
+            if j < 0:
+                j = end
+            p0 = p1  # one by one: a 6-tuple assignment would allocate
+            p1 = p2
+            p2 = p3
+            p3 = p4
+            p4 = p5
+            p5 = j
+            dark = not dark
+            if dark or p0 < 0:
+                continue  # a window must end on a dark run
+            c0 = p1 - p0
+            c1 = p2 - p1
+            c2 = p3 - p2
+            c3 = p4 - p3
+            c4 = p5 - p4
+            if not _ratio_ok(c0, c1, c2, c3, c4, 1, 2):
+                continue
+            cx2 = p2 + p3 - 2 * base  # twice the centre x
+            for c in cands:
+                if abs(c.ix2 - cx2) <= c.rx and abs(c.iy - y) <= c.ry:
+                    c.count += 1
+                    break
+            else:
+                r = confirm(bits, w, h, cx2 / 2.0, y, c0 + c1 + c2 + c3 + c4, c2)
                 if r is not None:
                     _add(cands, r[0], r[1], r[2])
-            k += 2
     return cands
 
 
@@ -174,30 +187,37 @@ def find_alignments(bits, w, h, ex, ey, ms, allowance):
     y1 = min(h, int(ey) + r)
     if x1 - x0 < 3 * ms or y1 - y0 < 3 * ms:
         return []
+    lim = (int(ms / 2) + 1, int(1.5 * ms - 1e-9), int(ms / 2 + 0.999), int(2 * ms))
     found = []
     for y in range(y0, y1):
         base = y * w
-        runs = []  # [value, start, length] inside [x0, x1)
-        prev = -1
-        for i in range(x0, x1):
-            d = bits[base + i]
-            if d != prev:
-                runs.append([d, i, 1])
-                prev = d
-            else:
-                runs[-1][2] += 1
-        for j in range(1, len(runs) - 1):
-            if runs[j][0] != 1:
+        end = base + x1
+        t3 = base + x0
+        cur = bits[t3]
+        t0 = t1 = t2 = -1
+        while t3 < end:
+            j = bits.find(ZERO if cur else ONE, t3, end)
+            if j < 0:
+                j = end
+            t0 = t1
+            t1 = t2
+            t2 = t3
+            t3 = j
+            cur ^= 1
+            if not cur or t0 < 0:
+                continue  # the run just closed was dark: wait for light, dark, light
+            a = t1 - t0
+            b = t2 - t1
+            c = t3 - t2
+            strict = _align_runs(a, b, c, lim, True)
+            if not strict and not _align_runs(a, b, c, lim, False):
                 continue
-            strict = _align_runs(runs[j - 1][2], runs[j][2], runs[j + 1][2], ms, True)
-            if not strict and not _align_runs(runs[j - 1][2], runs[j][2], runs[j + 1][2], ms, False):
-                continue
-            cx = runs[j][1] + runs[j][2] / 2.0
-            v = _align_vertical(bits, w, h, int(cx), y, ms)
+            cx = t1 - base + b / 2.0
+            v = _align_vertical(bits, w, h, int(cx), y, lim)
             if v is None:
                 continue
-            cy, vstrict = v
-            rank = (0 if strict and vstrict else 1000) + abs(cx - ex) + abs(cy - ey)
+            cy = v[0]
+            rank = (0 if strict and v[1] else 1000) + abs(cx - ex) + abs(cy - ey)
             for f in found:
                 if abs(f[1] - cx) < ms and abs(f[2] - cy) < ms:
                     break
@@ -207,38 +227,40 @@ def find_alignments(bits, w, h, ex, ey, ms, allowance):
     return [(f[1], f[2]) for f in found[:3]]
 
 
-def _align_vertical(bits, w, h, x, y, ms):
-    """Dark run through (x, y) between two light runs, each about one module; its centre y or None."""
-    lim = int(2 * ms) + 1
+def _align_vertical(bits, w, h, x, y, lim):
+    """Dark run through (x, y) between two light runs, each about one module: (centre y, strict) or None."""
+    top = lim[3] + 1
     up = y
-    while up >= 0 and bits[up * w + x] and y - up <= lim:
+    while up >= 0 and bits[up * w + x] and y - up <= top:
         up -= 1
-    if up < 0 or y - up > lim:
+    if up < 0 or y - up > top:
         return None
     dn = y
-    while dn < h and bits[dn * w + x] and dn - y <= lim:
+    while dn < h and bits[dn * w + x] and dn - y <= top:
         dn += 1
-    if dn >= h or dn - y > lim:
+    if dn >= h or dn - y > top:
         return None
     b = dn - up - 1
     a = 0
     yy = up
-    while yy >= 0 and not bits[yy * w + x] and a <= lim:
+    while yy >= 0 and not bits[yy * w + x] and a <= top:
         a += 1
         yy -= 1
     c = 0
     yy = dn
-    while yy < h and not bits[yy * w + x] and c <= lim:
+    while yy < h and not bits[yy * w + x] and c <= top:
         c += 1
         yy += 1
-    if not _align_runs(a, b, c, ms, False):
+    if not _align_runs(a, b, c, lim, False):
         return None
-    return up + 1 + b / 2.0, _align_runs(a, b, c, ms, True)
+    return up + 1 + b / 2.0, _align_runs(a, b, c, lim, True)
 
 
-def _align_runs(a, b, c, ms, strict):
-    """Light, dark, light runs of an alignment pattern's centre, each about one module."""
+def _align_runs(a, b, c, lim, strict):
+    """Light, dark, light runs of an alignment pattern's centre, each about one module.
+
+    lim: (strict low, strict high, lenient dark low, lenient high) in pixels.
+    """
     if strict:
-        v = ms / 2.0
-        return abs(ms - a) < v and abs(ms - b) < v and abs(ms - c) < v
-    return 0.5 * ms <= b <= 2.0 * ms and 1 <= a <= 2.0 * ms and 1 <= c <= 2.0 * ms
+        return lim[0] <= a <= lim[1] and lim[0] <= b <= lim[1] and lim[0] <= c <= lim[1]
+    return lim[2] <= b <= lim[3] and 1 <= a <= lim[3] and 1 <= c <= lim[3]

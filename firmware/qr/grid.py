@@ -27,28 +27,38 @@ def perspective(src, dst):
     return [a[i][8] / a[i][i] for i in range(8)]
 
 
+SCALE = 1 << 18  # fixed point for the per-row projective division: pixel * SCALE stays a small int
+
+
 def sample(bits, w, h, hm, dim):
-    """bytearray dim*dim of module values (1 = dark) at module centres, or None if the grid leaves the frame."""
+    """bytearray dim*dim of module values (1 = dark) at module centres, or None if the grid leaves the frame.
+
+    Floats only once per row; per module the projective division is done on small integers, so the
+    sampling allocates nothing beyond the output grid.
+    """
     h0, h1, h2, h3, h4, h5, h6, h7 = hm
     out = bytearray(dim * dim)
-    i = 0
     for r in range(dim):
         y = r + 0.5
-        bx = h1 * y + h2
-        by = h4 * y + h5
-        bd = h7 * y + 1.0
+        # X(c) = (nx + ax*c) / (d0 + g*c) at module centres c + 0.5, as integers scaled by SCALE
+        d0 = h6 * 0.5 + h7 * y + 1.0
+        g = int(h6 * SCALE)
+        di = int(d0 * SCALE)
+        ax = int(h0 * SCALE)
+        nx = int((h0 * 0.5 + h1 * y + h2) * SCALE)
+        ay = int(h3 * SCALE)
+        ny = int((h3 * 0.5 + h4 * y + h5) * SCALE)
+        o = r * dim
         for c in range(dim):
-            x = c + 0.5
-            d = h6 * x + bd
-            if d == 0.0:
+            d = di + g * c
+            if d <= 0:
                 return None
-            px = int((h0 * x + bx) / d)
-            py = int((h3 * x + by) / d)
+            px = (nx + ax * c) // d
+            py = (ny + ay * c) // d
             if px < 0 or py < 0 or px >= w or py >= h:
                 if px < -1 or py < -1 or px > w or py > h:
                     return None
                 px = min(max(px, 0), w - 1)
                 py = min(max(py, 0), h - 1)
-            out[i] = bits[py * w + px]
-            i += 1
+            out[o + c] = bits[py * w + px]
     return out
