@@ -1,0 +1,60 @@
+"""Run the firmware QR decoder under real MicroPython 1.27 (wasm port, Node) on gray frames.
+
+One runner process per call; the frames go in as PGM files of a temporary mount. This port never frees
+garbage while a script runs, so a decode that fits the starting heap (its "GC: total" unchanged) is one
+that allocates less than the free heap: a strict proof that the decoder runs in that heap on a board.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+RUNNER = REPO / "tools" / "micropython" / "run.mjs"
+SCRIPT = Path(__file__).with_name("mp_qr_frames.py")
+GC_TOTAL = re.compile(rb"GC: total: (\d+)")
+
+
+@dataclass(frozen=True)
+class MicroPythonRun:
+    """Per frame: decode ms and payloads; the GC heap total before and after decoding."""
+
+    ms: list[int]
+    payloads: list[list[bytes]]
+    heap_before: int
+    heap_after: int
+
+
+def decode_frames(frames: list[np.ndarray], heap_kb: int = 192, timeout: float = 120.0) -> MicroPythonRun:
+    """Decode `frames` (uint8 gray) one after the other in one MicroPython process started with heap_kb."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node not found: the MicroPython wasm runner needs Node.js (make setup)")
+    with tempfile.TemporaryDirectory() as tmp:
+        names = []
+        for i, gray in enumerate(frames):
+            h, w = gray.shape
+            (Path(tmp) / f"f{i}.pgm").write_bytes(b"P5\n%d %d\n255\n" % (w, h) + np.ascontiguousarray(gray, np.uint8).tobytes())
+            names.append(f"/frames/f{i}.pgm")
+        shutil.copy(SCRIPT, Path(tmp) / SCRIPT.name)
+        proc = subprocess.run(
+            [node, str(RUNNER), "--heap", f"{heap_kb}k", "--mount", f"{REPO / 'firmware'}:/lib/firmware",
+             "--mount", f"{tmp}:/frames", str(Path(tmp) / SCRIPT.name), *names],
+            capture_output=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"MicroPython run failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-2000:]}")
+    totals = [int(m) for m in GC_TOTAL.findall(proc.stdout)]
+    ms, payloads = [], []
+    for line in proc.stdout.splitlines():
+        if line.startswith(b"frame "):
+            parts = line.split(b" ")
+            ms.append(int(parts[1]))
+            payloads.append([bytes.fromhex(x.decode()) for x in parts[2].split(b",") if x] if len(parts) > 2 else [])
+    return MicroPythonRun(ms, payloads, totals[0], totals[-1])

@@ -1,0 +1,33 @@
+"""MicroPython script run by tools/micropython/run.mjs: decode PGM frames with firmware.qr.
+
+Prints `mem_info()` before and after (the host reads "GC: total"), and per frame a line
+`frame <ms> <payload hex>,...`. Each frame is read into one reused bytearray, as a camera driver fills it.
+Usage: run.mjs --mount firmware:/lib/firmware --mount DIR:/frames mp_qr_frames.py /frames/a.pgm ...
+"""
+
+import sys
+import time
+
+import micropython
+from binascii import hexlify
+
+from firmware.qr import decode
+
+micropython.mem_info()
+buf = None
+for path in sys.argv[1:]:
+    with open(path, "rb") as f:
+        f.readline()
+        size = f.readline().split()
+        f.readline()
+        w = int(size[0])
+        h = int(size[1])
+        if buf is None or len(buf) != w * h:
+            buf = None
+            buf = bytearray(w * h)
+        f.readinto(buf)
+    t = time.ticks_ms()
+    found = decode(buf, w, h)
+    ms = time.ticks_diff(time.ticks_ms(), t)
+    print("frame", ms, ",".join(hexlify(p).decode() for p in found))
+micropython.mem_info()
