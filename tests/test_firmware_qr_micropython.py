@@ -8,7 +8,6 @@ from host_bridge.bench.micropython_qr import decode_frames
 from host_bridge.decode import synthetic
 
 
-@pytest.mark.slow
 def test_qvga_frame_decodes_under_micropython_in_192k(capsys: pytest.CaptureFixture[str]) -> None:
     frame = synthetic.printed_code(synthetic.RESOLUTIONS["QVGA"], seed=1)
     run = decode_frames([frame], heap_kb=192)

@@ -8,15 +8,35 @@ small buffers of tile values, no copy of the frame, and no allocation inside the
 TILE = 8
 
 
-def tile_thresholds(buf, w, h):
-    """bytearray of one threshold per 8x8 tile (tw x th tiles, edge tiles clipped to the frame).
+def tile_thresholds(buf, w, h, means=None):
+    """bytearray of one threshold per 8x8 tile (tw x th tiles, edge tiles clipped to the frame), and tw.
 
-    Tile statistics come from every other row and column (a quarter of the pixels); the loop allocates
-    nothing, so it runs in a fixed heap even where the garbage collector cannot run mid-frame.
+    `means` is the tile-statistics pass (`tile_means_portable` or its viper twin).
     """
     tw = (w + TILE - 1) // TILE
     th = (h + TILE - 1) // TILE
     avg = bytearray(tw * th)
+    (means or tile_means_portable)(buf, w, h, avg, tw)
+    thr = bytearray(tw * th)
+    for ty in range(th):
+        ya = max(min(ty - 2, th - 5), 0)
+        yb = min(ya + 5, th)
+        for tx in range(tw):
+            xa = max(min(tx - 2, tw - 5), 0)
+            xb = min(xa + 5, tw)
+            s = 0
+            for yy in range(ya, yb):
+                o = yy * tw
+                for xx in range(o + xa, o + xb):
+                    s += avg[xx]
+            thr[ty * tw + tx] = s // ((yb - ya) * (xb - xa))
+    return thr, tw
+
+
+def tile_means_portable(buf, w, h, avg, tw):
+    """Per tile: mean of every other row and column (a quarter of the pixels); flat tiles (max - min <= 24)
+    take half their minimum or their upper-left neighbours' level. Allocates nothing."""
+    th = (h + TILE - 1) // TILE
     for ty in range(th):
         y0 = ty * TILE
         y1 = min(y0 + TILE, h)
@@ -32,11 +52,11 @@ def tile_thresholds(buf, w, h):
                 for i in range(o + x0, o + x1, 2):
                     v = buf[i]
                     s += v
+                    n += 1
                     if v < lo:
                         lo = v
                     if v > hi:
                         hi = v
-                n += (x1 - x0 + 1) // 2
             a = s // n
             if hi - lo <= 24:
                 a = lo // 2
@@ -46,20 +66,6 @@ def tile_thresholds(buf, w, h):
                     if lo < nb:
                         a = nb
             avg[ty * tw + tx] = a
-    thr = bytearray(tw * th)
-    for ty in range(th):
-        ya = max(min(ty - 2, th - 5), 0)
-        yb = min(ya + 5, th)
-        for tx in range(tw):
-            xa = max(min(tx - 2, tw - 5), 0)
-            xb = min(xa + 5, tw)
-            s = 0
-            for yy in range(ya, yb):
-                o = yy * tw
-                for xx in range(o + xa, o + xb):
-                    s += avg[xx]
-            thr[ty * tw + tx] = s // ((yb - ya) * (xb - xa))
-    return thr, tw
 
 
 def apply_portable(buf, w, h, thr, tw):

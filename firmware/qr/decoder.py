@@ -15,12 +15,13 @@ except (ImportError, SyntaxError, ValueError, AttributeError, NameError):
 MAX_TRIPLES = 8
 
 
-def threshold(buf, w, h):
-    """Binarise `buf` in place (1 = dark) with the local threshold; the viper loop when available."""
-    thr, tw = binarize.tile_thresholds(buf, w, h)
-    if _fast is not None:
-        _fast.apply(buf, w, h, thr, tw)
+def threshold(buf, w, h, fast=_fast):
+    """Binarise `buf` in place (1 = dark) with the local threshold; the viper loops when available."""
+    if fast is not None:
+        thr, tw = binarize.tile_thresholds(buf, w, h, fast.tile_means)
+        fast.apply(buf, w, h, thr, tw)
     else:
+        thr, tw = binarize.tile_thresholds(buf, w, h)
         binarize.apply_portable(buf, w, h, thr, tw)
 
 
