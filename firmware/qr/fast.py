@@ -1,17 +1,20 @@
 """Viper twins of the per-pixel loops of `binarize` (tile statistics, in-place threshold).
 
 Imported by the decoder only where the port compiles viper (ESP32, RP2040...); elsewhere the import
-fails and the portable loops run. Both give identical bits (tests run this code under CPython with a
-stand-in `ptr8`, and compile it for armv6m/armv7m/xtensawin with mpy-cross).
+fails (SyntaxError, ImportError) and the portable loops run. The viper code is compiled on the board from
+`SOURCE`, so this file itself compiles with a plain `mpy-cross` (which rejects viper without -march).
+Both paths give identical bits: tests run SOURCE under CPython with a stand-in `ptr8`, and compile it for
+armv6m/armv7m/xtensawin with mpy-cross.
 """
 
+SOURCE = """
 import micropython
 
 
 @micropython.viper
 def tile_means(buf, w: int, h: int, avg, tw: int):
-    p = ptr8(buf)  # noqa: F821 (viper builtin)
-    a = ptr8(avg)  # noqa: F821
+    p = ptr8(buf)
+    a = ptr8(avg)
     th = (h + 7) >> 3
     ty = 0
     while ty < th:
@@ -58,8 +61,8 @@ def tile_means(buf, w: int, h: int, avg, tw: int):
 
 @micropython.viper
 def apply(buf, w: int, h: int, thr, tw: int):
-    p = ptr8(buf)  # noqa: F821
-    t = ptr8(thr)  # noqa: F821
+    p = ptr8(buf)
+    t = ptr8(thr)
     y = 0
     while y < h:
         o = y * w
@@ -72,3 +75,6 @@ def apply(buf, w: int, h: int, thr, tw: int):
                 p[o + x] = 0
             x += 1
         y += 1
+"""
+
+exec(SOURCE)
