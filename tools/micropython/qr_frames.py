@@ -2,7 +2,7 @@
 
 Prints `mem_info()` before and after (the host reads "GC: total"), and per frame a line
 `frame <ms> <payload hex>,...`. Each frame is read into one reused bytearray, as a camera driver fills it.
-Usage: run.mjs --mount firmware:/lib/firmware --mount DIR:/frames mp_qr_frames.py /frames/a.pgm ...
+Usage: run.mjs --mount firmware:/lib/firmware --mount DIR:/frames qr_frames.py /frames/a.pgm ...
 """
 
 import sys

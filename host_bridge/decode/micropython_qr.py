@@ -18,7 +18,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = REPO / "tools" / "micropython" / "run.mjs"
-SCRIPT = Path(__file__).with_name("mp_qr_frames.py")
+SCRIPT = REPO / "tools" / "micropython" / "qr_frames.py"
 GC_TOTAL = re.compile(rb"GC: total: (\d+)")
 
 
