@@ -60,3 +60,22 @@ def test_seed_epu_registers_prescriptions_in_their_states(tmp_path: Path) -> Non
         if entry.get("epu_state") not in (None, "unknown"):
             assert store.get(entry["fields"]["prescription_number"])["state"] == entry["epu_state"]
     assert sum(counts.values()) == sum(1 for e in manifest if e["kind"] == "ordonnance")
+
+
+def test_accuracy_scoring_counts_misses_and_forbidden_confusions() -> None:
+    from host_bridge.payloads.accuracy import score
+
+    rng = random.Random(1)
+    entries, lookups = [], {}
+    for i, kind in enumerate(["ordonnance", "ins", "gs1", "amc"]):
+        content = make(kind, rng, ANCHOR)
+        entries.append({"file": f"{i}.jpg", "kind": kind, "payload_b64": base64.b64encode(content.payload).decode(),
+                        "fields": content.fields})
+        lookups[f"{i}.jpg"] = [build_lookup(content.payload, source=SOURCE)]
+    lookups["3.jpg"] = []                                       # not read
+    lookups["1.jpg"][0] = {**lookups["1.jpg"][0], "kind": "ordonnance"}  # an INS taken for a prescription
+    report = score(entries, lookups)
+    assert (report["ok"], report["images"]) == (2, 4)
+    assert report["per_kind"]["amc"] == {"images": 1, "ok": 0, "rate": 0.0}
+    assert report["ins_or_gs1_as_ordonnance"] == 1 and report["ordonnance_as_other"] == 0
+    assert {f["verdict"] for f in report["failures"]} == {"not_read", "wrong_kind"}
