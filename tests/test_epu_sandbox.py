@@ -85,3 +85,40 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         EpuClient(server.url).dispense(ex.NUMBER, "total")
     with SandboxServer(db) as server:
         assert EpuClient(server.url).consult(ex.NUMBER)["state"] == "dispensed"
+
+
+def test_epu_sandbox_command_serves_and_lookup_code_consults_it(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "cli.sqlite"
+    from host_bridge.epu.store import EpuStore
+    store = EpuStore(db)
+    store.register(ex.NUMBER, {})
+    store.dispense(ex.NUMBER, "total")
+    store.close()
+    proc = subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "epu-sandbox", "--db", str(db), "--port", "0",
+                             "--token", "t0k"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        url = line.split("listening on ")[1].split()[0]
+        assert url.startswith("http://127.0.0.1:")
+        env = {**os.environ, "ELECTEUR_EPU_URL": url, "ELECTEUR_EPU_TOKEN": "t0k"}
+        result = subprocess.run([sys.executable, "-m", "host_bridge.cli", "lookup", "--code", ex.NUMBER.lower(), "--epu"],
+                                capture_output=True, text=True, env=env, timeout=60)
+        lookup = json.loads(result.stdout)
+        assert lookup["epu"]["state"] == "dispensed" and lookup["warnings"][0]["code"] == "already_dispensed"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_epu_sandbox_port_in_use_is_a_one_line_error(sandbox: SandboxServer) -> None:
+    import subprocess
+    import sys
+
+    port = sandbox.url.rsplit(":", 1)[1]
+    result = subprocess.run([sys.executable, "-m", "host_bridge.cli", "epu-sandbox", "--db", ":memory:", "--port", port],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "cannot listen" in result.stderr

@@ -94,20 +94,11 @@ def _classify(data: bytes, text: str, utf8: bool, today: dt.date, profiles: Prof
     return profile, parsed.fields, parsed.issues, None
 
 
-def build_lookup(data: bytes, *, source: dict[str, Any], session: "CounterSession | None" = None,
-                 profiles: Profiles | None = None, gs_substitute: str | None = None) -> dict[str, Any]:
-    """Turn one read's payload bytes into an EpuLookup dict (never raises on bad payloads).
-
-    `gs_substitute`: the visible text a keyboard-wedge reader typed for GS (0x1D); it is
-    turned back into GS for parsing, while `bytes_b64` keeps what was received.
-    """
-    data = bytes(data)
-    profiles = profiles or default_profiles()
-    text, utf8 = decode_text(data)
-    parse_text = text.replace(gs_substitute, GS) if gs_substitute else text
-    profile, fields, issues, reason = _classify(data, parse_text, utf8, _read_date(source), profiles)
+def assemble(data: bytes, text: str, utf8: bool, profile: Profile, fields: dict[str, str], issues: list[Issue],
+             source: dict[str, Any], reason: str | None = None) -> dict[str, Any]:
+    """The EpuLookup dict for a payload already classified by `profile` (scan or manual entry)."""
     warnings = [i.as_dict() for i in issues]
-    lookup: dict[str, Any] = {
+    return {
         "schema": SCHEMA,
         "id": lookup_id(data, source),
         "kind": profile.kind,
@@ -123,9 +114,22 @@ def build_lookup(data: bytes, *, source: dict[str, Any], session: "CounterSessio
         "source": {k: source.get(k) for k in ("reader", "read_id", "engine", "time")},
         "warnings": warnings,
     }
-    if session is not None:
-        return session.observe(lookup)
-    return lookup
+
+
+def build_lookup(data: bytes, *, source: dict[str, Any], session: "CounterSession | None" = None,
+                 profiles: Profiles | None = None, gs_substitute: str | None = None) -> dict[str, Any]:
+    """Turn one read's payload bytes into an EpuLookup dict (never raises on bad payloads).
+
+    `gs_substitute`: the visible text a keyboard-wedge reader typed for GS (0x1D); it is
+    turned back into GS for parsing, while `bytes_b64` keeps what was received.
+    """
+    data = bytes(data)
+    profiles = profiles or default_profiles()
+    text, utf8 = decode_text(data)
+    parse_text = text.replace(gs_substitute, GS) if gs_substitute else text
+    profile, fields, issues, reason = _classify(data, parse_text, utf8, _read_date(source), profiles)
+    lookup = assemble(data, text, utf8, profile, fields, issues, source, reason)
+    return session.observe(lookup) if session is not None else lookup
 
 
 def now_source(reader: str, engine: str | None = None, read_id: str | None = None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from host_bridge.errors import UserError
-from host_bridge.payloads.lookup import build_lookup
+from host_bridge.payloads.lookup import assemble
 from host_bridge.payloads.profiles import Profiles, default_profiles
 from host_bridge.payloads.session import CounterSession
 from host_bridge.payloads.validators import VALIDATORS
@@ -44,11 +44,7 @@ def manual_lookup(code: str, *, source: dict[str, Any], session: CounterSession 
         if problem:
             reasons.append(problem)
             continue
-        lookup = build_lookup(number.encode("ascii"), source=source, profiles=profiles)
-        lookup.update(kind=profile.kind, fields={spec.name: number}, warnings=[],
-                      action={k: profile.action[k] for k in ("code", "label", "reason")})
-        lookup["profile"] = {"kind": profile.kind, "version": profile.version, "reference": profile.reference,
-                             "origin": profile.origin}
-        lookup["status"] = "ok"
+        # the typed text is the raw payload (kept as entered); the normalised number is the field
+        lookup = assemble(code.encode("utf-8"), code, True, profile, {spec.name: number}, [], source)
         return session.observe(lookup) if session else lookup
     raise UserError(f"{code!r} is not a valid e-prescription code ({'; '.join(reasons) or 'no profile allows manual entry'})")

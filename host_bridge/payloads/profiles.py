@@ -114,13 +114,16 @@ def parse_profile(doc: dict[str, Any], origin: str) -> Profile:
             except re.error as exc:
                 raise _fail(origin, f"field {spec.name!r}: bad pattern ({exc})") from None
         specs.append(spec)
+    manual = doc.get("manual", {})
+    if manual and manual.get("field") not in {s.name for s in specs}:
+        raise _fail(origin, "[manual] field must name one of the profile's fields")
     match = doc.get("match", {})
     if doc["kind"] != "unknown" and not (match.get("prefix") or match.get("regex")):
         raise _fail(origin, "[match] needs 'prefix' (list) or 'regex'")
     return Profile(kind=doc["kind"], title=doc["title"], version=str(doc["version"]),
                    reference=bool(doc.get("reference", False)), priority=int(doc.get("priority", 50)),
                    description=doc.get("description", ""), origin=origin, match=match, grammar=grammar,
-                   action=dict(action), fields=tuple(specs), manual=doc.get("manual", {}))
+                   action=dict(action), fields=tuple(specs), manual=manual)
 
 
 def _read(path_name: str, data: bytes) -> Profile:
