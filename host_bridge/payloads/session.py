@@ -86,7 +86,7 @@ class CounterSession:
 
     def _checks(self, lookup: dict[str, Any]) -> list[Issue]:
         kind, issues = lookup["kind"], []
-        earlier = [r for r in self._reads if r["status"] != "invalid" or r["kind"] != "unknown"]
+        earlier = [r for r in self._reads if r["kind"] != "unknown"]
         if kind == "ordonnance":
             number = lookup["fields"].get("prescription_number")
             if number and any(r["kind"] == "ordonnance" and r["fields"].get("prescription_number") == number for r in earlier):
