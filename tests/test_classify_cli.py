@@ -21,6 +21,7 @@ HOSTILE = [
     b"EP1|" + b"|" * 5000,                                # ... after the e-prescription marker
     b"\x1d" * 3000,                                       # thousands of GS
     b"DC04FR0000011E5A1E5A01A1FR" + bytes(b for b in range(256) if b != 10) * 4,  # 2D-Doc header + garbage
+    b"DC04FR0000011E5A1E5A01A1FR" + b"zzzz!!%%garbage garbage",  # ... with printable garbage
     b"DC04\xff\xfe garbage",                              # 2D-Doc marker with a broken header
     b"IS01" + b"0" * 22 + b"S1" + b"\x1d" * 2000,         # INS header with garbage
     b"APCV1." + b"." * 3000,                              # apCV marker with thousands of dots

@@ -18,6 +18,8 @@ from host_bridge.payloads.profiles import FieldSpec, Profile
 from host_bridge.payloads.validators import VALIDATORS, gs1_date
 
 GS, US = "\x1d", "\x1f"
+_DI = re.compile(r"[0-9A-Z]{2}")
+_BASE32 = re.compile(r"[A-Z2-7]+=*")
 
 
 @dataclass
@@ -72,7 +74,12 @@ def _di_fields(profile: Profile, text: str, result: Parsed) -> dict[str, str]:
         if not text.startswith(literal):
             raise GrammarError("header does not match")
         pos = len(literal)
-    message, _, signature = text[pos:].partition(US)
+    message, has_signature, signature = text[pos:].partition(US)
+    if profile.grammar.get("signature") == "required":
+        if not has_signature:
+            raise GrammarError("no signature (a 2D-Doc message ends with US and its signature)")
+        if not _BASE32.fullmatch(signature):
+            raise GrammarError("signature is not base32")
     if signature:
         values["signature"] = signature
     by_di = {spec.di: spec for spec in profile.fields if spec.di}
@@ -80,6 +87,8 @@ def _di_fields(profile: Profile, text: str, result: Parsed) -> dict[str, str]:
     while i < len(message):
         di = message[i:i + 2]
         spec = by_di.get(di)
+        if spec is None and not _DI.fullmatch(di):
+            raise GrammarError(f"{di!r} at position {pos + i} is not a data identifier: corrupt message")
         if spec is None:
             severity = "error" if profile.grammar.get("strict", True) else "warning"
             result.issues.append(Issue("unknown_identifier", f"data identifier {di!r} is not in the profile; "
