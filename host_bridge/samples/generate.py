@@ -52,7 +52,8 @@ def sample(seed: int, index: int) -> tuple[dict[str, Any], bytes, Content]:
     paper = scene not in ("phone_screen",)
     if paper and rng.random() < 0.5:
         doc = camera.curl(doc, rng, rng.uniform(0.1, 0.5) * d)
-    module_px = rng.uniform(3.0, 6.0) if content.symbology == "qr" or not paper else rng.uniform(3.8, 6.5)
+    # frame pixels per module: the smallest sizes a counter camera still resolves (Data Matrix needs a little more)
+    module_px = rng.uniform(3.0, 6.0) if content.symbology == "qr" else rng.uniform(4.0, 7.0) if paper else rng.uniform(3.6, 5.5)
     blur = rng.uniform(0, 0.22) * module_px
     frame, size = camera.shoot(doc, box, rng, nprng, module_doc_px=d, module_px=module_px, tilt=rng.uniform(0, 0.12),
                                screen=not paper, blur=blur, noise=rng.uniform(1.0, 5.0))
