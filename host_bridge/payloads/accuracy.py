@@ -4,7 +4,11 @@ with the right fields? And the two confusions the counter must never make."""
 from __future__ import annotations
 
 import base64
+import json
+from pathlib import Path
 from typing import Any
+
+MANIFEST = "manifest.json"
 
 
 def judge(entry: dict[str, Any], lookups: list[dict[str, Any]]) -> str:
@@ -56,3 +60,31 @@ def format_report(report: dict[str, Any]) -> str:
                  f"INS/GS1 taken for an e-prescription: {report['ins_or_gs1_as_ordonnance']}")
     lines += [f"  miss: {f['file']} ({f['kind']}): {f['verdict']}" for f in report["failures"][:20]]
     return "\n".join(lines)
+
+
+def load_manifest(directory: Path) -> list[dict[str, Any]] | None:
+    """`directory/manifest.json` as written by `electeur samples`, or None when there is none."""
+    path = Path(directory) / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a readable JSON manifest ({exc})") from None
+    if not isinstance(manifest, list) or not all(isinstance(e, dict) and {"file", "kind", "payload_b64"} <= set(e) for e in manifest):
+        raise ValueError(f"{path}: must be a JSON array of objects with file, kind, payload_b64")
+    return manifest
+
+
+def score_rows(directory: Path, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Score replay rows (each with `file` and `lookups`) against the manifest of `directory`, if it has one."""
+    manifest = load_manifest(directory)
+    if manifest is None:
+        return None
+    base = Path(directory).resolve()
+    by_file = {}
+    for row in rows:
+        path = Path(row["file"]).resolve()
+        if path.is_relative_to(base):
+            by_file[path.relative_to(base).as_posix()] = row.get("lookups", [])
+    return score(manifest, by_file)

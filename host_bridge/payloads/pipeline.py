@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+from types import SimpleNamespace
 from typing import Any, Iterable, Protocol
 
 from host_bridge.epu.client import EpuClient
@@ -47,3 +49,9 @@ class LookupPipeline:
             rid = f"{read_id}#{n}" if read_id is not None else None
             out.append(self.lookup(symbol.data, now_source(reader, engine=symbol.engine, read_id=rid)))
         return out
+
+    def add_to_row(self, row: dict[str, Any], *, reader: str = "replay") -> dict[str, Any]:
+        """Give a decode row (`{"file", "symbols": [{"bytes_b64", "engine", ...}]}`) its `lookups`, read ids from the file."""
+        symbols = [SimpleNamespace(data=base64.b64decode(s["bytes_b64"]), engine=s.get("engine")) for s in row.get("symbols", [])]
+        row["lookups"] = self.lookups(symbols, reader=reader, read_id=str(row.get("file")))
+        return row

@@ -13,11 +13,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from host_bridge.payloads.accuracy import MANIFEST
 from host_bridge.samples import camera, scenes
 from host_bridge.samples.content import ANCHOR, KIND_WEIGHTS, Content, make
 from host_bridge.samples.symbols import modules
 
-MANIFEST = "manifest.json"
 ECC = {"ordonnance": "MQ", "apcv": "LM", "unknown": "LMQ"}  # printed prescriptions use M/Q; dense phone tokens L/M
 EPU_STATES = [("available", 80), ("dispensed", 10), ("partially_dispensed", 4), ("cancelled", 3), ("unknown", 3)]
 
