@@ -98,6 +98,9 @@ def assemble(data: bytes, text: str, utf8: bool, profile: Profile, fields: dict[
              source: dict[str, Any], reason: str | None = None) -> dict[str, Any]:
     """The EpuLookup dict for a payload already classified by `profile` (scan or manual entry)."""
     warnings = [i.as_dict() for i in issues]
+    errors = [i.message for i in issues if i.severity == "error"]
+    if errors and reason is None:
+        reason = f"{profile.action['reason']} Not usable as read: {errors[0]}"
     return {
         "schema": SCHEMA,
         "id": lookup_id(data, source),
