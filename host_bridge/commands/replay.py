@@ -20,9 +20,10 @@ from host_bridge.payloads.pipeline import LookupPipeline
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("replay", help="replay image directories and compare with expected texts (N.txt beside N.png)",
-                       description="Decode every image under DIR; where N.txt is beside N.png/N.jpg, compare byte for byte. "
-                                   "Exit 1 when the rate of expected texts read is below --min-rate.")
+    p = sub.add_parser("replay", help="replay image directories through decode → lookup (→ ePU) and check them",
+                       description="Decode every image under DIR and turn each code into an EpuLookup; where N.txt is beside "
+                                   "N.png/N.jpg, compare byte for byte; where DIR has a samples manifest.json, score kinds and "
+                                   "fields per kind. Exit 1 when a rate is below --min-rate.")
     add_engine_option(p)
     p.add_argument("dirs", nargs="+", metavar="DIR")
     p.add_argument("--json", action="store_true", help="one JSON object per image per line (format v1, docs/cli.md)")
