@@ -62,7 +62,7 @@ def _triples(cands):
                 a, b, c = cands[i], cands[j], cands[k]
                 lo = min(a.ms, b.ms, c.ms)
                 hi = max(a.ms, b.ms, c.ms)
-                if hi > 1.5 * lo:
+                if hi > 2.0 * lo:
                     continue
                 dab = _d2(a, b)
                 dbc = _d2(b, c)

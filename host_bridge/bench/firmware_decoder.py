@@ -7,17 +7,23 @@ decodes without the GC heap growing, and zxing-cpp and pyzbar on the same frames
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import zxingcpp
+from PIL import Image
 from tqdm import tqdm
 
 from host_bridge.decode.engines import get_engine
+from host_bridge.decode.image import load_gray
 from host_bridge.decode.micropython_qr import decode_frames
 from host_bridge.decode.synthetic import PRESCRIPTION, empty_scene, printed_code
+from host_bridge.errors import UserError
 
 NAME = "firmware-decoder"
 HELP = "the MicroPython QR decoder (CPython and MicroPython wasm) vs zxing-cpp and pyzbar, QQVGA/QVGA/VGA"
@@ -31,6 +37,40 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="where the firmware decoder runs (default both)")
     p.add_argument("--frames", type=int, default=6, help="frames with a code per resolution; as many empty ones (default 6)")
     p.add_argument("--repeat", type=int, default=3, help="CPython timings per frame, the median is kept (default 3)")
+    p.add_argument("--samples", type=Path, help="also score the QR codes of an `electeur samples` directory, "
+                   "each image fitted into a QVGA frame: zxing-cpp reads vs identical firmware reads, wrong reads")
+
+
+def qvga(path: Path) -> np.ndarray:
+    """An image as a QVGA camera would frame it: scaled to fit 320x240 (aspect kept), grey borders."""
+    img = Image.open(path).convert("L")
+    k = min(320 / img.width, 240 / img.height)
+    small = img.resize((round(img.width * k), round(img.height * k)), Image.Resampling.BOX)
+    frame = Image.new("L", (320, 240), 128)
+    frame.paste(small, ((320 - small.width) // 2, (240 - small.height) // 2))
+    return np.asarray(frame)
+
+
+def score_samples(directory: Path, fit_qvga: bool) -> dict[str, list[int]]:
+    """Per QR kind: [codes, zxing-cpp reads, firmware reads with identical bytes among those, wrong reads],
+    on each image fitted into QVGA or at its own resolution."""
+    manifest = directory / "manifest.json"
+    if not manifest.is_file():
+        raise UserError(f"{directory}: no manifest.json (make one with `electeur samples --out {directory}`)")
+    firmware = get_engine("firmware")
+    scores: dict[str, list[int]] = {}
+    entries = [e for e in json.loads(manifest.read_text(encoding="utf-8")) if e.get("symbology") == "qr"]
+    for entry in tqdm(entries, desc="bench samples", unit="image", file=sys.stderr):
+        gray = qvga(directory / entry["file"]) if fit_qvga else load_gray(directory / entry["file"])
+        expected = base64.b64decode(entry["payload_b64"])
+        zx = [b.bytes for b in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode) if b.valid]
+        ours = [s.data for s in firmware.decode(gray)]
+        row = scores.setdefault(entry["kind"], [0, 0, 0, 0])
+        row[0] += 1
+        row[1] += expected in zx
+        row[2] += expected in zx and ours == [expected]
+        row[3] += any(p != expected for p in ours)
+    return scores
 
 
 def _frames(size: tuple[int, int], n: int) -> list[tuple[np.ndarray, bytes | None]]:
@@ -73,6 +113,7 @@ def heap_needed_kb(gray: np.ndarray) -> int | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    scores = {res: score_samples(args.samples, res == "QVGA") for res in ("QVGA", "own size")} if args.samples else {}
     rows: list[tuple[str, str, int, int, float]] = []  # resolution, decoder, hits, codes, median ms
     heaps: dict[str, int | None] = {}
     decoders = _cpython_decoders()
@@ -105,4 +146,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{res:<7} {name:<28} {hits:>3}/{codes:<3} {ms:>10.2f} {ms / base[res]:>12.1f}")
     for res, kb in heaps.items():
         print(f"heap needed {res}: {f'{kb} KB' if kb else f'> {HEAPS_KB[-1]} KB'} (starting GC heap in which one frame decodes without growing)")
+    for res, per_kind in scores.items():
+        for kind, (codes, zx, same, wrong) in per_kind.items():
+            print(f"samples at {res:<8}, {kind:<11} QR {codes:>3}: zxing-cpp reads {zx:>3}, firmware identical "
+                  f"{same:>3} ({100.0 * same / max(zx, 1):.0f} %), wrong reads {wrong}")
     return 0
