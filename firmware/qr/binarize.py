@@ -1,8 +1,10 @@
-"""Local threshold (zxing's hybrid binariser): dark = 1, light = 0, written in place over the gray frame.
+"""Local threshold (zxing's hybrid binariser): dark where the gray level is <= its tile's threshold.
 
 Block means on an 8x8 tile grid, each tile's threshold the mean of its 5x5 tile neighbourhood; flat
-tiles (no edge inside) lean to white so blank paper, glare and shadows do not turn into noise. Costs two
-small buffers of tile values, no copy of the frame, and no allocation inside the pixel loops.
+tiles (no edge inside) lean to white so blank paper, glare and shadows do not turn into noise. The frame
+is never written: rows are thresholded on demand into one row buffer and the grid sampler compares
+interpolated gray levels, which reads small modules better than thresholded pixels. Costs two small
+buffers of tile values, no copy of the frame, and no allocation inside the pixel loops.
 """
 
 TILE = 8
@@ -68,14 +70,28 @@ def tile_means_portable(buf, w, h, avg, tw):
             avg[ty * tw + tx] = a
 
 
-def apply_portable(buf, w, h, thr, tw):
-    """Threshold every pixel in place: 1 where darker than or equal to its tile's threshold."""
-    for y in range(h):
-        o = y * w
-        trow = (y // TILE) * tw
-        for tx in range(tw):
-            t = thr[trow + tx]
-            x0 = o + tx * TILE
-            x1 = min(x0 + TILE, o + w)
-            for i in range(x0, x1):
-                buf[i] = 1 if buf[i] <= t else 0
+def row_bits_portable(gray, w, y, thr, tw, out, x0, x1):
+    """Threshold columns x0..x1-1 of row y into `out`: 1 where darker than or equal to the tile's threshold."""
+    o = y * w
+    trow = (y >> 3) * tw
+    for x in range(x0, x1):
+        out[x] = 1 if gray[o + x] <= thr[trow + (x >> 3)] else 0
+
+
+class Frame:
+    """A gray frame (left untouched) with its tile thresholds and one reusable thresholded row.
+
+    `fast` is the viper module where the port has one: same results, faster loops.
+    """
+
+    def __init__(self, gray, w, h, fast=None):
+        self.gray = gray
+        self.w = w
+        self.h = h
+        self.thr, self.tw = tile_thresholds(gray, w, h, fast.tile_means if fast else None)
+        self.row = bytearray(w)
+        self._row = fast.row_bits if fast else row_bits_portable
+
+    def threshold_row(self, y, x0=0, x1=-1):
+        """Threshold row y (columns x0..x1-1, default all) into `self.row`."""
+        self._row(self.gray, self.w, y, self.thr, self.tw, self.row, x0, self.w if x1 < 0 else x1)

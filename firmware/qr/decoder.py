@@ -1,7 +1,7 @@
 """QR code decoder pipeline: binarise, find finders, fit the grid, read, correct, parse.
 
 `decode(buf, width, height)` returns the payloads (bytes) of the codes read, [] when none. `buf` (8-bit
-gray, row-major) is binarised in place. A payload is returned only when every Reed-Solomon block of the
+gray, row-major: bytes, bytearray or memoryview) is only read. A payload is returned only when every Reed-Solomon block of the
 symbol was corrected and the segments parse; a mirrored symbol is read by transposing the grid.
 """
 
@@ -15,41 +15,43 @@ except (ImportError, SyntaxError, ValueError, AttributeError, NameError):
 MAX_TRIPLES = 8
 
 
-def threshold(buf, w, h, fast=_fast):
-    """Binarise `buf` in place (1 = dark) with the local threshold; the viper loops when available."""
-    if fast is not None:
-        thr, tw = binarize.tile_thresholds(buf, w, h, fast.tile_means)
-        fast.apply(buf, w, h, thr, tw)
-    else:
-        thr, tw = binarize.tile_thresholds(buf, w, h)
-        binarize.apply_portable(buf, w, h, thr, tw)
-
-
-def decode(buf, width, height):
-    """Payloads of the QR codes in the frame."""
-    threshold(buf, width, height)
-    return decode_bits(buf, width, height)
-
-
-def decode_bits(bits, w, h):
-    """Payloads from an already binarised frame (1 = dark)."""
-    step = max(1, h // 240)
-    cands = finder.find_finders(bits, w, h, step)
+def decode(buf, width, height, fast=_fast):
+    """Payloads of the QR codes in the frame (`buf` is read, never written)."""
+    f = binarize.Frame(buf, width, height, fast)
+    step = max(1, height // 240)
+    cands = finder.find_finders(f, step)
     if len(cands) < 3:
         return []
     cands.sort(key=lambda c: -c.count)
     cands = cands[:10]
     found = []
-    used = []
+    read = []  # finder triples of the symbols read: candidates inside them are data, not finders
     for tri in _triples(cands):
-        if any(c in used for c in tri):
+        if any(_inside(c, r) for c in tri for r in read):
             continue
-        payload = _decode_triple(bits, w, h, tri)
+        payload = _decode_triple(f, tri)
         if payload is not None:
             if payload not in found:
                 found.append(payload)
-            used.extend(tri)
+            read.append(tri)
     return found
+
+
+def _inside(c, tri):
+    """Whether candidate c lies within (or on the finders of) the symbol spanned by tri."""
+    tl, tr, bl = tri
+    ux = tr.x - tl.x
+    uy = tr.y - tl.y
+    vx = bl.x - tl.x
+    vy = bl.y - tl.y
+    det = ux * vy - uy * vx
+    if det == 0:
+        return False
+    px = c.x - tl.x
+    py = c.y - tl.y
+    a = (px * vy - py * vx) / det
+    b = (ux * py - uy * px) / det
+    return -0.3 <= a <= 1.3 and -0.3 <= b <= 1.3
 
 
 def _triples(cands):
@@ -95,6 +97,7 @@ def _d2(a, b):
 
 
 def _dimensions(tl, tr, bl):
+    """Candidate symbol sizes from the finder spacing: the estimate first, then +-4 and +-8 modules."""
     ms = (tl.ms + tr.ms + bl.ms) / 3.0
     d = (_d2(tl, tr) ** 0.5 + _d2(tl, bl) ** 0.5) / (2.0 * ms)
     dim = int(d + 0.5) + 7
@@ -111,30 +114,29 @@ def _dimensions(tl, tr, bl):
     for dd in (first, first + 4, first - 4, first + 8, first - 8):
         if 21 <= dd <= 177:
             out.append(dd)
-    return out, ms
+    return out
 
 
-def _decode_triple(bits, w, h, tri):
+def _decode_triple(f, tri):
     tl, tr, bl = tri
-    dims, ms = _dimensions(tl, tr, bl)
     tried = []
-    for dim in dims:
+    for dim in _dimensions(tl, tr, bl):
         version = (dim - 17) // 4
-        res = _decode_version(bits, w, h, tl, tr, bl, ms, version, tried)
+        res = _decode_version(f, tl, tr, bl, version, tried)
         if res is not None:
             return res
     return None
 
 
-def _decode_version(bits, w, h, tl, tr, bl, ms, version, tried):
+def _decode_version(f, tl, tr, bl, version, tried):
     if version in tried:
         return None
     tried.append(version)
     dim = 17 + 4 * version
     # module size implied by this version: finder run widths swell with blur and perspective
     ms = (_d2(tl, tr) ** 0.5 + _d2(tl, bl) ** 0.5) / (2.0 * (dim - 7))
-    for hm in _transforms(bits, w, h, tl, tr, bl, ms, dim):
-        m = grid.sample(bits, w, h, hm, dim)
+    for hm in _transforms(f, tl, tr, bl, ms, dim):
+        m = grid.sample(f, hm, dim)
         if m is None:
             continue
         if version >= 7:
@@ -142,7 +144,7 @@ def _decode_version(bits, w, h, tl, tr, bl, ms, version, tried):
             if v < 0:
                 v = codewords.read_version(_transpose(m, dim), dim)
             if v > 0 and v != version:
-                return _decode_version(bits, w, h, tl, tr, bl, ms, v, tried)
+                return _decode_version(f, tl, tr, bl, v, tried)
         for mm in (m, _transpose(m, dim)):
             p = _read(mm, version, dim)
             if p is not None:
@@ -150,7 +152,7 @@ def _decode_version(bits, w, h, tl, tr, bl, ms, version, tried):
     return None
 
 
-def _transforms(bits, w, h, tl, tr, bl, ms, dim):
+def _transforms(f, tl, tr, bl, ms, dim):
     """Homographies module space -> frame: through the bottom-right alignment pattern, then affine."""
     src = [(3.5, 3.5), (dim - 3.5, 3.5), (3.5, dim - 3.5)]
     dst = [(tl.x, tl.y), (tr.x, tr.y), (bl.x, bl.y)]
@@ -162,7 +164,7 @@ def _transforms(bits, w, h, tl, tr, bl, ms, dim):
         ex = tl.x + corr * (brx - tl.x)
         ey = tl.y + corr * (bry - tl.y)
         for allowance in (4, 8):
-            found = finder.find_alignments(bits, w, h, ex, ey, ms, allowance)
+            found = finder.find_alignments(f, ex, ey, ms, allowance)
             for a in found:
                 hm = grid.perspective(src + [(dim - 6.5, dim - 6.5)], dst + [a])
                 if hm is not None:
@@ -184,7 +186,18 @@ def _transpose(m, dim):
     return t
 
 
+def _timing_ok(m, dim):
+    """Most timing-pattern modules (row and column 6, alternating) right: the grid fits this size."""
+    bad = 0
+    for i in range(8, dim - 8):
+        want = 1 - (i & 1)
+        bad += (m[6 * dim + i] != want) + (m[i * dim + 6] != want)
+    return 4 * bad <= 2 * (dim - 16)
+
+
 def _read(m, version, dim):
+    if not _timing_ok(m, dim):
+        return None
     fmt = codewords.read_format(m, dim)
     if fmt is None:
         return None

@@ -1,4 +1,4 @@
-"""Viper twins of the per-pixel loops of `binarize` (tile statistics, in-place threshold).
+"""Viper twins of the per-pixel loops of `binarize` (tile statistics, row threshold).
 
 Imported by the decoder only where the port compiles viper (ESP32, RP2040...); elsewhere the import
 fails (SyntaxError, ImportError) and the portable loops run. The viper code is compiled on the board from
@@ -60,21 +60,19 @@ def tile_means(buf, w: int, h: int, avg, tw: int):
 
 
 @micropython.viper
-def apply(buf, w: int, h: int, thr, tw: int):
-    p = ptr8(buf)
+def row_bits(gray, w: int, y: int, thr, tw: int, out, x0: int, x1: int):
+    p = ptr8(gray)
     t = ptr8(thr)
-    y = 0
-    while y < h:
-        o = y * w
-        trow = (y >> 3) * tw
-        x = 0
-        while x < w:
-            if p[o + x] <= t[trow + (x >> 3)]:
-                p[o + x] = 1
-            else:
-                p[o + x] = 0
-            x += 1
-        y += 1
+    q = ptr8(out)
+    o = y * w
+    trow = (y >> 3) * tw
+    x = x0
+    while x < x1:
+        if p[o + x] <= t[trow + (x >> 3)]:
+            q[x] = 1
+        else:
+            q[x] = 0
+        x += 1
 """
 
 exec(SOURCE)

@@ -1,6 +1,7 @@
-"""Finder and alignment pattern search on a binarised frame (1 = dark), after zxing's FinderPatternFinder.
+"""Finder and alignment pattern search on a gray frame with its tile thresholds (`binarize.Frame`),
+after zxing's FinderPatternFinder.
 
-Rows are split into runs with `bytearray.find` (C speed, cost per transition, not per pixel); a 1:1:3:1:1
+Rows are thresholded one at a time and split into runs with `bytearray.find` (C speed, cost per transition, not per pixel); a 1:1:3:1:1
 run window is confirmed by vertical, horizontal and diagonal cross-checks before it counts.
 """
 
@@ -18,8 +19,13 @@ def _ratio_ok(c0, c1, c2, c3, c4, tn, td):
             and td * abs(7 * c3 - t) < lim and td * abs(7 * c4 - t) < lim)
 
 
-def _cross(bits, w, h, x, y, dx, dy, max_count, total_h):
+def _cross(f, x, y, dx, dy, max_count, total_h):
     """Runs through (x, y) along (dx, dy): centre offset and the 5 run counts, or None."""
+    g = f.gray
+    t = f.thr
+    tw = f.tw
+    w = f.w
+    h = f.h
     st = [0, 0, 0, 0, 0]
     # backwards from the centre: dark (2), light (1), dark (0)
     i = 0
@@ -29,7 +35,7 @@ def _cross(bits, w, h, x, y, dx, dy, max_count, total_h):
         yy = y - i * dy
         if xx < 0 or yy < 0 or xx >= w or yy >= h:
             break
-        d = bits[yy * w + xx]
+        d = g[yy * w + xx] <= t[(yy >> 3) * tw + (xx >> 3)]
         if state == 2:
             if not d:
                 state = 1
@@ -52,7 +58,7 @@ def _cross(bits, w, h, x, y, dx, dy, max_count, total_h):
         yy = y + i * dy
         if xx < 0 or yy < 0 or xx >= w or yy >= h:
             break
-        d = bits[yy * w + xx]
+        d = g[yy * w + xx] <= t[(yy >> 3) * tw + (xx >> 3)]
         if state == 2:
             if not d:
                 state = 3
@@ -109,35 +115,39 @@ def _add(cands, x, y, ms):
     cands.append(Candidate(x, y, ms))
 
 
-def confirm(bits, w, h, cx, y, total_h, c2):
+def confirm(f, cx, y, total_h, c2):
     """Cross-check a row hit; return (x, y, module size) of the finder centre or None."""
     x = int(cx)
-    v = _cross(bits, w, h, x, y, 0, 1, c2, total_h)
+    v = _cross(f, x, y, 0, 1, c2, total_h)
     if v is None:
         return None
     cy = y + v[0]
     tv = v[1]
     yi = int(cy)
-    hh = _cross(bits, w, h, x, yi, 1, 0, c2, total_h)
+    hh = _cross(f, x, yi, 1, 0, c2, total_h)
     if hh is None:
         return None
     cx2 = x + hh[0]
     xi = int(cx2)
-    if _cross(bits, w, h, xi, yi, 1, 1, 2 * c2, 0) is None:
+    if _cross(f, xi, yi, 1, 1, 2 * c2, 0) is None:
         return None
     return cx2, cy, (tv + hh[1]) / 14.0
 
 
-def find_finders(bits, w, h, step):
+def find_finders(f, step):
     """Finder centre candidates, each merged over the rows that confirmed it.
 
-    Each row is walked transition by transition with `bytearray.find`, keeping the last six transition
-    positions in locals; a hit inside a finder already confirmed only raises its count.
+    Each row is thresholded into one reused row buffer, then walked transition by transition with
+    `bytearray.find`, keeping the last six transition positions in locals; a hit inside a finder
+    already confirmed only raises its count.
     """
     cands = []
-    for y in range(step // 2, h, step):
-        base = y * w
-        end = base + w
+    bits = f.row
+    w = f.w
+    base = 0
+    end = w
+    for y in range(step // 2, f.h, step):
+        f.threshold_row(y)
         i = bits.find(ONE, base, end)
         if i < 0:
             continue
@@ -171,15 +181,18 @@ def find_finders(bits, w, h, step):
                     c.count += 1
                     break
             else:
-                r = confirm(bits, w, h, cx2 / 2.0, y, c0 + c1 + c2 + c3 + c4, c2)
+                r = confirm(f, cx2 / 2.0, y, c0 + c1 + c2 + c3 + c4, c2)
                 if r is not None:
                     _add(cands, r[0], r[1], r[2])
     return cands
 
 
-def find_alignments(bits, w, h, ex, ey, ms, allowance):
+def find_alignments(f, ex, ey, ms, allowance):
     """Alignment pattern centres within allowance modules of (ex, ey): zxing-strict matches nearest first,
     then lenient ones (blur thins the light ring); at most 3."""
+    w = f.w
+    h = f.h
+    bits = f.row
     r = int(allowance * ms)
     x0 = max(0, int(ex) - r)
     x1 = min(w, int(ex) + r)
@@ -189,10 +202,11 @@ def find_alignments(bits, w, h, ex, ey, ms, allowance):
         return []
     lim = (int(ms / 2) + 1, int(1.5 * ms - 1e-9), int(ms / 2 + 0.999), int(2 * ms))
     found = []
+    base = 0
+    end = x1
     for y in range(y0, y1):
-        base = y * w
-        end = base + x1
-        t3 = base + x0
+        f.threshold_row(y, x0, x1)
+        t3 = x0
         cur = bits[t3]
         t0 = t1 = t2 = -1
         while t3 < end:
@@ -213,42 +227,48 @@ def find_alignments(bits, w, h, ex, ey, ms, allowance):
             if not strict and not _align_runs(a, b, c, lim, False):
                 continue
             cx = t1 - base + b / 2.0
-            v = _align_vertical(bits, w, h, int(cx), y, lim)
+            v = _align_vertical(f, int(cx), y, lim)
             if v is None:
                 continue
             cy = v[0]
             rank = (0 if strict and v[1] else 1000) + abs(cx - ex) + abs(cy - ey)
-            for f in found:
-                if abs(f[1] - cx) < ms and abs(f[2] - cy) < ms:
+            for e in found:
+                if abs(e[1] - cx) < ms and abs(e[2] - cy) < ms:
                     break
             else:
                 found.append((rank, cx, cy))
-    found.sort(key=lambda f: f[0])
-    return [(f[1], f[2]) for f in found[:3]]
+    found.sort(key=lambda e: e[0])
+    return [(e[1], e[2]) for e in found[:3]]
 
 
-def _align_vertical(bits, w, h, x, y, lim):
+def _align_vertical(f, x, y, lim):
     """Dark run through (x, y) between two light runs, each about one module: (centre y, strict) or None."""
+    g = f.gray
+    w = f.w
+    h = f.h
+    t = f.thr
+    tc = x >> 3
+    tw = f.tw
     top = lim[3] + 1
     up = y
-    while up >= 0 and bits[up * w + x] and y - up <= top:
+    while up >= 0 and g[up * w + x] <= t[(up >> 3) * tw + tc] and y - up <= top:
         up -= 1
     if up < 0 or y - up > top:
         return None
     dn = y
-    while dn < h and bits[dn * w + x] and dn - y <= top:
+    while dn < h and g[dn * w + x] <= t[(dn >> 3) * tw + tc] and dn - y <= top:
         dn += 1
     if dn >= h or dn - y > top:
         return None
     b = dn - up - 1
     a = 0
     yy = up
-    while yy >= 0 and not bits[yy * w + x] and a <= top:
+    while yy >= 0 and g[yy * w + x] > t[(yy >> 3) * tw + tc] and a <= top:
         a += 1
         yy -= 1
     c = 0
     yy = dn
-    while yy < h and not bits[yy * w + x] and c <= top:
+    while yy < h and g[yy * w + x] > t[(yy >> 3) * tw + tc] and c <= top:
         c += 1
         yy += 1
     if not _align_runs(a, b, c, lim, False):

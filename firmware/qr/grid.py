@@ -30,35 +30,54 @@ def perspective(src, dst):
 SCALE = 1 << 18  # fixed point for the per-row projective division: pixel * SCALE stays a small int
 
 
-def sample(bits, w, h, hm, dim):
-    """bytearray dim*dim of module values (1 = dark) at module centres, or None if the grid leaves the frame.
+def sample(f, hm, dim):
+    """bytearray dim*dim of module values (1 = dark), or None if the grid leaves the frame.
 
-    Floats only once per row; per module the projective division is done on small integers, so the
-    sampling allocates nothing beyond the output grid.
+    Each module centre's gray level is interpolated bilinearly (1/16 pixel) and compared with its tile's
+    threshold: with modules of 1.5-2 pixels this halves the misread modules of a nearest-pixel sample.
+    Floats only once per row; per module all arithmetic is on small integers (no allocation).
     """
+    g = f.gray
+    w = f.w
+    h = f.h
+    thr = f.thr
+    tw = f.tw
     h0, h1, h2, h3, h4, h5, h6, h7 = hm
     out = bytearray(dim * dim)
     for r in range(dim):
         y = r + 0.5
-        # X(c) = (nx + ax*c) / (d0 + g*c) at module centres c + 0.5, as integers scaled by SCALE
+        # X(c) = (nx + ax*c) / (d0 + g*c) at module centres c + 0.5, as integers scaled by SCALE,
+        # minus half a pixel so that the integer part is the upper-left pixel of the 2x2 interpolated
         d0 = h6 * 0.5 + h7 * y + 1.0
-        g = int(h6 * SCALE)
+        gi = int(h6 * SCALE)
         di = int(d0 * SCALE)
-        ax = int(h0 * SCALE)
-        nx = int((h0 * 0.5 + h1 * y + h2) * SCALE)
-        ay = int(h3 * SCALE)
-        ny = int((h3 * 0.5 + h4 * y + h5) * SCALE)
+        ax = int((h0 - 0.5 * h6) * SCALE)
+        nx = int((h0 * 0.5 + h1 * y + h2 - 0.5 * d0) * SCALE)
+        ay = int((h3 - 0.5 * h6) * SCALE)
+        ny = int((h3 * 0.5 + h4 * y + h5 - 0.5 * d0) * SCALE)
         o = r * dim
         for c in range(dim):
-            d = di + g * c
+            d = di + gi * c
             if d <= 0:
                 return None
-            px = (nx + ax * c) // d
-            py = (ny + ay * c) // d
-            if px < 0 or py < 0 or px >= w or py >= h:
-                if px < -1 or py < -1 or px > w or py > h:
+            nxc = nx + ax * c
+            nyc = ny + ay * c
+            px = nxc // d
+            py = nyc // d
+            if px < 0 or py < 0 or px >= w - 1 or py >= h - 1:
+                if px < -1 or py < -1 or px > w - 1 or py > h - 1:
                     return None
-                px = min(max(px, 0), w - 1)
-                py = min(max(py, 0), h - 1)
-            out[o + c] = bits[py * w + px]
+                px = min(max(px, 0), w - 2)
+                py = min(max(py, 0), h - 2)
+                fx = 0
+                fy = 0
+            else:
+                fx = ((nxc - px * d) << 4) // d
+                fy = ((nyc - py * d) << 4) // d
+            i = py * w + px
+            v = ((g[i] * (16 - fx) + g[i + 1] * fx) * (16 - fy)
+                 + (g[i + w] * (16 - fx) + g[i + w + 1] * fx) * fy)
+            cx = (px + (fx >> 3)) >> 3
+            cy = (py + (fy >> 3)) >> 3
+            out[o + c] = 1 if v <= (thr[cy * tw + cx] << 8) else 0
     return out

@@ -12,13 +12,13 @@ from host_bridge.decode.symbol import Symbol, text_of
 
 
 class FirmwareEngine:
-    """QR only, exactly the code the reader runs; the frame is copied because the decoder thresholds in place."""
+    """QR only, exactly the code the reader runs, on the frame's bytes."""
 
     name = "firmware"
 
     def decode(self, gray: np.ndarray) -> list[Symbol]:
         started = time.perf_counter()
         height, width = gray.shape[:2]
-        payloads = firmware_decode(bytearray(np.ascontiguousarray(gray, dtype=np.uint8).tobytes()), width, height)
+        payloads = firmware_decode(np.ascontiguousarray(gray, dtype=np.uint8).tobytes(), width, height)
         ms = (time.perf_counter() - started) * 1000.0
         return [Symbol(text_of(p, p.decode("latin-1")), p, "QRCode", self.name, ms) for p in payloads]
