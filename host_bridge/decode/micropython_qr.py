@@ -32,8 +32,13 @@ class MicroPythonRun:
     heap_after: int
 
 
-def decode_frames(frames: list[np.ndarray], heap_kb: int = 192, timeout: float = 120.0) -> MicroPythonRun:
-    """Decode `frames` (uint8 gray) one after the other in one MicroPython process started with heap_kb."""
+def decode_frames(frames: list[np.ndarray], heap_kb: int = 192, timeout: float = 120.0,
+                  warmup: bool = False) -> MicroPythonRun:
+    """Decode `frames` (uint8 gray) one after the other in one MicroPython process started with heap_kb.
+
+    warmup: decode the first frame once, untimed, before timing them all (Node's wasm tier-up makes a
+    cold first frame slow; boards have no such warm-up).
+    """
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("node not found: the MicroPython wasm runner needs Node.js (make setup)")
@@ -46,7 +51,7 @@ def decode_frames(frames: list[np.ndarray], heap_kb: int = 192, timeout: float =
         shutil.copy(SCRIPT, Path(tmp) / SCRIPT.name)
         proc = subprocess.run(
             [node, str(RUNNER), "--heap", f"{heap_kb}k", "--mount", f"{REPO / 'firmware'}:/lib/firmware",
-             "--mount", f"{tmp}:/frames", str(Path(tmp) / SCRIPT.name), *names],
+             "--mount", f"{tmp}:/frames", str(Path(tmp) / SCRIPT.name), *(["--warmup"] if warmup else []), *names],
             capture_output=True, timeout=timeout, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"MicroPython run failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-2000:]}")

@@ -2,7 +2,9 @@
 
 Prints `mem_info()` before and after (the host reads "GC: total"), and per frame a line
 `frame <ms> <payload hex>,...`. Each frame is read into one reused bytearray, as a camera driver fills it.
-Usage: run.mjs --mount firmware:/lib/firmware --mount DIR:/frames qr_frames.py /frames/a.pgm ...
+Usage: run.mjs --mount firmware:/lib/firmware --mount DIR:/frames qr_frames.py [--warmup] /frames/a.pgm ...
+--warmup decodes the first frame once, untimed, before the timed loop: Node's WebAssembly engine
+compiles hot code in tiers, so the first frame of a process runs slower than on a board.
 """
 
 import sys
@@ -13,9 +15,13 @@ from binascii import hexlify
 
 from firmware.qr import decode
 
+paths = sys.argv[1:]
+warmup = paths[:1] == ["--warmup"]
+if warmup:
+    paths = paths[1:2] + paths[1:]
 micropython.mem_info()
 buf = None
-for path in sys.argv[1:]:
+for n, path in enumerate(paths):
     with open(path, "rb") as f:
         f.readline()
         size = f.readline().split()
@@ -29,5 +35,6 @@ for path in sys.argv[1:]:
     t = time.ticks_ms()
     found = decode(buf, w, h)
     ms = time.ticks_diff(time.ticks_ms(), t)
-    print("frame", ms, ",".join(hexlify(p).decode() for p in found))
+    if not (warmup and n == 0):
+        print("frame", ms, ",".join(hexlify(p).decode() for p in found))
 micropython.mem_info()
