@@ -173,8 +173,9 @@ def find_finders(f, step):
             c2 = p3 - p2
             c3 = p4 - p3
             c4 = p5 - p4
-            if not _ratio_ok(c0, c1, c2, c3, c4, 1, 2):
-                continue
+            if not _ratio_ok(c0, c1, c2, c3, c4, 1, 2) and (
+                    p5 - p0 > 17 or not _ratio_ok(c0, c1, c2, c3, c4, 3, 4)):
+                continue  # tiny finders (under 2.5 px modules) get the looser tolerance of the cross-checks
             cx2 = p2 + p3 - 2 * base  # twice the centre x
             for c in cands:
                 if abs(c.ix2 - cx2) <= c.rx and abs(c.iy - y) <= c.ry:
