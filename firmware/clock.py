@@ -23,3 +23,14 @@ except ImportError:
 if sleep_ms is None:
     async def sleep_ms(ms):
         await asyncio.sleep(ms / 1000)
+
+
+# The wasm port collects garbage only when a coroutine is resumed from JavaScript, which sleep_ms(0)
+# does not do: yield for 1 ms there so a long stream of chunks never makes its heap grow.
+import sys
+
+YIELD_MS = 1 if sys.platform == "webassembly" else 0
+
+
+async def pause():
+    await sleep_ms(YIELD_MS)

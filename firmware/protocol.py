@@ -99,24 +99,32 @@ def crc32(data, crc=0):
     return _crc32(data, crc) & 0xFFFFFFFF
 
 
-def cobs_encode(data):
-    """COBS: the result holds no 0x00 byte, so 0x00 can delimit frames."""
-    data = bytes(data)
-    out = bytearray()
-    i = 0
+def cobs_encode(data, delimit=False):
+    """COBS: the result holds no 0x00 byte, so 0x00 can delimit frames (appended when `delimit`).
+    One output buffer, filled by slice assignment: little garbage on a small heap."""
     n = len(data)
+    out = bytearray(n + n // 254 + 3)
+    mv = memoryview(data)
+    i = 0
+    k = 0
     while True:
         j = data.find(b"\x00", i)
         end = n if j < 0 else j
         while end - i >= 254:
-            out.append(255)
-            out += data[i:i + 254]
+            out[k] = 255
+            out[k + 1:k + 255] = mv[i:i + 254]
+            k += 255
             i += 254
-        out.append(end - i + 1)
-        out += data[i:end]
+        out[k] = end - i + 1
+        out[k + 1:k + 1 + end - i] = mv[i:end]
+        k += 1 + end - i
         if j < 0:
-            return bytes(out)
+            break
         i = j + 1
+    if delimit:
+        out[k] = 0
+        k += 1
+    return bytes(out[:k]) if k < len(out) else bytes(out)
 
 
 def cobs_decode(enc):
@@ -169,10 +177,14 @@ class Message:
 
 def encode(mtype, seq=0, payload=b"", reader=0, flags=0):
     """The wire bytes of one message, delimiter included."""
-    if len(payload) > MAX_PAYLOAD:
-        raise TooLongError("payload of %d bytes > %d" % (len(payload), MAX_PAYLOAD))
-    body = struct.pack(HEADER_FMT, VERSION, mtype, flags, reader & 0xFFFF, seq & 0xFFFFFFFF) + bytes(payload)
-    return cobs_encode(body + struct.pack("<I", crc32(body))) + b"\x00"
+    n = len(payload)
+    if n > MAX_PAYLOAD:
+        raise TooLongError("payload of %d bytes > %d" % (n, MAX_PAYLOAD))
+    body = bytearray(HEADER_LEN + n + 4)
+    struct.pack_into(HEADER_FMT, body, 0, VERSION, mtype, flags, reader & 0xFFFF, seq & 0xFFFFFFFF)
+    body[HEADER_LEN:HEADER_LEN + n] = payload
+    struct.pack_into("<I", body, HEADER_LEN + n, crc32(memoryview(body)[:HEADER_LEN + n]))
+    return cobs_encode(body, True)
 
 
 def decode_frame(frame):
@@ -300,8 +312,12 @@ def frame_messages(reader, frame_id, kind, width, height, data, captured_ms=0):
     yield encode(FRAME_START, frame_id, struct.pack("<BHHII", kind, width, height, n, captured_ms & 0xFFFFFFFF),
                  reader)
     mv = memoryview(data)
+    chunk = bytearray(4 + CHUNK)            # one buffer for every chunk
     for off in range(0, n, CHUNK):
-        yield encode(FRAME_CHUNK, frame_id, struct.pack("<I", off) + bytes(mv[off:off + CHUNK]), reader)
+        m = min(CHUNK, n - off)
+        struct.pack_into("<I", chunk, 0, off)
+        chunk[4:4 + m] = mv[off:off + m]
+        yield encode(FRAME_CHUNK, frame_id, memoryview(chunk)[:4 + m], reader)
     yield encode(FRAME_END, frame_id, struct.pack("<I", crc32(data)), reader)
 
 

@@ -1,7 +1,7 @@
 # The scan loop: capture -> changed? -> decode on board (or stream the frame) -> dedupe -> output ->
 # feedback. Nothing board-specific here: camera, decoder, output and feedback come in as objects.
 
-from firmware.clock import sleep_ms, ticks_diff, ticks_ms
+from firmware.clock import pause, sleep_ms, ticks_diff, ticks_ms
 from firmware.dedupe import Dedupe
 from firmware.outputs import Refused
 from firmware.presence import ChangeDetector, Light
@@ -42,7 +42,7 @@ class ScanLoop:
         else:
             await self._decode(frame)
         frame = None
-        await sleep_ms(0)
+        await pause()
         return True
 
     async def _decode(self, frame):

@@ -1,6 +1,6 @@
 # The virtual reader: the real firmware with the simulated board. Runs on CPython and MicroPython:
 #   sim.py --images DIR [--mode framed|line|hid] [--show-ms N] [--loop] [--idle] [--decode auto|host]
-#          [--reader-id N] [--drain-ms N] [--mem]
+#          [--reader-id N] [--drain-ms N]
 # DIR holds binary PGM frames (the host converts PNG/JPEG) and frames.txt, their order one name a line.
 # Output goes to stdout; in framed mode the host's ACKs come on stdin.
 import asyncio
@@ -16,7 +16,7 @@ from firmware.ports import StdioPort
 def parse(argv):
     opts = {"images": None, "mode": "framed", "show-ms": "0", "decode": "auto", "reader-id": "1",
             "drain-ms": "30000"}
-    flags = {"loop": False, "idle": False, "mem": False}
+    flags = {"loop": False, "idle": False}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -36,15 +36,6 @@ def parse(argv):
 def frame_paths(d):
     with open(d + "/frames.txt") as f:
         return [d + "/" + line.strip() for line in f if line.strip()]
-
-
-def mem_used():
-    import gc
-    gc.collect()
-    try:
-        return gc.mem_alloc() + gc.mem_free()
-    except AttributeError:
-        return 0
 
 
 def setup(opts, flags):
@@ -70,14 +61,9 @@ def setup(opts, flags):
 
 async def run(loop, output, port, flags):
     """Scan every image, deliver what is pending (up to --drain-ms), then idle with --idle until stdin closes."""
-    heap0 = mem_used()
-    peak = heap0
     while await loop.step():
-        if flags["mem"]:
-            peak = max(peak, mem_used())
+        pass
     await output.drain(int(flags["drain-ms"]))
-    if flags["mem"]:
-        sys.stderr.write("heap start %d peak %d\n" % (heap0, peak))
     while flags["idle"] and not port.closed:
         output.poll()
         await sleep_ms(20)

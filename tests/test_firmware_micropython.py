@@ -42,3 +42,30 @@ def test_protocol_round_trip_under_micropython_equals_cpython(tmp_path) -> None:
     hexed, checks = proc.stdout.decode().split("\n")[:2]
     assert hexed == P.read(3, 7, bytes(range(256)) * 2, "qr", "quirc", 1234).hex()
     assert checks == "True True"
+
+
+def write_pgm(path, gray) -> None:
+    h, w = gray.shape
+    path.write_bytes(b"P5\n%d %d\n255\n" % (w, h) + gray.tobytes())
+
+
+def test_scan_loop_at_qvga_fits_a_192k_heap(tmp_path) -> None:
+    import re
+
+    from host_bridge.decode.synthetic import empty_scene, printed_code
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    write_pgm(frames / "code.pgm", printed_code((320, 240), seed=1))
+    write_pgm(frames / "empty.pgm", empty_scene((320, 240), seed=2))
+    names = ["code.pgm", "empty.pgm"] * 12
+    proc = subprocess.run(["node", str(RUNNER), "--heap", "192k", "--mount", f"{REPO / 'firmware'}:/lib/firmware",
+                           "--mount", f"{frames}:/frames", str(REPO / "tests" / "mpy" / "scan_heap.py"), "/frames", *names],
+                          capture_output=True, timeout=300)
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, proc.stderr.decode()
+    totals = [int(t) for t in re.findall(r"GC: total: (\d+)", out)]
+    used = [int(t) for t in re.findall(r"GC: total: \d+, used: (\d+)", out)]
+    assert len(totals) == len(names) + 1
+    assert max(totals) == totals[0] <= 192 * 1024, f"heap grew: {totals[0]} -> {max(totals)}"
+    assert f"frames {len(names)} " in out
+    print(f"QVGA scan loop: heap total {totals[0]}, peak used after a frame {max(used)}")

@@ -24,8 +24,9 @@ def _token(f):
         tok += c
 
 
-def read_pgm(path):
-    """(width, height, gray bytearray) from a binary 8-bit PGM file."""
+def read_pgm(path, buf=None):
+    """(width, height, gray bytearray) from a binary 8-bit PGM file; `buf` is reused when the size matches
+    (one frame buffer, as a camera driver has: no 77 KB allocation per QVGA frame)."""
     with open(path, "rb") as f:
         if f.read(2) != b"P5":
             raise PgmError("%s: not a binary PGM (P5)" % path)
@@ -35,7 +36,9 @@ def read_pgm(path):
             raise PgmError("%s: bad PGM header" % path)
         if maxval != 255 or w <= 0 or h <= 0:
             raise PgmError("%s: only 8-bit PGM is supported" % path)
-        buf = bytearray(w * h)
+        if buf is None or len(buf) != w * h:
+            buf = None
+            buf = bytearray(w * h)
         n = f.readinto(buf)
         if n != w * h:
             raise PgmError("%s: truncated pixels (%d of %d bytes)" % (path, n or 0, w * h))
@@ -58,8 +61,9 @@ class SimCamera:
                 self._frame = None
                 return False
             self.index = 0
-        self._frame = None                          # free the previous frame before reading the next
-        w, h, buf = read_pgm(self.paths[self.index])
+        old = self._frame[3] if self._frame else None
+        self._frame = None
+        w, h, buf = read_pgm(self.paths[self.index], old)
         self._frame = (0, w, h, buf)
         self._shown_at = now
         return True

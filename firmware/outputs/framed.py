@@ -3,7 +3,7 @@
 # only after the host ACKed the previous (or `frame_ack_ms` passed): flow control on a slow link.
 
 from firmware import config, protocol as P
-from firmware.clock import sleep_ms, ticks_diff, ticks_ms
+from firmware.clock import pause, sleep_ms, ticks_diff, ticks_ms
 
 VERSION = "0.1.0"
 
@@ -96,6 +96,7 @@ class FramedOutput:
         self.frame_pending = fid
         for wire in P.frame_messages(self.reader, fid, kind, w, h, buf, captured):
             self.port.write(wire)
+            await pause()               # let the port drain (and, on the wasm port, the GC run) per chunk
         self.poll()
         return True
 

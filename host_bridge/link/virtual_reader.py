@@ -42,11 +42,11 @@ def write_frames(images: Iterable[Path], dest: Path) -> dict[Path, str]:
 
 
 def command(runtime: str, frames: Path, mode: str, show_ms: int = 0, loop: bool = False, idle: bool = False,
-            decode: str = "auto", drain_ms: int = 30000, heap: str = "192k", mem: bool = False) -> list[str]:
+            decode: str = "auto", drain_ms: int = 30000, heap: str = "192k") -> list[str]:
     """The argv that runs the firmware's simulator on `runtime`."""
     args = ["--images", str(frames), "--mode", mode, "--show-ms", str(show_ms), "--decode", decode,
             "--drain-ms", str(drain_ms)]
-    args += ["--loop"] * loop + ["--idle"] * idle + ["--mem"] * mem
+    args += ["--loop"] * loop + ["--idle"] * idle
     if runtime == "cpython":
         return [sys.executable, "-m", "firmware.sim", *args]
     if runtime != "micropython":

@@ -3,7 +3,10 @@
 //   node tools/micropython/run.mjs [--heap 192k] [--mount HOSTDIR:MPDIR]... SCRIPT.py [ARG...]
 //
 // - The GC heap starts at --heap bytes. This port grows its heap on demand instead of raising
-//   MemoryError, so callers check `micropython.mem_info()`'s "GC: total" to prove a fit.
+//   MemoryError, so callers check `micropython.mem_info()`'s "GC: total" to prove a fit. It also collects
+//   garbage only from top-level C (gc.collect() inside running Python frees nothing): this runner collects
+//   every 2 ms while the script awaits (with the JS GC every 50 ms, which frees await proxies), so code
+//   that awaits now and then (firmware.clock.pause) behaves as on a board.
 // - --mount copies HOSTDIR's .py/.json/.pgm/.mpy files (recursively) into MPDIR of the in-memory
 //   filesystem; /lib is on sys.path, so mount the firmware package at /lib/firmware.
 // - stdout/stderr are raw bytes (sys.stdout.buffer.write works for binary protocols).
@@ -15,6 +18,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
+import vm from "node:vm";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { loadMicroPython } = await import(
@@ -104,6 +109,19 @@ asyncio.run = _hostio_run
 `);
 const source = fs.readFileSync(script, "utf8").replace(/^asyncio\.run\(/gm, "await asyncio.run(");
 
+// This port collects garbage only from top-level C (not when an allocation fails inside running Python):
+// collect from the top level while the script awaits, as a board's GC would on allocation failure.
+// Each await leaves a JS proxy that the Python side frees only once JavaScript's own GC finalises it:
+// so the JS GC is run too (every 50 ms), and long runs do not creep.
+v8.setFlagsFromString("--expose-gc");
+const jsGc = vm.runInNewContext("gc");
+let ticks = 0;
+const gcTimer = setInterval(() => {
+  if (++ticks % 25 === 0) jsGc();
+  try { mp.runPython("gc.collect()"); } catch (e) { /* script exiting */ }
+}, 2);
+mp.runPython("import gc");
+
 let status = 0;
 try {
   await mp.runPythonAsync(source);
@@ -118,5 +136,6 @@ try {
     status = 1;
   }
 }
+clearInterval(gcTimer);
 process.stdin.destroy();
 process.exitCode = status;
