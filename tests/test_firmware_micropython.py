@@ -69,3 +69,20 @@ def test_scan_loop_at_qvga_fits_a_192k_heap(tmp_path) -> None:
     assert max(totals) == totals[0] <= 192 * 1024, f"heap grew: {totals[0]} -> {max(totals)}"
     assert f"frames {len(names)} " in out
     print(f"QVGA scan loop: heap total {totals[0]}, peak used after a frame {max(used)}")
+
+
+@pytest.mark.slow
+def test_framed_streaming_under_micropython_reads_what_direct_replay_reads(corpus) -> None:
+    from host_bridge.decode.engines import get_engine
+    from host_bridge.decode.files import decode_file, iter_images
+    from host_bridge.link.via_reader import reader_rows
+    images = list(iter_images([corpus / "zxing-qrcode" / "qrcode-3"]))
+    assert len(images) >= 20
+    engine = get_engine()
+    rows = reader_rows(images, "micropython", engine)
+    for image in images:
+        direct = decode_file(image, engine)
+        via = rows[image]
+        assert via["via"] == "micropython"
+        assert [s["bytes_b64"] for s in via["symbols"]] == [s["bytes_b64"] for s in direct["symbols"]], image
+    assert sum(bool(rows[i]["symbols"]) for i in images) >= 20

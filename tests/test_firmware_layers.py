@@ -1,0 +1,116 @@
+"""Firmware layers on CPython: board profiles, config fall-backs, dedupe, change detector, simulator modes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+from firmware import board, config
+from firmware.camera.sim import PgmError, SimCamera, read_pgm
+from firmware.dedupe import Dedupe
+from firmware.presence import ChangeDetector
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "hardware" / "boards").glob("*.json")), ids=lambda p: p.stem)
+def test_every_board_profile_loads_by_name(path) -> None:
+    prof = board.load(path.stem)
+    assert prof["name"] == path.stem
+    assert board.can(prof, "hid") == bool(prof["usb"].get("hid") and "hid" in prof["outputs"])
+
+
+def test_unknown_board_is_a_clear_error() -> None:
+    with pytest.raises(board.BoardError, match="no board profile 'nope'"):
+        board.load("nope")
+
+
+def test_bad_config_falls_back_to_defaults_with_messages(tmp_path) -> None:
+    p = tmp_path / "config.json"
+    p.write_text("{not json", encoding="utf-8")
+    cfg, errors = config.load(str(p))
+    assert cfg == config.defaults() and "not valid JSON" in errors[0]
+    p.write_text(json.dumps({"output": "telepathy", "dedupe_ms": 500, "reader_id": -3, "colour": 1}), encoding="utf-8")
+    cfg, errors = config.load(str(p))
+    assert cfg["dedupe_ms"] == 500 and cfg["output"] == "framed" and cfg["reader_id"] == 1
+    assert len(errors) == 3 and any("output must be one of" in e for e in errors)
+
+
+def test_config_save_and_load_round_trip(tmp_path) -> None:
+    p = str(tmp_path / "config.json")
+    cfg = config.defaults() | {"hid_layout": "qwerty"}
+    config.save(cfg, p)
+    assert config.load(p) == (cfg, [])
+
+
+def test_dedupe_suppresses_a_code_held_in_view_until_it_leaves() -> None:
+    d = Dedupe(delay_ms=1000)
+    assert d.fresh(b"A", 0)
+    assert not d.fresh(b"A", 500) and not d.fresh(b"A", 1400)     # still in view: timer refreshed
+    assert d.fresh(b"B", 1500)
+    assert d.fresh(b"A", 2500)                                     # out of view for 1.1 s
+
+
+def test_change_detector_skips_a_still_scene_and_wakes_on_a_change() -> None:
+    still = np.full((240, 320), 100, np.uint8)
+    moved = still.copy()
+    moved[60:180, 80:240] = 20
+    det = ChangeDetector(threshold=8, max_idle=100)
+    frame = lambda a: (0, 320, 240, bytearray(a.tobytes()), 0)    # noqa: E731
+    assert det.changed(frame(still))
+    assert not det.changed(frame(still))
+    assert det.changed(frame(moved))
+
+
+def test_pgm_errors_are_clear(tmp_path) -> None:
+    p = tmp_path / "x.pgm"
+    p.write_bytes(b"P5\n4 4\n255\n" + bytes(10))
+    with pytest.raises(PgmError, match="truncated"):
+        read_pgm(str(p))
+    p.write_bytes(b"P2\n4 4\n255\n")
+    with pytest.raises(PgmError, match="not a binary PGM"):
+        read_pgm(str(p))
+
+
+def test_sim_camera_shows_each_image_once_then_ends(tmp_path) -> None:
+    for i in range(3):
+        (tmp_path / f"{i}.pgm").write_bytes(b"P5\n2 1\n255\n" + bytes([i, i]))
+    cam = SimCamera([str(tmp_path / f"{i}.pgm") for i in range(3)])
+    assert [cam.capture()[3][0] for _ in range(3)] == [0, 1, 2]
+    assert cam.capture() is None
+
+
+TEXTS = ["PRESCRIPTION-2024-AZ19", "http://example.org/a?b=1&c=%40", "multi\nline", "QWERTY azerty {x}"]
+
+
+def run_sim(tmp_path, mode: str) -> subprocess.CompletedProcess:
+    import segno
+
+    from host_bridge.link.virtual_reader import command, write_frames
+    images = []
+    for i, text in enumerate(TEXTS):
+        images.append(tmp_path / f"{i}.png")
+        segno.make_qr(text).save(str(images[-1]), scale=4, border=4)
+    frames = tmp_path / "frames"
+    frames.mkdir(exist_ok=True)
+    write_frames(images, frames)
+    return subprocess.run(command("cpython", frames, mode, drain_ms=100), capture_output=True, timeout=60,
+                          stdin=subprocess.DEVNULL, cwd=REPO)
+
+
+def test_sim_line_and_hid_modes_print_one_read_per_line_refusing_line_breaks(tmp_path) -> None:
+    expected = [t for t in TEXTS if "\n" not in t]
+    for mode in ("line", "hid"):
+        proc = run_sim(tmp_path, mode)
+        assert proc.returncode == 0, proc.stderr.decode()
+        assert proc.stdout.decode().splitlines() == expected, mode
+
+
+def test_sim_refuses_line_mode_without_an_on_board_decoder(tmp_path) -> None:
+    (tmp_path / "frames.txt").write_text("")
+    proc = subprocess.run([sys.executable, "-m", "firmware.sim", "--images", str(tmp_path), "--mode", "line",
+                           "--decode", "host"], capture_output=True, timeout=60, cwd=REPO)
+    assert proc.returncode == 2 and b"needs an on-board decoder" in proc.stderr
