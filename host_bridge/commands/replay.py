@@ -10,6 +10,7 @@ from host_bridge import replay
 from host_bridge.commands.decode import add_engine_option, engine_from
 from host_bridge.decode.files import decode_file
 from host_bridge.errors import UserError
+from host_bridge.link.virtual_reader import RUNTIMES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per image per line (format v1, docs/cli.md)")
     p.add_argument("--report", type=Path, metavar="FILE", help="write a JSON summary to FILE")
     p.add_argument("--min-rate", type=float, default=1.0, metavar="R", help="minimum rate of expected texts read (default 1.0)")
+    p.add_argument("--via-reader", choices=RUNTIMES, metavar="RUNTIME",
+                   help="send the images through the virtual reader (cpython or micropython) and the wire protocol")
     p.set_defaults(func=run)
 
 
@@ -39,8 +42,14 @@ def run(args: argparse.Namespace) -> int:
         if not Path(d).is_dir():
             raise UserError(f"{d}: not a directory")
     engine = engine_from(args)
+    decode = lambda image: decode_file(image, engine)  # noqa: E731
+    if args.via_reader:
+        from host_bridge.decode.files import iter_images
+        from host_bridge.link.via_reader import reader_rows
+        via = reader_rows(list(iter_images(args.dirs)), args.via_reader, engine)
+        decode = via.__getitem__
     rows = []
-    for row in replay.replay(args.dirs, lambda image: decode_file(image, engine)):
+    for row in replay.replay(args.dirs, decode):
         rows.append(row)
         if args.json:
             print(json.dumps(row, ensure_ascii=False), flush=True)
