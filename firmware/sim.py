@@ -54,6 +54,7 @@ def setup(opts, flags):
     except (OSError, ValueError):
         raise SetupError("cannot read %s/frames.txt" % opts["images"])
     loop, output, messages = build(boards.SIM, cfg, port, camera, keyboard)
+    output.config_path = opts["images"] + "/config.json"     # CONFIG_SET saves beside the frames, not in /
     output.start()
     report(output, errors + messages)
     return loop, output, port

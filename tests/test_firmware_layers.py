@@ -114,3 +114,55 @@ def test_sim_refuses_line_mode_without_an_on_board_decoder(tmp_path) -> None:
     proc = subprocess.run([sys.executable, "-m", "firmware.sim", "--images", str(tmp_path), "--mode", "line",
                            "--decode", "host"], capture_output=True, timeout=60, cwd=REPO)
     assert proc.returncode == 2 and b"needs an on-board decoder" in proc.stderr
+
+
+class HostPort:
+    """The reader's port in a test: what the reader wrote, and bytes queued for it to read."""
+
+    def __init__(self) -> None:
+        self.written = b""
+        self.inbox = b""
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def read(self) -> bytes:
+        data, self.inbox = self.inbox, b""
+        return data
+
+
+def test_config_get_and_set_over_the_protocol(tmp_path) -> None:
+    from firmware import protocol as P
+    from firmware.outputs.framed import FramedOutput
+    port = HostPort()
+    out = FramedOutput(port, config.defaults(), board.SIM, seq0=100)
+    out.config_path = str(tmp_path / "config.json")
+    port.inbox = P.config_get(1) + P.config_set(1, {"dedupe_ms": -5}) + P.config_set(1, {"dedupe_ms": 1500})
+    out.poll()
+    replies = P.Decoder().feed(port.written)
+    assert [m.name for m in replies] == ["CONFIG", "ERROR", "CONFIG"]
+    assert "dedupe_ms must be between" in replies[1].json()["message"]
+    assert replies[2].json()["dedupe_ms"] == 1500
+    assert config.load(out.config_path)[0]["dedupe_ms"] == 1500
+
+
+def test_jpeg_frames_reach_the_host_engine(tmp_path) -> None:
+    import io
+
+    import segno
+    from PIL import Image
+
+    from firmware import protocol as P
+    from host_bridge.decode.engines import get_engine
+    from host_bridge.link.frames import frame_gray
+    from host_bridge.link.reader_link import ReaderLink
+    png = io.BytesIO()
+    segno.make_qr("JPEG-STREAM-1").save(png, kind="png", scale=6)
+    jpeg = io.BytesIO()
+    Image.open(io.BytesIO(png.getvalue())).convert("L").save(jpeg, "JPEG", quality=85)
+    got = []
+    link = ReaderLink(HostPort(), lambda *a: None,
+                      on_frame=lambda r, f: got.extend(s.data for s in get_engine().decode(frame_gray(f))))
+    link.feed(b"".join(P.frame_messages(1, 5, P.JPEG, 0, 0, jpeg.getvalue())))
+    assert got == [b"JPEG-STREAM-1"]

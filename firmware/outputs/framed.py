@@ -22,6 +22,7 @@ class FramedOutput:
         self.frame_pending = None
         self.caps = ["framed"]
         self.on_config = None           # called with the new config after a valid CONFIG_SET
+        self.config_path = config.PATH
 
     def next_seq(self):
         self.seq = (self.seq + 1) & 0xFFFFFFFF
@@ -73,7 +74,7 @@ class FramedOutput:
             return
         self.cfg.update(cfg)
         try:
-            config.save(self.cfg)
+            config.save(self.cfg, self.config_path)
         except OSError as exc:
             self.error("config", "not saved: %s" % exc)
         self.port.write(P.config(self.reader, self.cfg))

@@ -27,9 +27,9 @@ from firmware.camera.sim import SimCamera
 from firmware.clock import ticks_ms
 from firmware.main import build
 from host_bridge.decode.engines import get_engine
-from host_bridge.decode.image import gray_from_raw
 from host_bridge.decode.synthetic import printed_code
 from host_bridge.link import virtual_reader as vr
+from host_bridge.link.frames import frame_gray
 from host_bridge.link.reader_link import Frame, ReaderLink
 
 NAME = "protocol"
@@ -112,7 +112,7 @@ class HostSide:
         self.delivered.append((meta["captured_ms"], ticks_ms()))
 
     def on_frame(self, reader: int, frame: Frame) -> None:
-        if self.engine.decode(gray_from_raw(frame.data, frame.width, frame.height)):
+        if self.engine.decode(frame_gray(frame)):
             self.delivered.append((frame.captured_ms, ticks_ms()))
 
 

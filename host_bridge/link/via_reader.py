@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from host_bridge.decode.engines import Engine
-from host_bridge.decode.image import ImageError, gray_from_raw
+from host_bridge.decode.image import ImageError
 from host_bridge.link import virtual_reader as vr
+from host_bridge.link.frames import frame_gray
 from host_bridge.link.reader_link import Frame, ReaderLink
 
 Row = dict[str, Any]
@@ -22,7 +23,7 @@ Row = dict[str, Any]
 def frame_row(image: Path, frame: Frame, engine: Engine) -> Row:
     """Decode one streamed frame as direct replay decodes the image file."""
     try:
-        gray = gray_from_raw(frame.data, frame.width, frame.height)
+        gray = frame_gray(frame)
     except ImageError as exc:
         return {"file": str(image), "error": str(exc)}
     started = time.perf_counter()
