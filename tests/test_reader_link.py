@@ -131,3 +131,23 @@ def test_hello_and_other_messages_reach_on_message() -> None:
     link = ReaderLink(Wire(), lambda *a: None, on_message=got.append)
     link.feed(P.hello(9, "sim", ["framed"]) + P.log(9, "started"))
     assert [m.name for m in got] == ["HELLO", "LOG"] and link.readers[9]["board"] == "sim"
+
+
+def test_streamed_frames_become_reads_once_per_presentation() -> None:
+    import numpy as np
+    import segno
+
+    from host_bridge.decode.engines import get_engine
+    from host_bridge.link.frames import FrameReads
+    qr = segno.make_qr("ORDO-123")
+    gray = (np.array(qr.matrix, dtype=np.uint8) ^ 1) * 255
+    gray = np.pad(np.kron(gray, np.ones((6, 6), np.uint8)), 24, constant_values=255)
+    h, w = gray.shape
+    blank = bytes([255]) * (w * h)
+    got = []
+    link = ReaderLink(Wire(), lambda r, s, p, m: got.append((s, p, m["source"])),
+                      on_frame=FrameReads(get_engine(), lambda r, s, p, m: got.append((s, p, m["source"])), 1000))
+    frames = [(1, gray.tobytes(), 0), (2, gray.tobytes(), 200), (3, blank, 400), (4, gray.tobytes(), 2000)]
+    for fid, data, t in frames:
+        link.feed(b"".join(P.frame_messages(1, fid, P.GRAY8, w, h, data, t)))
+    assert got == [(1, b"ORDO-123", "frame"), (4, b"ORDO-123", "frame")]

@@ -1,4 +1,4 @@
-"""Streamed frames to gray images for the host engines: gray8 as is, JPEG through Pillow."""
+"""Streamed frames on the host: to gray images (gray8 as is, JPEG through Pillow), and to reads."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import io
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from firmware.dedupe import Dedupe
+from host_bridge.decode.engines import Engine
 from host_bridge.decode.image import ImageError, gray_from_raw
-from host_bridge.link.reader_link import Frame
+from host_bridge.link.reader_link import Frame, OnRead
 
 
 def frame_gray(frame: Frame) -> np.ndarray:
@@ -20,3 +22,33 @@ def frame_gray(frame: Frame) -> np.ndarray:
             return np.asarray(im.convert("L"), dtype=np.uint8)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"corrupt JPEG frame: {exc}") from None
+
+
+class FrameReads:
+    """An `on_frame` callback for ReaderLink: decodes streamed frames on the host and hands each new code to
+    the same `on_read(reader_id, seq, payload, meta)` as on-board reads, so the bridge has one path.
+
+    A reader facing the patient streams the same code for seconds: as on the reader, a payload is delivered
+    again only after it has been out of view `dedupe_ms` (per reader). `seq` is the frame id; `meta` has
+    `format` (the engine's name, e.g. "QRCode"), `engine`, `captured_ms` and `source: "frame"`.
+    Frames that cannot be decoded as images are counted in `bad_frames`.
+    """
+
+    def __init__(self, engine: Engine, on_read: OnRead, dedupe_ms: int = 3000) -> None:
+        self.engine = engine
+        self.on_read = on_read
+        self.dedupe_ms = dedupe_ms
+        self._dedupe: dict[int, Dedupe] = {}
+        self.bad_frames = 0
+
+    def __call__(self, reader: int, frame: Frame) -> None:
+        try:
+            gray = frame_gray(frame)
+        except ImageError:
+            self.bad_frames += 1
+            return
+        dedupe = self._dedupe.setdefault(reader, Dedupe(self.dedupe_ms))
+        for sym in self.engine.decode(gray):
+            if dedupe.fresh(sym.data, frame.captured_ms):
+                self.on_read(reader, frame.frame_id, sym.data, {"format": sym.format, "engine": sym.engine,
+                                                               "captured_ms": frame.captured_ms, "source": "frame"})
