@@ -166,3 +166,47 @@ def test_jpeg_frames_reach_the_host_engine(tmp_path) -> None:
                       on_frame=lambda r, f: got.extend(s.data for s in get_engine().decode(frame_gray(f))))
     link.feed(b"".join(P.frame_messages(1, 5, P.JPEG, 0, 0, jpeg.getvalue())))
     assert got == [b"JPEG-STREAM-1"]
+
+
+def test_tcp_output_delivers_reads_to_a_host_that_connects_later() -> None:
+    import asyncio
+    import socket
+
+    from firmware.outputs.tcp import TcpOutput
+    from host_bridge.link.reader_link import ReaderLink
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    out = TcpOutput(config.defaults() | {"output": "tcp", "tcp_port": free}, board.SIM)
+    got, hello = [], []
+
+    class Conn:
+        def __init__(self, sock: socket.socket) -> None:
+            self.sock = sock
+
+        def read(self, n: int) -> bytes:
+            try:
+                return self.sock.recv(n)
+            except BlockingIOError:
+                return b""
+
+        def write(self, data: bytes) -> None:
+            self.sock.sendall(data)
+
+    async def scenario() -> None:
+        await out.emit(b"READ-BEFORE-HOST", "qr", "test", 1)     # no host yet: waits in the outbox
+        host = socket.create_connection(("127.0.0.1", free))
+        host.setblocking(False)
+        link = ReaderLink(Conn(host), lambda r, s, p, m: got.append(p), on_message=hello.append)
+        for _ in range(400):
+            out.poll()
+            link.feed(Conn(host).read(65536))
+            if got and not len(out.outbox):
+                break
+            await asyncio.sleep(0.01)
+        host.close()
+    out.outbox.retry_ms = 50
+    asyncio.run(scenario())
+    out.port.srv.close()
+    assert got == [b"READ-BEFORE-HOST"] and len(out.outbox) == 0
+    assert hello and hello[0].json()["caps"] == ["framed", "tcp"]

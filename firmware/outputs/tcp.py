@@ -1,31 +1,73 @@
-# `tcp` output (Wi-Fi boards): the framed protocol over one TCP connection on `tcp_port`.
-# Only imported on boards with `socket` and a network; mDNS advertisement is the host's to find.
+# `tcp` output (Wi-Fi boards): the framed protocol over one TCP connection on `tcp_port`. Never blocks the
+# scan loop: the listening socket is polled; while no host is connected, frames are dropped and READs wait
+# in the outbox (resent once a host connects). mDNS advertisement (_electeur._tcp) is not implemented yet.
 import socket
 
 from firmware.outputs.framed import FramedOutput
 
 
 class SocketPort:
-    def __init__(self, conn):
-        self.conn = conn
+    """The current connection, or none: write drops, read returns b"" until a host connects."""
+
+    def __init__(self, port):
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("0.0.0.0", port))
+        self.srv.listen(1)
+        self.srv.setblocking(False)
+        self.conn = None
+        self.closed = False
+        self.on_connect = None
+
+    def _accept(self):
+        try:
+            conn, _ = self.srv.accept()
+        except OSError:
+            return
         conn.setblocking(False)
+        self.conn = conn
+        if self.on_connect:
+            self.on_connect()
 
     def write(self, data):
-        self.conn.sendall(data) if hasattr(self.conn, "sendall") else self.conn.write(data)
+        if self.conn is None:
+            return
+        mv = memoryview(data)
+        while len(mv):
+            try:
+                n = self.conn.send(mv)
+            except OSError as exc:
+                if exc.args and exc.args[0] in (11, 35):        # EAGAIN: the host is slow, retry
+                    continue
+                self._drop()
+                return
+            mv = mv[n:]
 
     def read(self):
-        try:
-            return self.conn.recv(4096) or b""
-        except OSError:
+        if self.conn is None:
+            self._accept()
             return b""
+        try:
+            data = self.conn.recv(4096)
+        except OSError as exc:
+            if exc.args and exc.args[0] in (11, 35):
+                return b""
+            self._drop()
+            return b""
+        if not data:
+            self._drop()
+        return data or b""
+
+    def _drop(self):
+        try:
+            self.conn.close()
+        except (OSError, AttributeError):
+            pass
+        self.conn = None
 
 
 class TcpOutput(FramedOutput):
     def __init__(self, cfg, board):
-        srv = socket.socket()
-        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        srv.bind(("0.0.0.0", cfg["tcp_port"]))
-        srv.listen(1)
-        conn, _ = srv.accept()
-        FramedOutput.__init__(self, SocketPort(conn), cfg, board)
+        FramedOutput.__init__(self, SocketPort(cfg["tcp_port"]), cfg, board)
         self.caps = ["framed", "tcp"]
+        self.port.on_connect = self.start
