@@ -177,7 +177,7 @@ def test_tcp_output_delivers_reads_to_a_host_that_connects_later() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         free = s.getsockname()[1]
-    out = TcpOutput(config.defaults() | {"output": "tcp", "tcp_port": free}, board.SIM)
+    out = TcpOutput(config.defaults() | {"output": "tcp", "tcp_port": free}, board.SIM, ip="127.0.0.1")
     got, hello = [], []
 
     class Conn:
@@ -208,5 +208,55 @@ def test_tcp_output_delivers_reads_to_a_host_that_connects_later() -> None:
     out.outbox.retry_ms = 50
     asyncio.run(scenario())
     out.port.srv.close()
+    out.mdns.close()
     assert got == [b"READ-BEFORE-HOST"] and len(out.outbox) == 0
     assert hello and hello[0].json()["caps"] == ["framed", "tcp"]
+
+
+def test_tcp_reader_is_found_by_zeroconf_on_the_host() -> None:
+    import socket
+    import threading
+    import time
+
+    from zeroconf import ServiceBrowser, ServiceListener, Zeroconf
+
+    from firmware.outputs.tcp import TcpOutput
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    out = TcpOutput(config.defaults() | {"output": "tcp", "tcp_port": free, "reader_id": 42}, board.SIM,
+                    ip="127.0.0.1")
+    assert out.mdns_error is None
+    stop = threading.Event()
+
+    def reader_loop() -> None:
+        while not stop.is_set():
+            out.poll()
+            time.sleep(0.01)
+    threading.Thread(target=reader_loop, daemon=True).start()
+    found: list[str] = []
+
+    class Listener(ServiceListener):
+        def add_service(self, zc: Zeroconf, type_: str, name: str) -> None:
+            found.append(name)
+
+        def update_service(self, zc: Zeroconf, type_: str, name: str) -> None:
+            pass
+
+        def remove_service(self, zc: Zeroconf, type_: str, name: str) -> None:
+            pass
+
+    zc = Zeroconf()
+    try:
+        ServiceBrowser(zc, "_electeur._tcp.local.", Listener())
+        deadline = time.monotonic() + 10
+        while "reader-42._electeur._tcp.local." not in found and time.monotonic() < deadline:
+            time.sleep(0.05)
+        info = zc.get_service_info("_electeur._tcp.local.", "reader-42._electeur._tcp.local.", timeout=3000)
+    finally:
+        stop.set()
+        zc.close()
+        out.mdns.close()
+        out.port.srv.close()
+    assert info is not None and info.port == free and info.parsed_addresses() == ["127.0.0.1"]
+    assert info.properties[b"board"] == b"sim" and info.properties[b"reader"] == b"42"

@@ -1,6 +1,6 @@
 # `tcp` output (Wi-Fi boards): the framed protocol over one TCP connection on `tcp_port`. Never blocks the
 # scan loop: the listening socket is polled; while no host is connected, frames are dropped and READs wait
-# in the outbox (resent once a host connects). mDNS advertisement (_electeur._tcp) is not implemented yet.
+# in the outbox (resent once a host connects). The reader advertises _electeur._tcp by mDNS (firmware.mdns).
 import socket
 
 from firmware.outputs.framed import FramedOutput
@@ -66,8 +66,31 @@ class SocketPort:
         self.conn = None
 
 
+def local_ip():
+    try:
+        import network
+        return network.WLAN(network.STA_IF).ifconfig()[0]
+    except ImportError:
+        return socket.gethostbyname(socket.gethostname())
+
+
 class TcpOutput(FramedOutput):
-    def __init__(self, cfg, board):
+    def __init__(self, cfg, board, ip=None):
         FramedOutput.__init__(self, SocketPort(cfg["tcp_port"]), cfg, board)
         self.caps = ["framed", "tcp"]
         self.port.on_connect = self.start
+        self.mdns = None
+        self.mdns_error = None
+        rid = cfg["reader_id"]
+        try:
+            from firmware.mdns import Responder
+            self.mdns = Responder(cfg["name"] or "reader-%d" % rid, "electeur-%d" % rid, ip or local_ip(),
+                                  cfg["tcp_port"], {"board": board["name"], "protocol": "1", "reader": str(rid)})
+            self.mdns.announce()
+        except (ImportError, OSError) as exc:
+            self.mdns_error = "mDNS unavailable: %s" % exc
+
+    def poll(self):
+        if self.mdns:
+            self.mdns.poll()
+        FramedOutput.poll(self)
