@@ -260,3 +260,25 @@ def test_tcp_reader_is_found_by_zeroconf_on_the_host() -> None:
         out.port.srv.close()
     assert info is not None and info.port == free and info.parsed_addresses() == ["127.0.0.1"]
     assert info.properties[b"board"] == b"sim" and info.properties[b"reader"] == b"42"
+
+
+def test_light_alternates_while_nothing_reads_and_stays_once_a_code_reads() -> None:
+    from firmware.presence import Light
+
+    class Cam:
+        def __init__(self) -> None:
+            self.states: list[bool] = []
+
+        def set_light(self, on: bool) -> None:
+            self.states.append(on)
+
+    cam = Cam()
+    light = Light(cam, "auto", every=2)
+    for read in [False] * 6 + [True] * 4:
+        light.result(read)
+    assert cam.states == [True, False, True, False]
+    fixed = Cam()
+    off = Light(fixed, "off")
+    for _ in range(6):
+        off.result(False)
+    assert fixed.states == [False]

@@ -12,7 +12,7 @@ def open_camera(board, cfg, images=None, show_ms=0, loop=False):
         return SimCamera(images or [], show_ms, loop)
     if driver == "esp32_camera":
         from firmware.camera.esp32 import Esp32Camera
-        return Esp32Camera(board["camera"], cfg)
+        return Esp32Camera(board["camera"], cfg, board.get("led"))
     if driver == "openmv_sensor":
         from firmware.camera.openmv import OpenMVCamera
         return OpenMVCamera(cfg)

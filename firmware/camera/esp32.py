@@ -6,8 +6,12 @@ PIN_KEYS = {"xclk": "xclk_pin", "pclk": "pclk_pin", "vsync": "vsync_pin", "href"
 
 
 class Esp32Camera:
-    def __init__(self, cam, cfg):
+    def __init__(self, cam, cfg, led=None):
         pins = cam["pins"]
+        self.led = None
+        if led and led.get("kind") == "flash" and isinstance(led.get("pin"), int):
+            from machine import Pin
+            self.led = (Pin(led["pin"], Pin.OUT), led.get("active_high", True))
         kw = {"data_pins": [pins["d%d" % i] for i in range(8)]}
         for key, arg in PIN_KEYS.items():
             if key in pins:
@@ -27,7 +31,9 @@ class Esp32Camera:
         return (1 if self.jpeg else 0), self.width, self.height, buf, time.ticks_ms()
 
     def set_light(self, on):
-        pass
+        if self.led:
+            pin, high = self.led
+            pin.value(1 if on == high else 0)
 
     def close(self):
         self.cam.deinit()
