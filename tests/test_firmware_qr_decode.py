@@ -118,3 +118,17 @@ def _text_matches(data: bytes, text: str) -> bool:
         except UnicodeDecodeError:
             pass
     return False
+
+
+def test_structured_append_symbols_give_their_own_part() -> None:
+    """The structured-append header (index, count, parity) carries no payload bytes: each symbol its part."""
+    text = "ORD-NUM:2026-11-23:" + "7F3K9Q2M8X4T1B6H" * 6
+    parts = segno.make_sequence(text, symbol_count=2, error="m")
+    read_parts = [read(render(qr, 3)) for qr in parts]
+    assert all(len(p) == 1 for p in read_parts)
+    assert b"".join(p[0] for p in read_parts) == text.encode()
+
+
+def test_hanzi_segment_gives_gb2312_bytes() -> None:
+    qr = segno.make("处方笺", mode="hanzi", micro=False)
+    assert read(render(qr, 4)) == ["处方笺".encode("gb2312")]
