@@ -132,3 +132,21 @@ def test_structured_append_symbols_give_their_own_part() -> None:
 def test_hanzi_segment_gives_gb2312_bytes() -> None:
     qr = segno.make("处方笺", mode="hanzi", micro=False)
     assert read(render(qr, 4)) == ["处方笺".encode("gb2312")]
+
+
+@pytest.mark.parametrize("size", [(1, 1), (7, 5), (9, 13), (21, 21), (160, 120), (320, 240)])
+def test_noise_and_flat_frames_of_any_size_give_nothing(size: tuple[int, int]) -> None:
+    w, h = size
+    rng = np.random.default_rng(w * h)
+    for gray in (rng.integers(0, 256, (h, w), dtype=np.uint8), np.zeros((h, w), np.uint8),
+                 np.full((h, w), 255, np.uint8), (rng.random((h, w)) < 0.5).astype(np.uint8) * 255):
+        assert decode(gray.tobytes(), w, h) == []
+
+
+def test_codes_cut_by_the_frame_edge_are_read_right_or_not_at_all() -> None:
+    text = b"ORD-NUM:2026-11-23:7F3K9Q2M8X4T1B6H"
+    gray = render(segno.make(text, error="m", micro=False), 4)
+    for cut in range(0, gray.shape[0], 7):
+        for part in (gray[cut:], gray[:gray.shape[0] - cut], gray[:, cut:], gray[:, :gray.shape[1] - cut]):
+            part = np.ascontiguousarray(part)
+            assert decode(part.tobytes(), part.shape[1], part.shape[0]) in ([], [text])
