@@ -7,6 +7,8 @@ import pytest
 from host_bridge.decode.micropython_qr import decode_frames
 from host_bridge.decode import synthetic
 
+pytestmark = pytest.mark.micropython
+
 
 def test_qvga_frame_decodes_under_micropython_in_192k(capsys: pytest.CaptureFixture[str]) -> None:
     frame = synthetic.printed_code(synthetic.RESOLUTIONS["QVGA"], seed=1)
