@@ -131,8 +131,8 @@ def run(args: argparse.Namespace) -> int:
                 if expected is None and found:
                     print(f"bench: {name} read {found!r} in an empty {res} frame", file=sys.stderr)
         if args.runtime in ("micropython", "both"):
-            # one process per resolution, warmed up; its heap is large because this port frees no garbage
-            # mid-script (the heap a single frame needs is measured apart, cold, by heap_needed_kb)
+            # one process per resolution, warmed up; its heap is large because this port grows its heap rather
+            # than collect mid-decode (the heap a single frame needs is measured apart, cold, by heap_needed_kb)
             run_ = decode_frames([g for g, _ in frames], heap_kb=16384, warmup=True, timeout=600)
             mp_ms = [float(ms) for ms in run_.ms]
             mp_hits = sum(1 for (_, e), p in zip(frames, run_.payloads) if e is not None and p == [e])

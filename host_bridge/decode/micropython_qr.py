@@ -1,8 +1,8 @@
 """Run the firmware QR decoder under real MicroPython 1.27 (wasm port, Node) on gray frames.
 
-One runner process per call; the frames go in as PGM files of a temporary mount. This port never frees
-garbage while a script runs, so a decode that fits the starting heap (its "GC: total" unchanged) is one
-that allocates less than the free heap: a strict proof that the decoder runs in that heap on a board.
+One runner process per call; the frames go in as PGM files of a temporary mount. When an allocation
+fails mid-computation this port grows its heap rather than collect, so a decode that leaves "GC: total"
+unchanged allocated less than the free heap in all: a strict proof that it runs in that heap on a board.
 """
 
 from __future__ import annotations
