@@ -13,6 +13,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import zxingcpp
@@ -74,11 +75,15 @@ def score_samples(directory: Path, fit_qvga: bool) -> dict[str, list[int]]:
 
 
 def _frames(size: tuple[int, int], n: int) -> list[tuple[np.ndarray, bytes | None]]:
+    """n frames with the prescription code, then n empty scenes (same seeds every run)."""
     return ([(printed_code(size, seed), PRESCRIPTION.encode()) for seed in range(n)]
             + [(empty_scene(size, seed), None) for seed in range(n)])
 
 
-def _median_ms(fn, gray: np.ndarray, repeat: int) -> tuple[list[bytes], float]:
+Decoder = Callable[[np.ndarray], list[bytes]]
+
+
+def _median_ms(fn: Decoder, gray: np.ndarray, repeat: int) -> tuple[list[bytes], float]:
     times, out = [], []
     for _ in range(repeat):
         t = time.perf_counter()
@@ -87,9 +92,10 @@ def _median_ms(fn, gray: np.ndarray, repeat: int) -> tuple[list[bytes], float]:
     return out, statistics.median(times)
 
 
-def _cpython_decoders() -> dict[str, object]:
+def _cpython_decoders() -> dict[str, Decoder]:
+    """The firmware decoder under CPython and the baselines, each giving payload bytes."""
     firmware = get_engine("firmware")
-    decoders = {
+    decoders: dict[str, Decoder] = {
         "firmware (CPython)": lambda g: [s.data for s in firmware.decode(g)],
         BASELINE: lambda g: [b.bytes for b in zxingcpp.read_barcodes(g, formats=zxingcpp.BarcodeFormat.QRCode) if b.valid],
     }
