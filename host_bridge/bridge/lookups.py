@@ -53,3 +53,15 @@ class CounterSession:
 
     def __init__(self, reader: str) -> None:
         self.reader = reader
+
+
+def manual_lookup(code: str, *, source: dict[str, Any], session: Any = None) -> dict[str, Any]:
+    """The lookup for a code typed by hand (raises UserError when it is not a valid code)."""
+    from host_bridge.errors import UserError
+
+    number = "".join(code.split()).replace("-", "").upper()
+    if not number.isalnum():
+        raise UserError(f"{code!r} is not a valid e-prescription code")
+    lookup = build_lookup(code.encode("utf-8"), source=source, session=session)
+    lookup.update(kind="ordonnance", status="ok", fields={"prescription_number": number})
+    return lookup
