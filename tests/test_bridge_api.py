@@ -63,6 +63,8 @@ def test_lookups_page_through_cursor_and_one_by_id(tmp_path):
         assert [lk["source"]["read_id"] for lk in first["lookups"] + rest["lookups"]] == list("01234")
         async with http.get(base + "/api/lookups", params={"after": rest["next"]}, headers=auth()) as r:
             assert await r.json() == {"lookups": [], "next": rest["next"]}
+        async with http.get(base + "/api/lookups?last=2", headers=auth()) as r:
+            assert await r.json() == {"lookups": [read(3), read(4)], "next": rest["next"]}
         async with http.get(base + f"/api/lookups/{read(2)['id']}", headers=auth()) as r:
             assert (await r.json())["id"] == read(2)["id"]
         async with http.get(base + "/api/lookups/nope", headers=auth()) as r:

@@ -102,7 +102,10 @@ class Api:
     async def lookups(self, request: web.Request) -> web.Response:
         try:
             limit = max(1, min(int(request.query.get("limit", "100")), 1000))
-            found, nxt = self.journal.after(request.query.get("after"), limit)
+            if "last" in request.query:
+                found, nxt = self.journal.latest(max(1, min(int(request.query["last"]), 1000)))
+            else:
+                found, nxt = self.journal.after(request.query.get("after"), limit)
         except ValueError as exc:
             return _error(400, str(exc))
         return web.json_response({"lookups": found, "next": nxt})
@@ -193,7 +196,9 @@ OPENAPI: dict[str, Any] = {
             {"type": "object", "properties": {"lookups": {"type": "array", "items": {"$ref": "#/components/schemas/EpuLookup"}},
                                               "next": {"type": "string"}}},
             parameters=[{"name": "after", "in": "query", "schema": {"type": "string"}},
-                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}])},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                        {"name": "last", "in": "query", "description": "instead of after: the N most recent",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}])},
         "/api/lookups/{id}": {"get": _op("One lookup by id", {"$ref": "#/components/schemas/EpuLookup"},
                                          parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}])},
         "/api/lookups/manual": {"post": _op("Record the lookup for a code typed by hand (body {\"code\": ...}); 201, or 422 if invalid",

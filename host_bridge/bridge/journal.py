@@ -100,11 +100,12 @@ class Journal:
                                     (start, limit)).fetchall()
         return [json.loads(body) for _, body in rows], encode_cursor(rows[-1][0] if rows else start)
 
-    def latest(self, limit: int = 20) -> list[dict[str, Any]]:
-        """The most recent lookups, newest first (the counter page's cards)."""
+    def latest(self, limit: int = 20) -> tuple[list[dict[str, Any]], str]:
+        """The `limit` most recent lookups, oldest first, and the cursor after them (the counter page's start)."""
         with self._lock:
-            rows = self._db.execute("SELECT body FROM lookups ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
-        return [json.loads(body) for (body,) in rows]
+            rows = self._db.execute("SELECT seq, body FROM lookups ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
+            top = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'lookups'").fetchone()
+        return [json.loads(body) for _, body in reversed(rows)], encode_cursor(top[0] if top else 0)
 
     def get(self, lookup_id: str) -> dict[str, Any] | None:
         with self._lock:
