@@ -63,8 +63,6 @@ class ReaderPort:
             self.bridge.device_changed(self)
 
     def _run(self) -> None:
-        from host_bridge.link.reader_link import ReaderLink  # the wire protocol's host end (issue 4)
-
         while not self._stop.is_set():
             try:
                 stream = serial.serial_for_url(pyserial_url(self.device), baudrate=115200, timeout=0.2)
@@ -72,6 +70,8 @@ class ReaderPort:
                 self._set("disconnected", str(exc))
                 self._stop.wait(REOPEN_S)
                 continue
+            from host_bridge.link.reader_link import ReaderLink  # the wire protocol's host end (issue 4)
+
             link = ReaderLink(stream, lambda r, s, p, m: self._on_read(link, r, s, p, m))
             self.readers = link.readers
             self._set("connected")

@@ -1,0 +1,93 @@
+"""`electeur run` as a real process: prints where things are, token once, journal survives SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(port: int, path: str, token: str | None, body: dict | None = None) -> tuple[int, dict]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def start(tmp_path, port: int, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    proc = subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "run", "--api", f"127.0.0.1:{port}",
+                             "--device", "tcp://127.0.0.1:1", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    end = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return proc
+        except OSError:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < end, "bridge did not start"
+            time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_run_prints_locations_generates_token_once_and_keeps_lookups_across_sigkill(tmp_path):
+    port = free_port()
+    proc = start(tmp_path, port)
+    assert call(port, "/api/health", None)[0] == 401
+    proc.send_signal(signal.SIGKILL)
+    err = proc.communicate()[1]
+    token = err.split("shown once): ")[1].split()[0]
+    assert "journal " + str(tmp_path / "data" / "electeur" / "journal.sqlite") in err
+    assert f"page    http://127.0.0.1:{port}/" in err and "config  (none: defaults)" in err
+
+    proc = start(tmp_path, port)
+    try:
+        status, typed = call(port, "/api/lookups/manual", token, {"code": "K7P3 9QXA 2M4T B8RC"})
+        assert status == 201
+        assert call(port, "/api/health", token)[1]["lookups"] == 1
+        devices = call(port, "/api/devices", token)[1]["devices"]
+        assert devices[0]["device"] == "tcp://127.0.0.1:1" and devices[0]["state"] == "disconnected"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        err = proc.communicate()[1]
+    assert "shown once" not in err  # the saved token is reused, not printed again
+
+    proc = start(tmp_path, port)
+    try:
+        status, page = call(port, "/api/lookups", token)
+        assert status == 200 and [lk["id"] for lk in page["lookups"]] == [typed["id"]]
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+
+
+def test_port_in_use_is_a_clear_error(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "data")}
+        out = subprocess.run([sys.executable, "-m", "host_bridge.cli", "run", "--api", f"127.0.0.1:{port}",
+                              "--device", "tcp://127.0.0.1:1"], capture_output=True, text=True, env=env, timeout=30)
+    assert out.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in out.stderr.splitlines()[-1]
