@@ -78,8 +78,8 @@ def test_run_prints_locations_generates_token_once_and_keeps_lookups_across_sigk
         status, page = call(port, "/api/lookups", token)
         assert status == 200 and [lk["id"] for lk in page["lookups"]] == [typed["id"]]
     finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0  # a service manager's stop is a clean exit
 
 
 def test_port_in_use_is_a_clear_error(tmp_path):

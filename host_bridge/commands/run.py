@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -61,8 +62,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"electeur run: new API token (saved in {conf.config_dir() / 'token'}, shown once): {token}", file=err)
         print(f"electeur run: open    {page}#token={token}", file=err)
     err.flush()
+    signal.signal(signal.SIGTERM, _stop)  # systemd / service managers stop with SIGTERM: shut down cleanly
     try:
         asyncio.run(bridge.serve())
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
