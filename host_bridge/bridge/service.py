@@ -72,7 +72,7 @@ class ReaderPort:
                 continue
             from host_bridge.link.reader_link import ReaderLink  # the wire protocol's host end (issue 4)
 
-            link = ReaderLink(stream, lambda r, s, p, m: self._on_read(link, r, s, p, m))
+            link = ReaderLink(stream, self._on_read)
             self.readers = link.readers
             self._set("connected")
             try:
@@ -85,11 +85,12 @@ class ReaderPort:
                 stream.close()
             self._stop.wait(REOPEN_S)
 
-    def _on_read(self, link: Any, reader_id: int, seq: int, payload: bytes, meta: dict[str, Any]) -> None:
-        name = (link.readers.get(reader_id) or {}).get("name") or f"reader-{reader_id}"
-        # seq plus the reader's capture clock: a retransmission repeats both, a rebooted reader does not
+    def _on_read(self, reader_id: int, seq: int, payload: bytes, meta: dict[str, Any]) -> None:
+        # The reader id is in every READ header, so it names the reader even when the bridge restarted
+        # and never saw the HELLO (whose display name only shows in /api/devices): ids stay stable.
+        # seq plus the reader's capture clock: a retransmission repeats both, a rebooted reader does not.
         read_id = f"{seq}-{meta.get('captured_ms', 0)}"
-        self.bridge.on_read(name, read_id, payload, meta.get("engine") or None)
+        self.bridge.on_read(f"reader-{reader_id}", read_id, payload, meta.get("engine") or None)
         self.reads += 1
 
     def start(self) -> None:
