@@ -1,7 +1,8 @@
 """End to end over a real pty: a reader (the firmware's own protocol Outbox) → `electeur run` → API.
 
-500 reads → 500 lookups, none lost, none duplicated, while the bridge is SIGKILLed mid-stream and
-restarted on the same journal, and while the pty is closed and re-opened (unplug/replug).
+Two readers on two ptys, 500 reads → 500 lookups, none lost, none duplicated, while the bridge is
+SIGKILLed mid-stream and restarted on the same journal, and while one pty is closed and re-opened
+(unplug/replug).
 """
 
 from __future__ import annotations
@@ -23,16 +24,17 @@ from tests.test_bridge_run import call, free_port
 P = pytest.importorskip("firmware.protocol")
 pytest.importorskip("host_bridge.link.reader_link")
 TOKEN = "e2e-token-0123456789abcdef"
-READS = 500
+READS = 250  # per reader, two readers
 
 
 class PtyReader:
     """The reader end of a serial line: a pty whose slave is reachable through a stable symlink,
     sending READs from an Outbox (resent until ACKed), like the firmware does."""
 
-    def __init__(self, link: Path) -> None:
+    def __init__(self, link: Path, reader_id: int) -> None:
         self.link = link
-        self.outbox = P.Outbox(reader=1, capacity=16, retry_ms=200, max_retry_ms=1000)
+        self.id = reader_id
+        self.outbox = P.Outbox(reader=reader_id, capacity=16, retry_ms=200, max_retry_ms=1000)
         self.acked: set[int] = set()
         self.lock = threading.Lock()
         self.stop = threading.Event()
@@ -47,7 +49,7 @@ class PtyReader:
         tmp.symlink_to(os.ttyname(slave))
         tmp.replace(self.link)
         self.decoder = P.Decoder()
-        os.write(self.master, P.hello(1, "esp32-cam-ai-thinker", ["framed"], name="comptoir-1"))
+        os.write(self.master, P.hello(self.id, "esp32-cam-ai-thinker", ["framed"], name=f"comptoir-{self.id}"))
 
     def unplug(self) -> None:
         with self.lock:
@@ -64,7 +66,7 @@ class PtyReader:
                     time.sleep(0.01)
                     continue
                 while seq < READS and not self.outbox.full():
-                    self.outbox.add(seq, f"E2E-READ-{seq:04d}".encode(), captured_ms=1000 + seq)
+                    self.outbox.add(seq, f"E2E-{self.id}-{seq:04d}".encode(), captured_ms=1000 + seq)
                     seq += 1
                 try:
                     for wire in self.outbox.due(int(time.monotonic() * 1000)):
@@ -81,11 +83,12 @@ class PtyReader:
                 time.sleep(0.005)
 
 
-def start_bridge(tmp_path: Path, port: int, device: Path) -> subprocess.Popen:
+def start_bridge(tmp_path: Path, port: int, readers: list[PtyReader]) -> subprocess.Popen:
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "data")}
-    return subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "run", "--device", str(device),
+    devices = [arg for r in readers for arg in ("--device", str(r.link))]
+    return subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "run", *devices,
                              "--api", f"127.0.0.1:{port}", "--token", TOKEN, "--journal", str(tmp_path / "j.sqlite")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+                            stdout=subprocess.DEVNULL, stderr=(tmp_path / "bridge.log").open("ab"), env=env)
 
 
 def all_lookups(port: int) -> list[dict]:
@@ -109,32 +112,38 @@ def wait_until(cond, timeout_s: float) -> None:
 @pytest.mark.slow
 def test_500_reads_survive_sigkill_and_unplug_without_loss_or_duplicates(tmp_path):
     port = free_port()
-    reader = PtyReader(tmp_path / "reader-tty")
-    thread = threading.Thread(target=reader.run, daemon=True)
-    bridge = start_bridge(tmp_path, port, reader.link)
+    readers = [PtyReader(tmp_path / f"reader-{n}", n) for n in (1, 2)]
+    reader = readers[0]
+    bridge = start_bridge(tmp_path, port, readers)
     try:
-        thread.start()
-        wait_until(lambda: len(reader.acked) >= 150, 60)
+        for r in readers:
+            threading.Thread(target=r.run, daemon=True).start()
+        wait_until(lambda: len(reader.acked) >= 80, 60)
         bridge.send_signal(signal.SIGKILL)  # mid-stream: some reads journaled but not yet ACKed
         bridge.wait()
         time.sleep(0.3)
-        bridge = start_bridge(tmp_path, port, reader.link)
+        bridge = start_bridge(tmp_path, port, readers)
 
-        wait_until(lambda: len(reader.acked) >= 300, 60)
+        wait_until(lambda: len(reader.acked) >= 160, 60)
         reader.unplug()
         time.sleep(0.5)
         with reader.lock:
             reader.plug()
 
-        wait_until(lambda: len(reader.acked) == READS and not len(reader.outbox), 90)
+        wait_until(lambda: all(len(r.acked) == READS and not len(r.outbox) for r in readers), 90)
         lookups = all_lookups(port)
         devices = call(port, "/api/devices", TOKEN)[1]["devices"]
     finally:
-        reader.stop.set()
+        for r in readers:
+            r.stop.set()
         bridge.send_signal(signal.SIGTERM)
-        err = bridge.communicate(timeout=10)[1].decode()
+        bridge.wait(10)
+    err = (tmp_path / "bridge.log").read_text()
     texts = [lk["text"] for lk in lookups]
-    assert len(texts) == READS and len(set(lk["id"] for lk in lookups)) == READS, err[-2000:]
-    assert sorted(texts) == [f"E2E-READ-{n:04d}" for n in range(READS)]
-    assert {lk["source"]["reader"] for lk in lookups} == {"reader-1"}
-    assert devices[0]["state"] == "connected" and "disconnected" in err  # the unplug was seen and recovered
+    assert len(texts) == 2 * READS and len(set(lk["id"] for lk in lookups)) == 2 * READS, err[-2000:]
+    assert sorted(texts) == [f"E2E-{r}-{n:04d}" for r in (1, 2) for n in range(READS)]
+    for r in (1, 2):
+        assert sum(lk["source"]["reader"] == f"reader-{r}" for lk in lookups) == READS
+    assert [d["state"] for d in devices] == ["connected", "connected"]
+    assert "disconnected" in err  # the unplug was seen and recovered
+    assert "repeated lookup" in err  # retransmissions reached the journal and were stored once
