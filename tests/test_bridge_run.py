@@ -61,17 +61,19 @@ def test_run_prints_locations_generates_token_once_and_keeps_lookups_across_sigk
     assert "journal " + str(tmp_path / "data" / "electeur" / "journal.sqlite") in err
     assert f"page    http://127.0.0.1:{port}/" in err and "config  (none: defaults)" in err
 
-    proc = start(tmp_path, port)
+    proc = start(tmp_path, port, "--stdout")
     try:
         status, typed = call(port, "/api/lookups/manual", token, {"code": "K7P3 9QXA 2M4T B8RC"})
         assert status == 201
         assert call(port, "/api/health", token)[1]["lookups"] == 1
         devices = call(port, "/api/devices", token)[1]["devices"]
         assert devices[0]["device"] == "tcp://127.0.0.1:1" and devices[0]["state"] == "disconnected"
+        time.sleep(0.5)  # the stdout sink's thread delivers
     finally:
         proc.send_signal(signal.SIGKILL)
-        err = proc.communicate()[1]
+        out, err = proc.communicate()
     assert "shown once" not in err  # the saved token is reused, not printed again
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [typed["id"]]  # JSON lines sink
 
     proc = start(tmp_path, port)
     try:
