@@ -99,7 +99,7 @@ def test_websocket_from_own_origin_gets_live_lookups_and_manual_entry_is_journal
         event = await ws.receive_json(timeout=5)
         assert event["type"] == "lookup" and event["lookup"]["id"] == read(7)["id"]
 
-        async with http.post(base + "/api/lookups/manual", json={"code": "K7P3 9QXA"}, headers={"Origin": own, **auth()}) as r:
+        async with http.post(base + "/api/lookups/manual", json={"code": "K7P3 9QXA 2M4T B8RD"}, headers={"Origin": own, **auth()}) as r:
             assert r.status == 201
             typed = await r.json()
         assert (await ws.receive_json(timeout=5))["lookup"]["id"] == typed["id"]

@@ -26,10 +26,15 @@ retention_days = 30
 stdout = true
 webhook = [{url = "https://lgo.local/hook", token = "t"}]
 mqtt = {host = "broker", port = 1884, prefix = "pharma"}
+[epu]
+url = "https://epu.example/api"
+timeout_s = 1.5
 """))
     assert cfg.devices == ["/dev/ttyUSB0", "tcp://10.0.0.5:7000"] and (cfg.api_host, cfg.api_port) == ("127.0.0.1", 9000)
     assert cfg.retention_days == 30 and cfg.stdout and cfg.webhooks[0].url == "https://lgo.local/hook"
     assert (cfg.mqtt.host, cfg.mqtt.port, cfg.mqtt.prefix) == ("broker", 1884, "pharma")
+    assert (cfg.epu.url, cfg.epu.timeout_s) == ("https://epu.example/api", 1.5)
+    assert load(write(tmp_path, "[epu]\nenabled = false")).epu is None
 
 
 @pytest.mark.parametrize("text, message", [
@@ -46,6 +51,8 @@ mqtt = {host = "broker", port = 1884, prefix = "pharma"}
     ("[sinks]\nmqtt = {host = 'b', prefix = 'a/#'}", "without wildcards"),
     ("[sinks]\nkafka = true", "unknown key 'kafka'"),
     ("api = ", "not valid TOML"),
+    ("[epu]\nurl = 'epu.local'", "http:// or https://"),
+    ("[epu]\ntimeout_s = 120", "between 0 and 30"),
 ])
 def test_mistakes_are_clear_errors(tmp_path, text, message):
     with pytest.raises(UserError, match=message.replace("(", r"\(")):

@@ -63,7 +63,7 @@ def test_run_prints_locations_generates_token_once_and_keeps_lookups_across_sigk
 
     proc = start(tmp_path, port, "--stdout")
     try:
-        status, typed = call(port, "/api/lookups/manual", token, {"code": "K7P3 9QXA 2M4T B8RC"})
+        status, typed = call(port, "/api/lookups/manual", token, {"code": "K7P3 9QXA 2M4T B8RD"})
         assert status == 201
         assert call(port, "/api/health", token)[1]["lookups"] == 1
         devices = call(port, "/api/devices", token)[1]["devices"]

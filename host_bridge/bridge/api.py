@@ -47,12 +47,12 @@ class Api:
 
     def __init__(self, journal: Journal, *, token: str, origins: set[str],
                  devices: Callable[[], list[dict[str, Any]]] = list,
-                 record_manual: Callable[[dict[str, Any]], Any] | None = None) -> None:
+                 manual_entry: Callable[[str], dict[str, Any]] | None = None) -> None:
         self.journal = journal
         self.token = token
         self.origins = origins
         self.devices = devices
-        self.record_manual = record_manual or journal.record
+        self.manual_entry = manual_entry or self._manual_entry
         self._sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
         self._loop: asyncio.AbstractEventLoop | None = None
         journal.on_record(self._on_record)
@@ -123,11 +123,16 @@ class Api:
         except (ValueError, KeyError, TypeError):
             return _error(400, 'send JSON {"code": "<the code printed under the QR>"}')
         try:
-            lookup = manual_lookup(code, source=now_source("manual", engine="manual"))
+            lookup = self.manual_entry(code)
         except UserError as exc:
             return _error(422, str(exc))
-        self.record_manual(lookup)
         return web.json_response(lookup, status=201)
+
+    def _manual_entry(self, code: str) -> dict[str, Any]:
+        """Without a bridge (tests, tools): the same lookup as `electeur lookup --code`, journaled."""
+        lookup = manual_lookup(code, source=now_source("manual", engine="manual"))
+        self.journal.record(lookup)
+        return lookup
 
     async def health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "version": __version__, "api": API_VERSION,

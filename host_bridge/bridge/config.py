@@ -43,6 +43,13 @@ class Mqtt:
 
 
 @dataclass
+class Epu:
+    url: str | None = None  # None: $ELECTEUR_EPU_URL, else the local sandbox (`electeur epu-sandbox`)
+    token: str | None = None
+    timeout_s: float = 2.0
+
+
+@dataclass
 class Config:
     path: Path | None = None
     devices: list[str] = field(default_factory=lambda: ["auto"])
@@ -55,6 +62,7 @@ class Config:
     stdout: bool = False
     webhooks: list[Webhook] = field(default_factory=list)
     mqtt: Mqtt | None = None
+    epu: Epu | None = field(default_factory=Epu)
 
 
 # key -> (type(s), description used in errors)
@@ -66,6 +74,7 @@ _TOP: dict[str, tuple[Any, str]] = {
     "retention_days": ((int, float), "a number of days > 0"),
     "log_identifiers": (bool, "true or false"),
     "sinks": (dict, "a table with keys stdout, webhook, mqtt"),
+    "epu": (dict, "a table {enabled = true, url = 'http://...', token = '...', timeout_s = 2}"),
 }
 _SINKS = {"stdout": (bool, "true or false"), "webhook": (list, "a list of tables {url = '...', token = '...'}"),
           "mqtt": (dict, "a table {host = '...', port = 1883, prefix = 'electeur'}")}
@@ -152,7 +161,21 @@ def load(path: Path | None) -> Config:
     cfg.webhooks = [_webhook(w, f"{where} [[sinks.webhook]] #{i + 1}") for i, w in enumerate(sinks.get("webhook", []))]
     if "mqtt" in sinks:
         cfg.mqtt = _mqtt(sinks["mqtt"], f"{where} [sinks.mqtt]")
+    if "epu" in doc:
+        cfg.epu = _epu(doc["epu"], f"{where} [epu]")
     return cfg
+
+
+def _epu(item: dict[str, Any], where: str) -> Epu | None:
+    _check(item, {"enabled": (bool, "true or false"), "url": (str, "an http(s) URL"), "token": (str, "a string"),
+                  "timeout_s": ((int, float), "a number of seconds")}, where)
+    if not item.get("enabled", True):
+        return None
+    if "url" in item and not item["url"].startswith(("http://", "https://")):
+        raise UserError(f"{where}: 'url' must be an http:// or https:// URL, not {item['url']!r}")
+    if not 0 < item.get("timeout_s", 2.0) <= 30:
+        raise UserError(f"{where}: 'timeout_s' must be between 0 and 30 seconds")
+    return Epu(item.get("url"), item.get("token"), float(item.get("timeout_s", 2.0)))
 
 
 def ensure_token(cfg: Config) -> tuple[str, bool]:

@@ -20,12 +20,13 @@ from host_bridge.bridge.config import Config
 from host_bridge.bridge.devices import serial_readers
 from host_bridge.bridge.dispatch import Dispatcher
 from host_bridge.bridge.journal import Journal
-from host_bridge.bridge.lookups import CounterSession, build_lookup, now_source
+from host_bridge.bridge.lookups import CounterSession, build_lookup, manual_lookup, now_source, with_epu
 from host_bridge.bridge.redact import Redactor
 from host_bridge.bridge.sinks import Sink
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink
+from host_bridge.epu.client import EpuClient
 from host_bridge.errors import UserError
 
 log = logging.getLogger("electeur.bridge")
@@ -112,7 +113,8 @@ class Bridge:
         self._session_lock = threading.Lock()
         self.ports: dict[str, ReaderPort] = {}
         self.api = Api(self.journal, token=token, origins=own_origins(cfg.api_host, cfg.api_port),
-                       devices=self.devices, record_manual=self.record)
+                       devices=self.devices, manual_entry=self.manual_entry)
+        self.epu = EpuClient(cfg.epu.url, token=cfg.epu.token, timeout=cfg.epu.timeout_s) if cfg.epu else None
         self.dispatcher = Dispatcher(self.journal, self.build_sinks())
 
     def build_sinks(self) -> list[Sink]:
@@ -130,12 +132,22 @@ class Bridge:
                  lookup["source"].get("reader"), lookup.get("text", ""))
         return seq, new
 
+    def session(self, reader: str) -> CounterSession:
+        with self._session_lock:
+            return self.sessions.setdefault(reader, CounterSession(reader))
+
     def on_read(self, reader: str, read_id: str, payload: bytes, engine: str | None) -> None:
         """Called by a port thread; returns once the lookup is journaled (then the link ACKs)."""
-        with self._session_lock:
-            session = self.sessions.setdefault(reader, CounterSession(reader))
-            lookup = build_lookup(payload, source=now_source(reader, engine=engine, read_id=read_id), session=session)
+        source = now_source(reader, engine=engine, read_id=read_id)
+        lookup = build_lookup(payload, source=source, session=self.session(reader))
+        self.record(with_epu(lookup, self.epu))
+
+    def manual_entry(self, code: str) -> dict[str, Any]:
+        """A code typed on the counter page: same lookup as `electeur lookup --code`, ePU state, journaled."""
+        lookup = manual_lookup(code, source=now_source("manual", engine="manual"), session=self.session("manual"))
+        lookup = with_epu(lookup, self.epu)
         self.record(lookup)
+        return lookup
 
     def devices(self) -> list[dict[str, Any]]:
         return [p.describe() for p in list(self.ports.values())]
