@@ -14,6 +14,9 @@ import urllib.request
 
 import pytest
 
+from host_bridge.epu.sandbox import SandboxServer
+from host_bridge.payloads.validators import iso7064_mod37_36_check
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -93,3 +96,21 @@ def test_port_in_use_is_a_clear_error(tmp_path):
         out = subprocess.run([sys.executable, "-m", "host_bridge.cli", "run", "--api", f"127.0.0.1:{port}",
                               "--device", "tcp://127.0.0.1:1"], capture_output=True, text=True, env=env, timeout=30)
     assert out.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in out.stderr.splitlines()[-1]
+
+
+@pytest.mark.slow
+def test_typed_code_gets_its_epu_state_from_the_sandbox(tmp_path, monkeypatch):
+    with SandboxServer() as epu:
+        epu.store.register("K7P39QXA2M4TB8RD", {"patient": "test"})
+        monkeypatch.setenv("ELECTEUR_EPU_URL", epu.url)
+        port = free_port()
+        proc = start(tmp_path, port, "--token", "epu-test-token-0123456789")
+        try:
+            status, typed = call(port, "/api/lookups/manual", "epu-test-token-0123456789", {"code": "k7p3-9qxa-2m4t-b8rd"})
+            never_registered = "AAAABBBBCCCCDDD" + iso7064_mod37_36_check("AAAABBBBCCCCDDD")
+            _, unknown = call(port, "/api/lookups/manual", "epu-test-token-0123456789", {"code": never_registered})
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(10)
+    assert status == 201 and typed["kind"] == "ordonnance" and typed["epu"]["state"] == "available"
+    assert unknown["epu"]["state"] == "unknown" and any(w["code"] == "epu_unknown" for w in unknown["warnings"])
