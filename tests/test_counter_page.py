@@ -11,6 +11,7 @@ from aiohttp import web
 from host_bridge.bridge.api import Api, own_origins
 from host_bridge.bridge.journal import Journal
 from host_bridge.bridge.lookups import build_lookup
+from host_bridge.payloads.profiles import default_profiles
 from tests.conftest import REPO
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -25,7 +26,9 @@ def lookup(n: int, kind: str, fields: dict, warnings: list | None = None, epu: d
            reader: str = "comptoir-1") -> dict:
     lk = build_lookup(f"read {n}".encode(), source={"reader": reader, "read_id": str(n),
                                                     "time": f"2026-11-23T10:0{n}:00+00:00"})
-    lk.update(kind=kind, fields=fields, warnings=warnings or [], status="warning" if warnings else "ok")
+    action = default_profiles()[kind].action
+    lk.update(kind=kind, fields=fields, warnings=warnings or [], status="warning" if warnings else "ok",
+              action={"code": action["code"], "label": action["label"], "reason": action["reason"]})
     if epu:
         lk["epu"] = epu
     return lk
