@@ -20,6 +20,7 @@ from host_bridge.bridge.api import Api, own_origins
 from host_bridge.bridge.config import Config
 from host_bridge.bridge.devices import serial_readers
 from host_bridge.bridge.dispatch import Dispatcher
+from host_bridge.bridge.frames import FrameDecoder
 from host_bridge.bridge.journal import Journal
 from host_bridge.bridge.lookups import CounterSession, build_lookup, manual_lookup, now_source, with_epu
 from host_bridge.bridge.redact import Redactor
@@ -27,6 +28,7 @@ from host_bridge.bridge.sinks import Sink
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink
+from host_bridge.decode.image import ImageError
 from host_bridge.epu.client import EpuClient
 from host_bridge.errors import UserError
 
@@ -74,7 +76,7 @@ class ReaderPort:
                 continue
             from host_bridge.link.reader_link import ReaderLink  # the wire protocol's host end (issue 4)
 
-            link = ReaderLink(stream, self._on_read)
+            link = ReaderLink(stream, self._on_read, self._on_frame)
             self.readers = link.readers
             self._set("connected")
             try:
@@ -94,6 +96,18 @@ class ReaderPort:
         read_id = f"{seq}-{meta.get('captured_ms', 0)}"
         self.bridge.on_read(f"reader-{reader_id}", read_id, payload, meta.get("engine") or None)
         self.reads += 1
+
+    def _on_frame(self, reader_id: int, frame: Any) -> None:
+        """A streamed frame: host decoding; each new sighting is a read, journaled before the frame's ACK."""
+        reader = f"reader-{reader_id}"
+        try:
+            symbols = self.bridge.frames.new_symbols(reader, frame)
+        except ImageError as exc:
+            log.warning("device %s: %s frame %d dropped: %s", self.device, reader, frame.frame_id, exc)
+            return
+        for i, symbol in enumerate(symbols):
+            self.bridge.on_read(reader, f"f{frame.frame_id}-{frame.captured_ms}-{i}", symbol.data, symbol.engine)
+            self.reads += 1
 
     def start(self) -> None:
         self.thread.start()
@@ -122,6 +136,7 @@ class Bridge:
                         "another port and set [epu] url (or $ELECTEUR_EPU_URL)", self.epu.base_url)
             self.epu = None
         self.dispatcher = Dispatcher(self.journal, self.build_sinks())
+        self.frames = FrameDecoder()
 
     def build_sinks(self) -> list[Sink]:
         sinks: list[Sink] = [StdoutSink()] if self.cfg.stdout else []
