@@ -71,6 +71,8 @@ def test_lookups_page_through_cursor_and_one_by_id(tmp_path):
             assert r.status == 404
         async with http.get(base + "/api/lookups?after=xyz", headers=auth()) as r:
             assert r.status == 400 and "cursor" in (await r.json())["error"]
+        async with http.get(base + "/api/lookups?limit=ten", headers=auth()) as r:
+            assert r.status == 400 and "whole numbers" in (await r.json())["error"]
         async with http.get(base + "/api/openapi.json", headers=auth()) as r:
             assert "/api/lookups" in (await r.json())["paths"]
     run(tmp_path, scenario)

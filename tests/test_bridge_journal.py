@@ -50,8 +50,10 @@ def test_cursor_pages_in_order_and_stays_monotonic_after_purge(tmp_path):
     assert [lk["source"]["read_id"] for lk in page] == ["2"]
     assert j.after(cursor) == ([], cursor)
 
+    j.mark_delivered("webhook", [1, 2])
     now[0] += 3600
     assert j.purge(older_than_s=60) == 3
+    assert j._db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0] == 0  # delivery rows go with them
     assert j.get(lookup(0)["id"]) is None
     j.record(lookup(9))
     page, nxt = j.after(cursor)

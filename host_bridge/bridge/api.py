@@ -101,11 +101,12 @@ class Api:
     # -- handlers ------------------------------------------------------------------------
     async def lookups(self, request: web.Request) -> web.Response:
         try:
-            limit = max(1, min(int(request.query.get("limit", "100")), 1000))
-            if "last" in request.query:
-                found, nxt = self.journal.latest(max(1, min(int(request.query["last"]), 1000)))
-            else:
-                found, nxt = self.journal.after(request.query.get("after"), limit)
+            limit, last = (max(1, min(int(request.query.get(k, "100")), 1000)) for k in ("limit", "last"))
+        except ValueError:
+            return _error(400, "'limit' and 'last' must be whole numbers (1-1000)")
+        try:
+            found, nxt = (self.journal.latest(last) if "last" in request.query
+                          else self.journal.after(request.query.get("after"), limit))
         except ValueError as exc:
             return _error(400, str(exc))
         return web.json_response({"lookups": found, "next": nxt})
