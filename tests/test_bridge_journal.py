@@ -34,7 +34,8 @@ def test_wal_mode_and_restart_redelivers_only_undelivered_with_same_id(tmp_path)
     j2 = Journal(path)
     pending = j2.undelivered("webhook")
     assert [lk["id"] for _, lk in pending] == [lookup(3)["id"], lookup(4)["id"]]
-    assert len(j2.undelivered("mqtt")) == 5  # each sink keeps its own state
+    assert len(j2.undelivered("mqtt")) == 5 and j2.pending("mqtt") == 5  # each sink keeps its own state
+    assert j2.pending("webhook") == 2
     j2.record(lookup(4))  # the reader retransmits after the restart
     assert j2.count() == 5
 

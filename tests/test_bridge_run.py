@@ -68,7 +68,8 @@ def test_run_prints_locations_generates_token_once_and_keeps_lookups_across_sigk
     try:
         status, typed = call(port, "/api/lookups/manual", token, {"code": "K7P3 9QXA 2M4T B8RD"})
         assert status == 201
-        assert call(port, "/api/health", token)[1]["lookups"] == 1
+        health = call(port, "/api/health", token)[1]
+        assert health["lookups"] == 1 and set(health["sinks"]) == {"stdout"}
         devices = call(port, "/api/devices", token)[1]["devices"]
         assert devices[0]["device"] == "tcp://127.0.0.1:1" and devices[0]["state"] == "disconnected"
         time.sleep(0.5)  # the stdout sink's thread delivers

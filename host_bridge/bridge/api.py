@@ -47,12 +47,13 @@ class Api:
 
     def __init__(self, journal: Journal, *, token: str, origins: set[str],
                  devices: Callable[[], list[dict[str, Any]]] = list,
-                 manual_entry: Callable[[str], dict[str, Any]] | None = None) -> None:
+                 manual_entry: Callable[[str], dict[str, Any]] | None = None, sinks: tuple[str, ...] = ()) -> None:
         self.journal = journal
         self.token = token
         self.origins = origins
         self.devices = devices
         self.manual_entry = manual_entry or self._manual_entry
+        self.sinks = sinks
         self._sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
         self._loop: asyncio.AbstractEventLoop | None = None
         journal.on_record(self._on_record)
@@ -137,7 +138,8 @@ class Api:
 
     async def health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "version": __version__, "api": API_VERSION,
-                                  "lookups": self.journal.count(), "journal": str(self.journal.path)})
+                                  "lookups": self.journal.count(), "journal": str(self.journal.path),
+                                  "sinks": {name: {"pending": self.journal.pending(name)} for name in self.sinks}})
 
     async def list_devices(self, request: web.Request) -> web.Response:
         return web.json_response({"devices": self.devices()})

@@ -125,6 +125,13 @@ class Journal:
                 (sink, limit)).fetchall()
         return [(seq, json.loads(body)) for seq, body in rows]
 
+    def pending(self, sink: str) -> int:
+        """How many lookups `sink` has not confirmed (health: a dead webhook shows as a growing number)."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT COUNT(*) FROM lookups l WHERE NOT EXISTS "
+                "(SELECT 1 FROM deliveries d WHERE d.sink = ? AND d.seq = l.seq)", (sink,)).fetchone()[0]
+
     def mark_delivered(self, sink: str, seqs: list[int]) -> None:
         now = self.clock()
         with self._lock:

@@ -127,15 +127,16 @@ class Bridge:
         self.sessions: dict[str, CounterSession] = {}
         self._session_lock = threading.Lock()
         self.ports: dict[str, ReaderPort] = {}
+        sinks = self.build_sinks()
+        self.dispatcher = Dispatcher(self.journal, sinks)
         self.api = Api(self.journal, token=token, origins=own_origins(cfg.api_host, cfg.api_port),
-                       devices=self.devices, manual_entry=self.manual_entry)
+                       devices=self.devices, manual_entry=self.manual_entry, sinks=tuple(s.name for s in sinks))
         self.epu = EpuClient(cfg.epu.url, token=cfg.epu.token, timeout=cfg.epu.timeout_s) if cfg.epu else None
         if self.epu and urlsplit(self.epu.base_url).port == cfg.api_port and \
                 urlsplit(self.epu.base_url).hostname in ("127.0.0.1", "localhost", cfg.api_host):
             log.warning("ePU URL %s is this bridge's own API address: ePU checks are off; run the sandbox on "
                         "another port and set [epu] url (or $ELECTEUR_EPU_URL)", self.epu.base_url)
             self.epu = None
-        self.dispatcher = Dispatcher(self.journal, self.build_sinks())
         self.frames = FrameDecoder()
 
     def build_sinks(self) -> list[Sink]:
