@@ -19,12 +19,26 @@ from pathlib import Path
 
 import pytest
 
+from host_bridge.payloads.validators import iso7064_mod37_36_check, luhn_ok
 from tests.test_bridge_run import call, free_port
 
 P = pytest.importorskip("firmware.protocol")
 pytest.importorskip("host_bridge.link.reader_link")
 TOKEN = "e2e-token-0123456789abcdef"
 READS = 250  # per reader, two readers
+
+
+def luhn_complete(body: str) -> str:
+    return next(body + d for d in "0123456789" if luhn_ok(body + d))
+
+
+NUMBER = "K7P39QXA2M4TB8R" + iso7064_mod37_36_check("K7P39QXA2M4TB8R")
+PRESCRIPTION = f"EP1|{NUMBER}|{luhn_complete('12345678')}|{luhn_complete('1010101010')}|DUPONTEL|Marie-Anne|1984-02-29"
+
+
+def payload(reader: int, seq: int) -> str:
+    """Reader 2's first read is an e-prescription naming a patient (for the log redaction check)."""
+    return PRESCRIPTION if (reader, seq) == (2, 0) else f"E2E-{reader}-{seq:04d}"
 
 
 class PtyReader:
@@ -66,7 +80,7 @@ class PtyReader:
                     time.sleep(0.01)
                     continue
                 while seq < READS and not self.outbox.full():
-                    self.outbox.add(seq, f"E2E-{self.id}-{seq:04d}".encode(), captured_ms=1000 + seq)
+                    self.outbox.add(seq, payload(self.id, seq).encode(), captured_ms=1000 + seq)
                     seq += 1
                 try:
                     for wire in self.outbox.due(int(time.monotonic() * 1000)):
@@ -141,9 +155,13 @@ def test_500_reads_survive_sigkill_and_unplug_without_loss_or_duplicates(tmp_pat
     err = (tmp_path / "bridge.log").read_text()
     texts = [lk["text"] for lk in lookups]
     assert len(texts) == 2 * READS and len(set(lk["id"] for lk in lookups)) == 2 * READS, err[-2000:]
-    assert sorted(texts) == [f"E2E-{r}-{n:04d}" for r in (1, 2) for n in range(READS)]
+    assert sorted(texts) == sorted(payload(r, n) for r in (1, 2) for n in range(READS))
     for r in (1, 2):
         assert sum(lk["source"]["reader"] == f"reader-{r}" for lk in lookups) == READS
     assert [d["state"] for d in devices] == ["connected", "connected"]
     assert "disconnected" in err  # the unplug was seen and recovered
     assert "repeated lookup" in err  # retransmissions reached the journal and were stored once
+    prescription = next(lk for lk in lookups if lk["kind"] == "ordonnance")
+    assert prescription["fields"]["patient_family_name"] == "DUPONTEL"
+    for secret in ("DUPONTEL", "Marie-Anne", "1984-02-29", "E2E-1-0042"):
+        assert secret not in err  # identifiers and payloads are redacted in the bridge's log
