@@ -150,8 +150,9 @@ class Bridge:
     def record(self, lookup: dict[str, Any]) -> tuple[int, bool]:
         self.redactor.remember_lookup(lookup)
         seq, new = self.journal.record(lookup)
-        log.info("%s lookup %s from %s: %s", "new" if new else "repeated", lookup["id"][:12],
-                 lookup["source"].get("reader"), lookup.get("text", ""))
+        log.info("%s lookup %s from %s: %s %s%s", "new" if new else "repeated", lookup["id"][:12],
+                 lookup["source"].get("reader"), lookup["kind"], lookup["status"],
+                 "".join(f" [{w['code']}]" for w in lookup.get("warnings", [])))
         return seq, new
 
     def session(self, reader: str) -> CounterSession:
