@@ -44,7 +44,8 @@ class Dispatcher:
         for event in self._wake.values():
             event.set()
         for t in self._threads:
-            t.join(timeout_s)
+            if t.ident is not None:  # started
+                t.join(timeout_s)
         for s in self.sinks:
             s.close()
 
