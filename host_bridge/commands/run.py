@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"electeur run: API     {page}api/ (bearer token required)", file=err)
     print(f"electeur run: page    {page}#token=<token>", file=err)
     print(f"electeur run: devices {', '.join(cfg.devices)}", file=err)
+    print(f"electeur run: ePU     {bridge.epu.base_url if bridge.epu else 'off'}", file=err)
     if new_token:
         print(f"electeur run: new API token (saved in {conf.config_dir() / 'token'}, shown once): {token}", file=err)
         print(f"electeur run: open    {page}#token={token}", file=err)
