@@ -33,4 +33,12 @@ def test_auto_opens_only_ports_of_known_boards(tmp_path, monkeypatch):
     bridge._scan()  # a port already open is not opened twice
     assert opened == ["/dev/ttyUSB7"]
     assert devices.serial_readers()[0]["boards"] == ["esp32-cam-ai-thinker"]
+
+    monkeypatch.setattr(service.ReaderPort, "stop", lambda self: None)
+    ports[0].device = "/dev/ttyUSB8"  # unplugged, back under another name
+    bridge._scan()
+    assert opened == ["/dev/ttyUSB7", "/dev/ttyUSB8"] and set(bridge.ports) == {"/dev/ttyUSB7", "/dev/ttyUSB8"}
+    bridge.ports["/dev/ttyUSB7"].state = "disconnected"
+    bridge._scan()
+    assert set(bridge.ports) == {"/dev/ttyUSB8"}
     bridge.journal.close()

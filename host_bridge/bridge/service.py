@@ -127,6 +127,7 @@ class Bridge:
         self.sessions: dict[str, CounterSession] = {}
         self._session_lock = threading.Lock()
         self.ports: dict[str, ReaderPort] = {}
+        self._auto: set[str] = set()  # ports opened by `auto`
         sinks = self.build_sinks()
         self.dispatcher = Dispatcher(self.journal, sinks)
         self.api = Api(self.journal, token=token, origins=own_origins(cfg.api_host, cfg.api_port),
@@ -184,9 +185,17 @@ class Bridge:
             port.start()
 
     def _scan(self) -> None:
-        """`auto`: open every port whose VID/PID is one of our boards' as it appears."""
-        for dev in serial_readers():
-            self.add_port(dev["port"])
+        """`auto`: open every port whose VID/PID is one of our boards' as it appears; forget an auto-found
+        port that is gone and disconnected (a replugged reader may come back under another name)."""
+        present = {dev["port"] for dev in serial_readers()}
+        for device in present - self._auto:
+            self._auto.add(device)
+            self.add_port(device)
+        for device in self._auto - present:
+            if self.ports[device].state == "disconnected":
+                self._auto.discard(device)
+                self.ports.pop(device).stop()
+                self.api.publish({"type": "device", "device": {"device": device, "state": "gone"}})
 
     async def _housekeeping(self) -> None:
         while True:

@@ -93,7 +93,10 @@ function showDevices(devices) {
 }
 
 let devices = new Map();
-function deviceEvent(d) { devices.set(d.device, d); showDevices([...devices.values()]); }
+function deviceEvent(d) {
+  if (d.state === "gone") devices.delete(d.device); else devices.set(d.device, d);
+  showDevices([...devices.values()]);
+}
 
 async function catchUp() {
   const page = cursor ? await api("api/lookups?after=" + encodeURIComponent(cursor)) : await api("api/lookups?last=" + MAX_CARDS);
