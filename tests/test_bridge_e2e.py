@@ -45,9 +45,10 @@ class PtyReader:
     """The reader end of a serial line: a pty whose slave is reachable through a stable symlink,
     sending READs from an Outbox (resent until ACKed), like the firmware does."""
 
-    def __init__(self, link: Path, reader_id: int) -> None:
+    def __init__(self, link: Path, reader_id: int, count: int = READS) -> None:
         self.link = link
         self.id = reader_id
+        self.count = count
         self.outbox = P.Outbox(reader=reader_id, capacity=16, retry_ms=200, max_retry_ms=1000)
         self.acked: set[int] = set()
         self.lock = threading.Lock()
@@ -79,7 +80,7 @@ class PtyReader:
                 if self.master < 0:
                     time.sleep(0.01)
                     continue
-                while seq < READS and not self.outbox.full():
+                while seq < self.count and not self.outbox.full():
                     self.outbox.add(seq, payload(self.id, seq).encode(), captured_ms=1000 + seq)
                     seq += 1
                 try:
@@ -97,12 +98,12 @@ class PtyReader:
                 time.sleep(0.005)
 
 
-def start_bridge(tmp_path: Path, port: int, readers: list[PtyReader]) -> subprocess.Popen:
+def start_bridge(tmp_path: Path, port: int, readers: list[PtyReader], *extra: str, name: str = "bridge") -> subprocess.Popen:
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "data")}
     devices = [arg for r in readers for arg in ("--device", str(r.link))]
-    return subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "run", *devices,
-                             "--api", f"127.0.0.1:{port}", "--token", TOKEN, "--journal", str(tmp_path / "j.sqlite")],
-                            stdout=subprocess.DEVNULL, stderr=(tmp_path / "bridge.log").open("ab"), env=env)
+    return subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "run", *devices, "--api", f"127.0.0.1:{port}",
+                             "--token", TOKEN, "--journal", str(tmp_path / f"{name}.sqlite"), *extra],
+                            stdout=subprocess.DEVNULL, stderr=(tmp_path / f"{name}.log").open("ab"), env=env)
 
 
 def all_lookups(port: int) -> list[dict]:
