@@ -30,6 +30,7 @@ from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink
 from host_bridge.decode.image import ImageError
 from host_bridge.epu.client import EpuClient
+from host_bridge.link.reader_link import ReaderLink
 from host_bridge.errors import UserError
 
 log = logging.getLogger("electeur.bridge")
@@ -74,8 +75,6 @@ class ReaderPort:
                 self._set("disconnected", str(exc))
                 self._stop.wait(REOPEN_S)
                 continue
-            from host_bridge.link.reader_link import ReaderLink  # the wire protocol's host end (issue 4)
-
             link = ReaderLink(stream, self._on_read, self._on_frame)
             self.readers = link.readers
             self._set("connected")
