@@ -18,7 +18,6 @@ import segno
 
 from tests.test_bridge_run import call, free_port
 
-pytest.importorskip("host_bridge.commands.sim")
 TOKEN = "sim-e2e-token-0123456789"
 READS = 500
 
@@ -79,3 +78,32 @@ def test_sim_pty_500_reads_to_500_lookups_across_sigkill(tmp_path):
         sim.wait(10)
     texts = sorted(lk["text"] for lk in lookups)
     assert texts == [f"SIM-E2E-{n:04d}" for n in range(READS)], (tmp_path / "bridge.log").read_text()[-3000:]
+
+
+@pytest.mark.slow
+def test_sim_streaming_frames_gives_one_lookup_per_code_shown(tmp_path):
+    """`--decode host`: the reader streams frames; the bridge decodes them and a code seen in many
+    consecutive frames is one read."""
+    images = tmp_path / "codes"
+    images.mkdir()
+    for n in range(12):
+        segno.make_qr(f"FRAME-E2E-{n:02d}", error="m").save(images / f"{n:02d}.png", scale=4, border=4)
+    sim = subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "sim", "--images", str(images), "--pty",
+                            "--decode", "host", "--show-ms", "400"], stdout=subprocess.PIPE,
+                           stderr=(tmp_path / "sim.log").open("wb"), text=True)
+    port = free_port()
+    bridge = None
+    try:
+        device = sim.stdout.readline().strip()
+        bridge = start_bridge(tmp_path, port, device)
+        wait_until(lambda: lookup_count(port) >= 12, 60, "12 lookups")
+        time.sleep(1.0)
+        lookups = call(port, "/api/lookups", TOKEN)[1]["lookups"]
+    finally:
+        if bridge:
+            bridge.send_signal(signal.SIGTERM)
+            bridge.wait(10)
+        sim.send_signal(signal.SIGTERM)
+        sim.wait(10)
+    assert sorted(lk["text"] for lk in lookups) == [f"FRAME-E2E-{n:02d}" for n in range(12)]
+    assert all(lk["source"]["read_id"].startswith("f") for lk in lookups)  # decoded on the host, from frames
