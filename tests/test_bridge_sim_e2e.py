@@ -50,7 +50,7 @@ def test_sim_pty_500_reads_to_500_lookups_across_sigkill(tmp_path):
     for n in range(READS):
         segno.make_qr(f"SIM-E2E-{n:04d}", error="m").save(images / f"{n:04d}.png", scale=4, border=4)
     sim = subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "sim", "--images", str(images), "--pty",
-                            "--show-ms", "40"], stdout=subprocess.PIPE, stderr=(tmp_path / "sim.log").open("wb"), text=True)
+                            "--show-ms", "20"], stdout=subprocess.PIPE, stderr=(tmp_path / "sim.log").open("wb"), text=True)
     port = free_port()
     bridge = None
     try:
