@@ -75,7 +75,8 @@ def find_uf2_volume(profile: dict, volume: Path | None, roots: list[Path] | None
             text = info.read_text(errors="replace")
             if any(f"Board-ID: {label}" in text for label in labels):
                 return c
-            raise UserError(f"{c} is a UF2 bootloader volume but not a {'/'.join(labels)} one ({text.strip().replace(chr(10), "; ")})")
+            info_line = "; ".join(text.strip().splitlines())
+            raise UserError(f"{c} is a UF2 bootloader volume but not a {'/'.join(labels)} one ({info_line})")
     where = volume or ", ".join(f"{r}/{labels[0]}" for r in roots[:3])
     raise UserError(f"no {'/'.join(labels)} volume mounted (looked at {where}): the board is not in BOOTSEL mode; "
                     "hold BOOTSEL while plugging it in (or run machine.bootloader() on it), then retry")
