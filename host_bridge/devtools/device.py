@@ -11,13 +11,24 @@ from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 from serial.tools import list_ports
 
+from host_bridge.devtools.boards import board_names, load_board
 from host_bridge.errors import UserError
 
 
+def reader_boards(vid: int | None, pid: int | None) -> list[str]:
+    """Board profiles whose USB VID:PID (docs/getting-started-hardware.md) matches a port's."""
+    return [name for name in board_names()
+            if vid is not None and (int(load_board(name)["usb"]["vid"], 16), int(load_board(name)["usb"]["pid"], 16))
+            == (vid, pid)]
+
+
 def available_ports() -> str:
-    """The serial ports the OS lists, for error messages."""
-    ports = [p.device for p in list_ports.comports()]
-    return ", ".join(ports) if ports else "none found"
+    """The serial ports the OS lists, each with the boards its USB IDs suggest, for error messages."""
+    shown = []
+    for port in list_ports.comports():
+        boards = reader_boards(port.vid, port.pid)
+        shown.append(f"{port.device} ({' or '.join(boards)})" if boards else port.device)
+    return ", ".join(shown) if shown else "none found"
 
 
 def check_port_exists(port: str) -> None:
