@@ -56,6 +56,8 @@ class Board:
         fos.mkdir = lambda p: os.mkdir(self.path(p))
         fos.remove = lambda p: os.remove(self.path(p))
         fos.listdir = lambda p="": os.listdir(self.path(p))
+        fos.ilistdir = lambda p="": ((e.name, 0x4000 if e.is_dir() else 0x8000, 0, e.stat().st_size)
+                                     for e in os.scandir(self.path(p)))
         fsys = types.ModuleType("sys")
         fsys.implementation = types.SimpleNamespace(
             name="micropython", version=tuple(int(v) for v in self.args.version.split(".")) + ("",),

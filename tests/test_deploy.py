@@ -75,6 +75,19 @@ def test_deploy_copies_firmware_profile_and_config_then_resets(simboard, capsys)
     assert "device: MicroPython 1.27.0" in capsys.readouterr().out
 
 
+def test_redeploy_removes_stale_modules_and_keeps_other_files(simboard, capsys) -> None:
+    board = simboard()
+    (board.root / "firmware" / "old").mkdir(parents=True)
+    (board.root / "firmware" / "__init__.py").write_text("# left-over source: would shadow __init__.mpy")
+    (board.root / "firmware" / "old" / "gone.mpy").write_bytes(b"M\x06")
+    (board.root / "journal.txt").write_text("user data")
+    assert main(["deploy", "--board", "esp32-cam-ai-thinker", "--port", board.port]) == 0
+    files = board.files()
+    assert "firmware/__init__.py" not in files and "firmware/old/gone.mpy" not in files
+    assert "journal.txt" in files and "firmware/__init__.mpy" in files
+    assert "removed stale :firmware/__init__.py" in capsys.readouterr().out
+
+
 def test_deploy_without_raw_paste_falls_back_to_plain_raw_repl(simboard) -> None:
     board = simboard("--no-raw-paste", "--machine", "Raspberry Pi Pico with RP2040")
     assert main(["deploy", "--board", "pico-arducam-ov2640", "--port", board.port]) == 0

@@ -23,6 +23,20 @@ FIRMWARE_DIR = Path(firmware.__file__).resolve().parent
 MAIN_STUB = b"# written by electeur deploy: start the reader\nimport firmware.main\n"
 FLASH_MARGIN = 16 * 1024  # room left for config writes and logs after a deploy
 
+# Lists every file under firmware/ on the board: stale modules must go, and a left-over .py would shadow its .mpy.
+LIST_FIRMWARE = """import os
+def walk(d):
+    found = []
+    try:
+        entries = list(os.ilistdir(d))
+    except OSError:
+        return found
+    for e in entries:
+        p = d + '/' + e[0]
+        found += walk(p) if e[1] == 0x4000 else [p]
+    return found
+print(repr(walk('firmware')))"""
+
 PROBE = ("import sys\nprint(repr((tuple(sys.implementation.version[:3]), sys.implementation._mpy, "
          "sys.implementation._machine)))")
 
@@ -107,6 +121,7 @@ def _print_plan(profile: dict, port: str, uploads: list[Upload], say: Callable[[
     say("  read sys.implementation: MicroPython >= 1.23 (mpy 6.x), chip "
         f"{'/'.join(profile.get('machine_chips', []))}")
     say(f"  check free flash (os.statvfs) >= {flash_needed(uploads, 0)} B minus the files replaced")
+    say("  remove files under :firmware/ that this deploy does not write (a stale .py shadows its .mpy)")
     for u in uploads:
         say(f"  copy {u.source} -> :{u.remote} ({len(u.data)} B)")
     say("  reset the board (machine.reset())")
@@ -125,6 +140,10 @@ def _push(profile: dict, port: str, uploads: list[Upload], say: Callable[[str], 
             raise UserError(f"not enough flash on {port}: {free} B free, the firmware needs {need} B "
                             "(delete files from the board, e.g. 'mpremote fs ls', or use a larger-flash board)")
         say(f"flash: {free} B free, {need} B needed")
+        stale = sorted(set(device.literal(LIST_FIRMWARE)) - {u.remote for u in uploads})
+        for path in stale:
+            device.run(f"import os\nos.remove({path!r})")
+            say(f"removed stale :{path}")
         for d in sorted({u.remote.rsplit("/", 1)[0] for u in uploads if "/" in u.remote}, key=len):
             device.run(f"import os\ntry:\n os.mkdir({d!r})\nexcept OSError:\n pass")
         for u in uploads:
