@@ -132,3 +132,29 @@ def test_port_errors_name_the_readers_plugged_in(monkeypatch, capsys) -> None:
     monkeypatch.setattr(device.list_ports, "comports", lambda: ports)
     assert main(["deploy", "--board", "pico-arducam-ov2640", "--port", "/dev/ttyACM9"]) == 2
     assert "serial ports here: /dev/ttyACM3 (pico-arducam-ov2640), /dev/ttyS0" in capsys.readouterr().err
+
+
+def fake_firmware(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def test_nested_packages_are_created_on_the_board(simboard, tmp_path: Path, monkeypatch) -> None:
+    from host_bridge.devtools import deploy as deploymod
+
+    src = fake_firmware(tmp_path / "fw", {"__init__.py": "", "cams/__init__.py": "", "cams/spi/ov2640.py": "X = 1\n"})
+    monkeypatch.setattr(deploymod, "FIRMWARE_DIR", src)
+    board = simboard()
+    assert main(["deploy", "--board", "esp32-cam-ai-thinker", "--port", board.port]) == 0
+    assert {"firmware/cams/spi/ov2640.mpy", "firmware/cams/__init__.mpy"} <= board.files()
+
+
+def test_a_syntax_error_in_the_firmware_names_the_file(tmp_path: Path, monkeypatch, capsys) -> None:
+    from host_bridge.devtools import deploy as deploymod
+
+    monkeypatch.setattr(deploymod, "FIRMWARE_DIR", fake_firmware(tmp_path / "fw", {"scan.py": "def f(:\n"}))
+    assert main(["deploy", "--board", "esp32-s3-eye", "--port", "x", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "mpy-cross failed on" in err and "scan.py" in err

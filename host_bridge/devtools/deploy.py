@@ -144,7 +144,8 @@ def _push(profile: dict, port: str, uploads: list[Upload], say: Callable[[str], 
         for path in stale:
             device.run(f"import os\nos.remove({path!r})")
             say(f"removed stale :{path}")
-        for d in sorted({u.remote.rsplit("/", 1)[0] for u in uploads if "/" in u.remote}, key=len):
+        parents = {u.remote.rsplit("/", i)[0] for u in uploads for i in range(1, u.remote.count("/") + 1)}
+        for d in sorted(parents, key=len):
             device.run(f"import os\ntry:\n os.mkdir({d!r})\nexcept OSError:\n pass")
         for u in uploads:
             device.write_file(u.remote, u.data)
