@@ -7,7 +7,8 @@ raw REPL protocol (Ctrl-A -> "raw REPL; CTRL-B to exit\\r\\n>", code + Ctrl-D ->
 What is simulated: the interpreter is CPython exec() of the code sent, with `os`, `sys` and `machine`
 replaced: `os` works on a temp directory standing in for the board's flash (statvfs reports
 --capacity bytes minus what is stored), `sys.implementation` reports --version/--mpy/--machine, and
-`machine.reset()` appends "reset" to --events and returns to the friendly REPL. Run as a script: prints
+`machine.reset()` appends "reset" to --events and returns to the friendly REPL. --record logs every code block,
+so a test can replay the session on real MicroPython (tests/mp_replay.mjs). Run as a script: prints
 the pty path on its first line, serves until killed.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import builtins
 import io
+import json
 import os
 import pty
 import sys
@@ -73,6 +75,9 @@ class Board:
         raise SystemExit  # ends the exec; the board "reboots" into the friendly REPL
 
     def execute(self, code: bytes) -> tuple[bytes, bytes]:
+        if self.args.record:
+            with open(self.args.record, "a") as f:
+                f.write(json.dumps(code.decode()) + "\n")
         fakes = self.modules()
 
         def fake_import(name, *rest):
@@ -170,6 +175,7 @@ def main() -> None:
     ap.add_argument("--machine", default="Generic ESP32 module with ESP32")
     ap.add_argument("--capacity", type=int, default=1 << 20)
     ap.add_argument("--no-raw-paste", dest="raw_paste", action="store_false")
+    ap.add_argument("--record", help="append every code block executed, as JSON lines (to replay them elsewhere)")
     args = ap.parse_args()
     master, slave = pty.openpty()
     tty.setraw(slave)

@@ -158,3 +158,22 @@ def test_a_syntax_error_in_the_firmware_names_the_file(tmp_path: Path, monkeypat
     assert main(["deploy", "--board", "esp32-s3-eye", "--port", "x", "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert "mpy-cross failed on" in err and "scan.py" in err
+
+
+@pytest.mark.micropython
+def test_the_deploy_session_replays_on_real_micropython_and_the_firmware_imports(simboard, tmp_path: Path) -> None:
+    """Every code block deploy sent to the simulated board runs unchanged on MicroPython 1.27 (wasm port):
+    the probes, the file writes (mpremote's own code), and then `import firmware` loads the copied .mpy."""
+    record = tmp_path / "session.jsonl"
+    board = simboard("--record", str(record))
+    assert main(["deploy", "--board", "esp32-cam-ai-thinker", "--port", board.port]) == 0
+    blocks = [json.loads(line) for line in record.read_text().splitlines()]
+    blocks = [b for b in blocks if "machine.reset" not in b]  # the wasm port has no machine module
+    blocks.append("import firmware\nprint(firmware.__file__)")
+    proc = subprocess.run(["node", str(Path(__file__).with_name("mp_replay.mjs"))], input=json.dumps(blocks),
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent)
+    results = json.loads(proc.stdout)
+    assert [r["err"] for r in results] == [""] * len(blocks)
+    probe = next(r["out"] for b, r in zip(blocks, results) if "sys.implementation._mpy" in b)
+    assert probe.startswith("((1, 27, 0), 774, ")  # mpy 6.3 on the real 1.27
+    assert results[-1]["out"].strip() == "firmware/__init__.mpy"
