@@ -7,7 +7,10 @@ raw REPL protocol (Ctrl-A -> "raw REPL; CTRL-B to exit\\r\\n>", code + Ctrl-D ->
 What is simulated: the interpreter is CPython exec() of the code sent, with `os`, `sys` and `machine`
 replaced: `os` works on a temp directory standing in for the board's flash (statvfs reports
 --capacity bytes minus what is stored), `sys.implementation` reports --version/--mpy/--machine, and
-`machine.reset()` appends "reset" to --events and returns to the friendly REPL. --record logs every code block,
+`machine.reset()` appends "reset" to --events and returns to the friendly REPL; `gc.mem_free()` returns --heap,
+`machine.USBDevice` exists with --usb-device, imports are limited to those fakes, a few stdlib modules and the
+names present in the temp directory, and a `camera` module with the cnadler86 API surface (Camera(...)
+with the pin keywords, capture() -> a blank QVGA frame at --fps, deinit()) is there unless --camera missing. --record logs every code block,
 so a test can replay the session on real MicroPython (tests/mp_replay.mjs). Run as a script: prints
 the pty path on its first line, serves until killed.
 """
@@ -21,11 +24,13 @@ import json
 import os
 import pty
 import sys
+import time
 import traceback
 import tty
 import types
 from pathlib import Path
 
+BOARD_STDLIB = {"json", "time", "struct", "binascii", "errno", "hashlib", "io", "select"}
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 PASTE_WINDOW = 128
 
@@ -67,7 +72,41 @@ class Board:
         fsys.platform = self.args.machine.split()[0].lower()
         fmachine = types.ModuleType("machine")
         fmachine.reset = self.reset
-        return {"os": fos, "sys": fsys, "machine": fmachine}
+        if self.args.usb_device:
+            fmachine.USBDevice = object
+        fgc = types.ModuleType("gc")
+        fgc.collect = lambda: None
+        fgc.mem_free = lambda: self.args.heap
+        fakes = {"os": fos, "sys": fsys, "machine": fmachine, "gc": fgc}
+        if self.args.camera != "missing":
+            fakes["camera"] = self.camera_module()
+        return fakes
+
+    def camera_module(self) -> types.ModuleType:
+        """The cnadler86 camera API surface the self-test probe uses; frames are blank QVGA gray at --fps."""
+        fcam = types.ModuleType("camera")
+        fcam.PixelFormat = types.SimpleNamespace(GRAYSCALE=0, JPEG=1)
+        fcam.FrameSize = types.SimpleNamespace(QVGA=5)
+        wanted = {"data_pins", "vsync_pin", "href_pin", "sda_pin", "scl_pin", "pclk_pin", "xclk_pin", "xclk_freq",
+                  "powerdown_pin", "reset_pin", "pixel_format", "frame_size"}
+        args = self.args
+
+        class Camera:
+            def __init__(self, **kw):
+                if set(kw) != wanted:
+                    raise TypeError(f"unexpected keywords {sorted(set(kw) ^ wanted)}")
+                if args.camera == "absent":
+                    raise OSError("Camera probe failed (sensor not detected)")
+
+            def capture(self):
+                time.sleep(1 / args.fps)
+                return None if args.camera == "noframe" else bytes(320 * 240)
+
+            def deinit(self):
+                pass
+
+        fcam.Camera = Camera
+        return fcam
 
     def reset(self) -> None:
         with open(self.args.events, "a") as f:
@@ -81,7 +120,14 @@ class Board:
         fakes = self.modules()
 
         def fake_import(name, *rest):
-            return fakes[name] if name in fakes else builtins.__import__(name, *rest)
+            top = name.split(".")[0]
+            if top in fakes:
+                return fakes[top]
+            if top in BOARD_STDLIB:
+                return builtins.__import__(name, *rest)
+            if any((self.root / f"{top}{ext}").exists() for ext in ("", ".py", ".mpy")):
+                return types.ModuleType(top)  # present on the board's flash (not executed by the simulation)
+            raise ImportError(f"no module named '{name}'")
 
         def fake_open(p, mode="r"):
             return builtins.open(self.path(p), mode)
@@ -175,6 +221,11 @@ def main() -> None:
     ap.add_argument("--machine", default="Generic ESP32 module with ESP32")
     ap.add_argument("--capacity", type=int, default=1 << 20)
     ap.add_argument("--no-raw-paste", dest="raw_paste", action="store_false")
+    ap.add_argument("--camera", choices=["ok", "missing", "absent", "noframe"], default="ok",
+                    help="camera module: works / no driver in the image / sensor not detected / returns no frame")
+    ap.add_argument("--fps", type=float, default=25.0)
+    ap.add_argument("--heap", type=int, default=110_000, help="gc.mem_free()")
+    ap.add_argument("--usb-device", action="store_true", help="machine.USBDevice exists (native USB builds)")
     ap.add_argument("--record", help="append every code block executed, as JSON lines (to replay them elsewhere)")
     args = ap.parse_args()
     master, slave = pty.openpty()

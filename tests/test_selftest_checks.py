@@ -59,3 +59,12 @@ def test_streaming_without_on_board_decoder_is_fine() -> None:
 def test_an_empty_status_fails_everything_but_usb() -> None:
     got = lines({}, None)
     assert [n for n, line in got.items() if line.startswith("PASS")] == ["usb"]
+
+
+def test_unmeasured_figures_pass_and_say_so() -> None:
+    status = copy.deepcopy(HEALTHY)
+    status["camera"]["fps"] = None
+    status["decoder"]["ms_per_frame"] = None
+    got = lines(status)
+    assert got["camera"].startswith("PASS") and "not measured" in got["camera"]
+    assert got["decoder"].startswith("PASS") and "not measured" in got["decoder"]

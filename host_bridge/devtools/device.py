@@ -65,8 +65,8 @@ class Device:
             raise UserError(f"lost the raw REPL on {self.port}: {exc}") from exc
 
     def literal(self, code: str) -> Any:
-        """Run `code`, which prints one Python literal, and return that value."""
-        out = self.run(code).strip()
+        """Run `code`, which prints a Python literal last (drivers may print before it), and return that value."""
+        out = (self.run(code).strip().splitlines() or [""])[-1]
         try:
             return ast.literal_eval(out)
         except (ValueError, SyntaxError) as exc:

@@ -8,7 +8,14 @@ frame_size, fps, error}, decoder{backend, ms_per_frame}, output, usb{native, hid
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from host_bridge.devtools.boards import load_board
+from host_bridge.devtools.device import Device
+from host_bridge.errors import UserError
+
+PROBE_SCRIPT = Path(__file__).resolve().parents[1] / "data" / "board_probe.py"
 
 MIN_FPS = 2.0            # below this a code held still for a second is seen in too few frames
 SLOW_DECODE_MS = 1000.0  # slower on-board decoding feels broken at the counter
@@ -36,7 +43,9 @@ def _camera(status: dict[str, Any]) -> Check:
         return Check("camera", False, f"no camera ({cam.get('error') or 'not reported'})",
                      "check the ribbon cable is seated (contacts facing the board), the camera pins in board.json, "
                      "and that the MicroPython image has the camera driver and PSRAM enabled")
-    fps = float(cam.get("fps") or 0)
+    if cam.get("fps") is None:
+        return Check("camera", True, f"{cam.get('sensor', '?')} answers; frame rate not measured by this probe")
+    fps = float(cam["fps"])
     seen = f"{cam.get('sensor', '?')} at {cam.get('frame_size', '?')}, {fps:.1f} fps"
     if fps < MIN_FPS:
         return Check("camera", False, seen, "lower the frame size (config frame_size) or stream JPEG; check the "
@@ -52,7 +61,9 @@ def _decoder(status: dict[str, Any]) -> Check:
         return Check("decoder", ok, f"no on-board decoder, output {output}: frames go to the host",
                      "line and hid outputs need an on-board decoder: use output framed with the host bridge, or "
                      "deploy the firmware with its MicroPython decoder (electeur deploy)")
-    ms = float(dec.get("ms_per_frame") or 0)
+    if dec.get("ms_per_frame") is None:
+        return Check("decoder", True, f"{backend} available; speed not measured by this probe")
+    ms = float(dec["ms_per_frame"])
     seen = f"{backend}, {ms:.0f} ms per frame"
     if ms <= 0 or ms > SLOW_DECODE_MS:
         return Check("decoder", False, seen, "decode at QVGA gray (config frame_size), or use output framed "
@@ -99,3 +110,21 @@ def evaluate(status: dict[str, Any], outputs: list[str] | None = None) -> list[C
     """The self-test verdicts for a reader's status; `outputs` are the modes its board profile offers."""
     return [_camera(status), _decoder(status), _output(status, outputs), _usb(status), _heap(status),
             _config(status)]
+
+
+def probe_board(port: str, board: str) -> dict[str, Any]:
+    """Status measured by running data/board_probe.py on the board through the raw REPL, then resetting it.
+
+    Needs only MicroPython and the camera driver on the board, so it also diagnoses a board before deploy.
+    """
+    profile = load_board(board)
+    device = Device(port)
+    try:
+        status = device.literal(f"PROFILE = {profile!r}\n" + PROBE_SCRIPT.read_text(encoding="utf-8"))
+    except BaseException:
+        device.close()
+        raise
+    device.reset()
+    if not isinstance(status, dict):
+        raise UserError(f"the board on {port} answered the self-test with {type(status).__name__}, not a status")
+    return status
