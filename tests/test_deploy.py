@@ -88,6 +88,24 @@ def test_redeploy_removes_stale_modules_and_keeps_other_files(simboard, capsys) 
     assert "removed stale :firmware/__init__.py" in capsys.readouterr().out
 
 
+def test_an_interrupted_deploy_leaves_no_main_py(simboard, monkeypatch, capsys) -> None:
+    from host_bridge.devtools.device import Device
+
+    board = simboard()
+    (board.root / "main.py").write_text("import firmware.main\n")
+    real_write = Device.write_file
+
+    def cable_pulled(self, remote: str, data: bytes) -> None:
+        if remote == "board.json":
+            raise OSError("device disconnected")
+        real_write(self, remote, data)
+
+    monkeypatch.setattr(Device, "write_file", cable_pulled)
+    with pytest.raises(OSError):
+        main(["deploy", "--board", "esp32-cam-ai-thinker", "--port", board.port])
+    assert "main.py" not in board.files() and "firmware/__init__.mpy" in board.files()
+
+
 def test_deploy_without_raw_paste_falls_back_to_plain_raw_repl(simboard) -> None:
     board = simboard("--no-raw-paste", "--machine", "Raspberry Pi Pico with RP2040")
     assert main(["deploy", "--board", "pico-arducam-ov2640", "--port", board.port]) == 0

@@ -51,7 +51,7 @@ class Upload:
 
 
 def build_uploads(board: str, compiled: list[mpy.Compiled], config: dict) -> list[Upload]:
-    """Everything deploy copies, in order: modules first, main.py last so a half deploy does not boot."""
+    """Everything deploy copies, in order: modules first, main.py last (the old one is removed before copying)."""
     uploads = [Upload(c.rel, f"compiled {c.rel}", c.path.read_bytes()) for c in compiled]
     uploads.append(Upload("board.json", str(board_path(board).relative_to(board_path(board).parents[2])),
                           board_path(board).read_bytes()))
@@ -121,7 +121,7 @@ def _print_plan(profile: dict, port: str, uploads: list[Upload], say: Callable[[
     say("  read sys.implementation: MicroPython >= 1.23 (mpy 6.x), chip "
         f"{'/'.join(profile.get('machine_chips', []))}")
     say(f"  check free flash (os.statvfs) >= {flash_needed(uploads, 0)} B minus the files replaced")
-    say("  remove files under :firmware/ that this deploy does not write (a stale .py shadows its .mpy)")
+    say("  remove :main.py (until the last copy), and files under :firmware/ that this deploy does not write")
     for u in uploads:
         say(f"  copy {u.source} -> :{u.remote} ({len(u.data)} B)")
     say("  reset the board (machine.reset())")
@@ -140,6 +140,8 @@ def _push(profile: dict, port: str, uploads: list[Upload], say: Callable[[str], 
             raise UserError(f"not enough flash on {port}: {free} B free, the firmware needs {need} B "
                             "(delete files from the board, e.g. 'mpremote fs ls', or use a larger-flash board)")
         say(f"flash: {free} B free, {need} B needed")
+        # Without main.py the board boots to the REPL: an interrupted deploy never starts half a firmware.
+        device.run("import os\ntry:\n os.remove('main.py')\nexcept OSError:\n pass")
         stale = sorted(set(device.literal(LIST_FIRMWARE)) - {u.remote for u in uploads})
         for path in stale:
             device.run(f"import os\nos.remove({path!r})")
