@@ -1,6 +1,6 @@
 """`electeur deploy`: dry runs for every board, and real deploys into a simulated board on a pty.
 
-The simulated board is tests/rawrepl_board.py (its docstring says exactly what is real and what is
+The simulated board is tools/rawrepl_board.py (its docstring says exactly what is real and what is
 simulated): the host side — pyserial, mpremote's raw-REPL transport, our deploy steps — is the real code.
 """
 
@@ -18,7 +18,7 @@ from host_bridge.cli import main
 from host_bridge.devtools.boards import BOARDS_DIR, board_names
 from host_bridge.devtools.deploy import FIRMWARE_DIR
 
-SIMBOARD = Path(__file__).with_name("rawrepl_board.py")
+SIMBOARD = Path(__file__).resolve().parents[1] / "tools" / "rawrepl_board.py"
 N_MODULES = len([p for p in FIRMWARE_DIR.rglob("*.py") if "__pycache__" not in p.parts])
 
 

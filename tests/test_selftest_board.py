@@ -1,5 +1,5 @@
 """`electeur selftest --board`: the on-board probe (host_bridge/data/board_probe.py) run through the raw REPL of
-the simulated board (tests/rawrepl_board.py: what it simulates is in its docstring; the camera is a fake with
+the simulated board (tools/rawrepl_board.py: what it simulates is in its docstring; the camera is a fake with
 the cnadler86 API surface), and the same probe run on real MicroPython 1.27 (wasm port), which has no camera."""
 
 from __future__ import annotations
