@@ -1,0 +1,55 @@
+"""`electeur replay`: the test-harness mode; exit 1 when fewer expected texts were read than --min-rate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from host_bridge import replay
+from host_bridge.commands.decode import add_engine_option, engine_from
+from host_bridge.decode.files import decode_file
+from host_bridge.errors import UserError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("replay", help="replay image directories and compare with expected texts (N.txt beside N.png)",
+                       description="Decode every image under DIR; where N.txt is beside N.png/N.jpg, compare byte for byte. "
+                                   "Exit 1 when the rate of expected texts read is below --min-rate.")
+    add_engine_option(p)
+    p.add_argument("dirs", nargs="+", metavar="DIR")
+    p.add_argument("--json", action="store_true", help="one JSON object per image per line (format v1, docs/cli.md)")
+    p.add_argument("--report", type=Path, metavar="FILE", help="write a JSON summary to FILE")
+    p.add_argument("--min-rate", type=float, default=1.0, metavar="R", help="minimum rate of expected texts read (default 1.0)")
+    p.set_defaults(func=run)
+
+
+def print_table(summary: dict) -> None:
+    print(f"{'directory':<50} {'images':>6} {'expected':>8} {'read':>5} {'missed':>6} {'wrong':>5} {'errors':>6} {'median ms':>9}")
+    for name, d in summary["dirs"].items():
+        ms = "-" if d["median_ms"] is None else f"{d['median_ms']:.2f}"
+        print(f"{name:<50} {d['images']:>6} {d['expected']:>8} {d['read']:>5} {d['missed']:>6} {d['wrong']:>5} {d['errors']:>6} {ms:>9}")
+    print(f"read {summary['read']}/{summary['expected']} expected texts (rate {summary['rate']:.3f}) with engine {summary['engine']}")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0.0 <= args.min_rate <= 1.0:
+        raise UserError("--min-rate must be between 0 and 1")
+    for d in args.dirs:
+        if not Path(d).is_dir():
+            raise UserError(f"{d}: not a directory")
+    engine = engine_from(args)
+    rows = []
+    for row in replay.replay(args.dirs, lambda image: decode_file(image, engine)):
+        rows.append(row)
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    summary = {**replay.summarise(rows), "engine": engine.name, "min_rate": args.min_rate}
+    if not args.json:
+        print_table(summary)
+    if args.report:
+        try:
+            args.report.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"cannot write report {args.report}: {exc.strerror}") from None
+    return 0 if summary["rate"] >= args.min_rate else 1

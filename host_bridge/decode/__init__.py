@@ -1,0 +1,1 @@
+"""Host decoding: image loading, decode engines (zxing-cpp, zbar, cascade) and the symbols they return."""

@@ -1,0 +1,107 @@
+// Runs a Python script under real MicroPython 1.27 (the WebAssembly port from the npm registry) with Node.
+//
+//   node tools/micropython/run.mjs [--heap 192k] [--mount HOSTDIR:MPDIR]... SCRIPT.py [ARG...]
+//
+// - The GC heap starts at --heap bytes. This port grows its heap on demand instead of raising
+//   MemoryError, so callers check `micropython.mem_info()`'s "GC: total" to prove a fit.
+// - --mount copies HOSTDIR's .py/.json/.pgm/.mpy files (recursively) into MPDIR of the in-memory
+//   filesystem; /lib is on sys.path, so mount the firmware package at /lib/firmware.
+// - stdout/stderr are raw bytes (sys.stdout.buffer.write works for binary protocols).
+// - Module `hostio` gives the script non-blocking stdin: hostio.read() -> Uint8Array (bytes(x) to convert,
+//   empty when nothing arrived), hostio.eof() -> True once stdin has closed. Await asyncio.sleep_ms() to let
+//   input arrive. asyncio.run(coro) works as on a board.
+// - Exit status: SystemExit's code, 1 on an uncaught exception (traceback on stderr).
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { loadMicroPython } = await import(
+  path.join(here, "node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs"));
+
+function usage(msg) {
+  process.stderr.write(`run.mjs: ${msg}\nusage: node run.mjs [--heap 192k] [--mount HOSTDIR:MPDIR]... SCRIPT.py [ARG...]\n`);
+  process.exit(2);
+}
+
+function parseSize(text) {
+  const m = /^(\d+)([kKmM]?)$/.exec(text);
+  if (!m) usage(`bad heap size '${text}'`);
+  return parseInt(m[1], 10) * ({ "": 1, k: 1024, m: 1048576 }[m[2].toLowerCase()]);
+}
+
+let heap = 192 * 1024;
+const mounts = [];
+const argv = process.argv.slice(2);
+while (argv.length && argv[0].startsWith("--")) {
+  const opt = argv.shift();
+  if (opt === "--heap") heap = parseSize(argv.shift() ?? "");
+  else if (opt === "--mount") {
+    const spec = argv.shift() ?? "";
+    const i = spec.lastIndexOf(":");
+    if (i <= 0) usage(`--mount wants HOSTDIR:MPDIR, got '${spec}'`);
+    mounts.push([spec.slice(0, i), spec.slice(i + 1)]);
+  } else usage(`unknown option ${opt}`);
+}
+if (!argv.length) usage("no script given");
+const script = argv[0];
+
+const mp = await loadMicroPython({
+  heapsize: heap,
+  linebuffer: false,
+  stdout: (b) => process.stdout.write(b),
+  stderr: (b) => process.stderr.write(b),
+});
+
+function mkdirs(dir) {
+  let cur = "";
+  for (const part of dir.split("/").filter(Boolean)) {
+    cur += "/" + part;
+    try { mp.FS.mkdir(cur); } catch (e) { /* exists */ }
+  }
+}
+
+const COPIED = /\.(py|mpy|json|pgm|txt)$/;
+function copyTree(src, dst) {
+  mkdirs(dst);
+  for (const entry of fs.readdirSync(src, { withFileTypes: true })) {
+    if (entry.name === "__pycache__" || entry.name.startsWith(".")) continue;
+    const s = path.join(src, entry.name), d = dst + "/" + entry.name;
+    if (entry.isDirectory()) copyTree(s, d);
+    else if (COPIED.test(entry.name)) mp.FS.writeFile(d, fs.readFileSync(s));
+  }
+}
+for (const [host, target] of mounts) {
+  if (!fs.existsSync(host)) usage(`mount source not found: ${host}`);
+  copyTree(host, target);
+}
+
+let pending = [];
+let stdinClosed = false;
+process.stdin.on("data", (d) => pending.push(d));
+process.stdin.on("end", () => { stdinClosed = true; });
+process.stdin.on("error", () => { stdinClosed = true; });
+mp.registerJsModule("hostio", {
+  read: () => { const d = Buffer.concat(pending); pending = []; return new Uint8Array(d); },
+  eof: () => stdinClosed && pending.length === 0,
+});
+
+const asyncio = mp.pyimport("asyncio");
+asyncio.run = async (coro) => { await asyncio.create_task(coro); };
+mp.runPython(`import sys\nsys.argv[:] = ${JSON.stringify(argv)}`);
+
+let status = 0;
+try {
+  await mp.runPythonAsync(fs.readFileSync(script, "utf8"));
+} catch (error) {
+  if (error.name !== "PythonError") throw error;
+  if (error.type === "SystemExit") {
+    const m = /(-?\d+)\s*$/.exec(error.message);
+    status = m ? parseInt(m[1], 10) : 0;
+  } else {
+    process.stderr.write(error.message.endsWith("\n") ? error.message : error.message + "\n");
+    status = 1;
+  }
+}
+process.stdin.destroy();
+process.exitCode = status;
