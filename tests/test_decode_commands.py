@@ -92,6 +92,8 @@ def test_replay_on_the_corpus_reads_every_expected_qr(corpus: Path, capsys: pyte
     assert main(["replay", str(corpus / "zxing-qrcode" / "qrcode-2")]) == 1  # 32/35: the harness gates
 
 
-def test_demo_reads_every_bundled_image(capsys: pytest.CaptureFixture) -> None:
-    assert main(["demo"]) == 0
-    assert "3 code(s) read from 3 bundled image(s)" in capsys.readouterr().out
+def test_demo_reads_every_bundled_image(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    assert main(["demo", "--workdir", str(tmp_path), "--count", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "3 code(s) read from 3 bundled image(s)" in out
+    assert "ePU sandbox running on http://127.0.0.1:" in out and "where to look" in out

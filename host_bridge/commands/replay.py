@@ -1,4 +1,8 @@
-"""`electeur replay`: the test-harness mode; exit 1 when fewer expected texts were read than --min-rate."""
+"""`electeur replay`: the test-harness mode, through the whole pipeline (decode → classify → lookup → ePU).
+
+Exit 1 when fewer expected texts were read than --min-rate, or, in a directory with a samples
+manifest.json, fewer images were read and classified right than --min-rate.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +13,27 @@ from pathlib import Path
 from host_bridge import replay
 from host_bridge.commands.decode import add_engine_option, engine_from
 from host_bridge.decode.files import decode_file
+from host_bridge.epu.client import EpuClient, default_base_url
 from host_bridge.errors import UserError
+from host_bridge.payloads.accuracy import format_report, score_rows
+from host_bridge.payloads.pipeline import LookupPipeline
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("replay", help="replay image directories and compare with expected texts (N.txt beside N.png)",
-                       description="Decode every image under DIR; where N.txt is beside N.png/N.jpg, compare byte for byte. "
-                                   "Exit 1 when the rate of expected texts read is below --min-rate.")
+    p = sub.add_parser("replay", help="replay image directories through decode → lookup (→ ePU) and check them",
+                       description="Decode every image under DIR and turn each code into an EpuLookup; where N.txt is beside "
+                                   "N.png/N.jpg, compare byte for byte; where DIR has a samples manifest.json, score kinds and "
+                                   "fields per kind. Exit 1 when a rate is below --min-rate.")
     add_engine_option(p)
     p.add_argument("dirs", nargs="+", metavar="DIR")
     p.add_argument("--json", action="store_true", help="one JSON object per image per line (format v1, docs/cli.md)")
     p.add_argument("--report", type=Path, metavar="FILE", help="write a JSON summary to FILE")
-    p.add_argument("--min-rate", type=float, default=1.0, metavar="R", help="minimum rate of expected texts read (default 1.0)")
+    p.add_argument("--min-rate", type=float, default=1.0, metavar="R",
+                   help="minimum rate of expected texts read, and of manifest images read right (default 1.0)")
+    p.add_argument("--epu", nargs="?", const="", metavar="URL",
+                   help="consult ePU for e-prescriptions (default URL: $ELECTEUR_EPU_URL or the local sandbox)")
+    p.add_argument("--session", action="store_true",
+                   help="treat all images as one counter session (cross-checks between them)")
     p.set_defaults(func=run)
 
 
@@ -39,17 +52,28 @@ def run(args: argparse.Namespace) -> int:
         if not Path(d).is_dir():
             raise UserError(f"{d}: not a directory")
     engine = engine_from(args)
+    epu = EpuClient(args.epu or default_base_url()) if args.epu is not None else None
+    pipeline = LookupPipeline(epu=epu, sessions=args.session)
     rows = []
-    for row in replay.replay(args.dirs, lambda image: decode_file(image, engine)):
+    for row in replay.replay(args.dirs, lambda image: pipeline.add_to_row(decode_file(image, engine))):
         rows.append(row)
         if args.json:
             print(json.dumps(row, ensure_ascii=False), flush=True)
     summary = {**replay.summarise(rows), "engine": engine.name, "min_rate": args.min_rate}
+    try:
+        manifests = {d: r for d in args.dirs if (r := score_rows(Path(d), rows)) is not None}
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if manifests:
+        summary["manifests"] = manifests
     if not args.json:
         print_table(summary)
+        for d, report in manifests.items():
+            print(f"{d}: samples manifest\n{format_report(report)}")
     if args.report:
         try:
             args.report.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
             raise UserError(f"cannot write report {args.report}: {exc.strerror}") from None
-    return 0 if summary["rate"] >= args.min_rate else 1
+    rates = [summary["rate"]] + [r["rate"] for r in manifests.values()]
+    return 0 if min(rates) >= args.min_rate else 1

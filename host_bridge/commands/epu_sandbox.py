@@ -1,0 +1,34 @@
+"""`electeur epu-sandbox`: the local stand-in for the ePU tele-service (HTTP on loopback, SQLite)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from host_bridge.epu.sandbox import DEFAULT_PORT, DEFAULT_TOKEN, SandboxServer
+from host_bridge.errors import UserError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("epu-sandbox", help="run the ePU sandbox (HTTP on 127.0.0.1, SQLite)",
+                       description="Run the ePU sandbox: consult prescriptions, record dispensations (total, partial, "
+                                   "refused); refuses a second total dispensation. API in docs/epu.md.")
+    p.add_argument("--db", default="epu-sandbox.sqlite", help="SQLite file (default: ./epu-sandbox.sqlite)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 = any)")
+    p.add_argument("--token", default=os.environ.get("ELECTEUR_EPU_TOKEN", DEFAULT_TOKEN),
+                   help="bearer token clients must send (default: $ELECTEUR_EPU_TOKEN or 'sandbox')")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        server = SandboxServer(args.db, port=args.port, token=args.token).start()
+    except OSError as exc:
+        raise UserError(f"cannot listen on 127.0.0.1:{args.port} or open {args.db} ({exc})") from None
+    print(f"ePU sandbox listening on {server.url} (db {args.db}); Ctrl-C to stop", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        server.stop()

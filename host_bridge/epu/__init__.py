@@ -1,0 +1,1 @@
+"""ePU (e-Prescription Unifiée): the sandbox stand-in for the tele-service and the bridge's client."""

@@ -1,0 +1,98 @@
+"""The bridge's ePU client: consult and dispense over HTTP. Failures become lookup warnings, never crashes.
+
+This is the seam for a real, authenticated integration (docs/epu.md): same methods, another
+base URL and an `auth` callable that returns the request headers (e.g. a CPS-authenticated session).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import urllib.error
+import urllib.request
+from typing import Any, Callable
+
+from host_bridge.epu.sandbox import DEFAULT_PORT, DEFAULT_TOKEN
+from host_bridge.payloads.lookup import add_issue
+from host_bridge.payloads.parse import Issue
+
+ENV_URL, ENV_TOKEN = "ELECTEUR_EPU_URL", "ELECTEUR_EPU_TOKEN"
+STATE_WARNINGS = {
+    "unknown": ("epu_unknown", "ePU does not know this prescription: not registered, mistyped, or forged. Do not dispense as an e-prescription."),
+    "dispensed": ("already_dispensed", "ePU says this prescription was already dispensed in full: refuse a second dispensation."),
+    "partially_dispensed": ("partially_dispensed", "ePU says this prescription was partially dispensed: dispense only what remains."),
+    "cancelled": ("cancelled", "ePU says the prescriber cancelled this prescription."),
+    "unreachable": ("epu_unreachable", "ePU could not be reached: retry, or handle as a paper prescription."),
+}
+
+
+def default_base_url() -> str:
+    """$ELECTEUR_EPU_URL, else the local sandbox."""
+    return os.environ.get(ENV_URL) or f"http://127.0.0.1:{DEFAULT_PORT}"
+
+
+class EpuError(Exception):
+    """ePU answered with a refusal (`code`, `status`) or could not be reached (status 0)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+class EpuClient:
+    """Consult and dispense prescriptions; sandbox by default, any base URL by configuration."""
+
+    def __init__(self, base_url: str | None = None, *, token: str | None = None, timeout: float = 3.0,
+                 auth: Callable[[], dict[str, str]] | None = None) -> None:
+        self.base_url = (base_url or default_base_url()).rstrip("/")
+        token = token or os.environ.get(ENV_TOKEN) or DEFAULT_TOKEN
+        self.auth = auth or (lambda: {"Authorization": f"Bearer {token}"})
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json", **self.auth()})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            try:
+                payload = json.loads(exc.read())
+            except ValueError:
+                payload = {}
+            raise EpuError(exc.code, payload.get("error", "http_error"), payload.get("message", str(exc))) from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise EpuError(0, "unreachable", f"ePU unreachable at {self.base_url}: {exc}") from None
+
+    def consult(self, number: str) -> dict[str, Any]:
+        """The prescription as ePU has it; raises EpuError (404 → code 'unknown')."""
+        return self._call("GET", f"/v1/prescriptions/{number}")
+
+    def dispense(self, number: str, kind: str, *, reason: str | None = None, lines: list | None = None) -> dict[str, Any]:
+        """Record a dispensation (total / partial / refused); a second total raises EpuError('already_dispensed')."""
+        return self._call("POST", f"/v1/prescriptions/{number}/dispensations", {"type": kind, "reason": reason, "lines": lines or []})
+
+    def register(self, number: str, detail: dict[str, Any]) -> dict[str, Any]:
+        """Register a prescription (sandbox seeding; a real ePU is fed by the prescriber's software)."""
+        return self._call("POST", "/v1/prescriptions", {"number": number, **detail})
+
+    def attach(self, lookup: dict[str, Any]) -> dict[str, Any]:
+        """Consult ePU for an e-prescription lookup: add `epu` and the warning its state calls for."""
+        number = lookup["fields"].get("prescription_number")
+        if lookup["kind"] != "ordonnance" or not number or any(w.get("field") == "prescription_number" for w in lookup["warnings"]):
+            return lookup
+        epu: dict[str, Any] = {"endpoint": self.base_url, "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        try:
+            answer = self.consult(number)
+            epu.update(state=answer["state"], dispensations=len(answer.get("dispensations", [])))
+        except EpuError as exc:
+            epu.update(state="unknown" if exc.code == "unknown" else "unreachable", detail=str(exc))
+        except (KeyError, TypeError):
+            epu.update(state="unreachable", detail="ePU answered with an unexpected body")
+        lookup["epu"] = epu
+        if epu["state"] in STATE_WARNINGS:
+            code, message = STATE_WARNINGS[epu["state"]]
+            add_issue(lookup, Issue(code, message, "warning"))
+        return lookup

@@ -1,0 +1,50 @@
+"""Manual entry: the code printed under an e-prescription's QR, typed when the QR will not read.
+
+Spaces, dashes and case are forgiven; the check character is verified, so a typo is caught
+at the counter rather than by ePU.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from host_bridge.errors import UserError
+from host_bridge.payloads.lookup import assemble
+from host_bridge.payloads.profiles import Profiles, default_profiles
+from host_bridge.payloads.session import CounterSession
+from host_bridge.payloads.validators import VALIDATORS
+
+
+def normalise_code(code: str) -> str:
+    """Drop spaces, dashes, dots and underscores; upper-case."""
+    return re.sub(r"[\s\-._]+", "", code).upper()
+
+
+def printed_form(number: str, group: int = 4) -> str:
+    """The number as printed under the QR: groups separated by spaces."""
+    return " ".join(number[i:i + group] for i in range(0, len(number), group))
+
+
+def manual_lookup(code: str, *, source: dict[str, Any], session: CounterSession | None = None,
+                  profiles: Profiles | None = None) -> dict[str, Any]:
+    """The lookup a scan would give for the same prescription, built from the typed number
+    (only the number is known: patient and prescriber come from ePU). `source.engine` should be "manual".
+
+    Raises UserError when the code is not a valid number for any profile that allows manual entry.
+    """
+    profiles = profiles or default_profiles()
+    number = normalise_code(code)
+    reasons = []
+    for profile in profiles.ordered:
+        if not profile.manual:
+            continue
+        spec = next(f for f in profile.fields if f.name == profile.manual["field"])
+        problem = VALIDATORS[spec.validator](number)
+        if problem:
+            reasons.append(problem)
+            continue
+        # the typed text is the raw payload (kept as entered); the normalised number is the field
+        lookup = assemble(code.encode("utf-8"), code, True, profile, {spec.name: number}, [], source)
+        return session.observe(lookup) if session else lookup
+    raise UserError(f"{code!r} is not a valid e-prescription code ({'; '.join(reasons) or 'no profile allows manual entry'})")

@@ -1,0 +1,199 @@
+"""Apply a profile to a payload: split it by the profile's grammar, then check every field.
+
+Never raises on bad input: every problem becomes an Issue (error or warning) on the
+result, so one read always yields one lookup.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+
+from host_bridge.payloads import gs1, twoddoc
+from host_bridge.payloads.profiles import FieldSpec, Profile
+from host_bridge.payloads.validators import VALIDATORS, gs1_date
+
+GS, US = "\x1d", "\x1f"
+_DI = re.compile(r"[0-9A-Z]{2}")
+_BASE32 = re.compile(r"[A-Z2-7]+=*")
+
+
+@dataclass
+class Issue:
+    """A problem found on a read: `error` makes the lookup invalid, `warning` flags it."""
+
+    code: str
+    message: str
+    severity: str = "warning"
+    field: str | None = None
+
+    def as_dict(self) -> dict:
+        out = {"code": self.code, "severity": self.severity, "message": self.message}
+        if self.field:
+            out["field"] = self.field
+        return out
+
+
+@dataclass
+class Parsed:
+    """Fields found in a payload (strings, dates as YYYY-MM-DD) and the problems met."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+
+class GrammarError(ValueError):
+    """The payload cannot be split by its profile's grammar."""
+
+
+def _delimited(profile: Profile, text: str) -> dict[str, str]:
+    sep = profile.grammar.get("separator", "|")
+    parts = text.split(sep)[int(profile.grammar.get("skip", 0)):]
+    if len(parts) != len(profile.fields):
+        raise GrammarError(f"expected {len(profile.fields)} fields separated by {sep!r}, found {len(parts)}")
+    return {spec.name: part for spec, part in zip(profile.fields, parts)}
+
+
+def _di_fields(profile: Profile, text: str, result: Parsed) -> dict[str, str]:
+    values: dict[str, str] = {}
+    header = profile.grammar.get("header")
+    if header == "2ddoc":
+        try:
+            head, pos = twoddoc.parse_header(text)
+        except twoddoc.HeaderError as exc:
+            raise GrammarError(str(exc)) from None
+        for spec in profile.fields:
+            if spec.header and head.get(spec.header) is not None:
+                values[spec.name] = head[spec.header]  # type: ignore[assignment]
+    else:
+        literal = profile.grammar.get("header_literal", "")
+        if not text.startswith(literal):
+            raise GrammarError("header does not match")
+        pos = len(literal)
+    message, has_signature, signature = text[pos:].partition(US)
+    if profile.grammar.get("signature") == "required":
+        if not has_signature:
+            raise GrammarError("no signature (a 2D-Doc message ends with US and its signature)")
+        if not _BASE32.fullmatch(signature):
+            raise GrammarError("signature is not base32")
+    if signature:
+        values["signature"] = signature
+    by_di = {spec.di: spec for spec in profile.fields if spec.di}
+    i = 0
+    while i < len(message):
+        di = message[i:i + 2]
+        spec = by_di.get(di)
+        if spec is None and not _DI.fullmatch(di):
+            raise GrammarError(f"{di!r} at position {pos + i} is not a data identifier: corrupt message")
+        if spec is None:
+            severity = "error" if profile.grammar.get("strict", True) else "warning"
+            result.issues.append(Issue("unknown_identifier", f"data identifier {di!r} is not in the profile; "
+                                       "the rest of the message is kept in 'unparsed'", severity))
+            values["unparsed"] = message[i:]
+            break
+        i += 2
+        if spec.length:
+            value = message[i:i + spec.length]
+            i += len(value)
+        else:
+            end = message.find(GS, i)
+            limit = i + (spec.max or len(message))
+            if end < 0 or end > limit:
+                end = min(len(message), limit)
+                value, i = message[i:end], end
+            else:
+                value, i = message[i:end], end + 1
+        if spec.name in values:
+            raise GrammarError(f"data identifier {di} appears twice")
+        values[spec.name] = value
+    return values
+
+
+def _gs1(profile: Profile, text: str) -> dict[str, str]:
+    try:
+        elements = gs1.parse(text)
+    except gs1.ElementStringError as exc:
+        raise GrammarError(str(exc)) from None
+    values = {spec.name: elements[spec.ai] for spec in profile.fields if spec.ai in elements}
+    if elements.get("01", "").startswith("03400"):
+        values["cip13"] = elements["01"][1:]  # French medicines: CIP13 is the GTIN-13 inside the GTIN-14
+    return values
+
+
+def _jws(profile: Profile, text: str) -> dict[str, str]:
+    segments = text.split(".")
+    if len(segments) != int(profile.grammar.get("segments", 3)):
+        raise GrammarError(f"token must have {profile.grammar.get('segments', 3)} dot-separated segments")
+    values = {spec.name: text for spec in profile.fields if spec.whole}
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(segments[1] + "=" * (-len(segments[1]) % 4)))
+    except (binascii.Error, ValueError):
+        return values  # opaque to us: the token still goes to the authentication service unchanged
+    if isinstance(claims, dict):
+        for spec in profile.fields:
+            if spec.claim and isinstance(claims.get(spec.claim), (str, int)):
+                values[spec.name] = str(claims[spec.claim])
+    return values
+
+
+def _check(spec: FieldSpec, value: str, today: dt.date, result: Parsed) -> None:
+    if spec.normalise == "upper":
+        value = value.upper()
+    elif spec.normalise == "strip":
+        value = value.strip()
+    problem = None
+    if spec.pattern and not re.fullmatch(spec.pattern, value):
+        problem = f"{spec.label}: does not match the expected format"
+    problem = problem or (f"{spec.label}: {msg}" if (msg := VALIDATORS[spec.validator](value)) else None)
+    if problem:
+        result.issues.append(Issue("invalid_field", problem, spec.severity, spec.name))
+        result.fields[spec.name] = value
+        return
+    if spec.to_iso:
+        value = dt.datetime.strptime(value, spec.to_iso).date().isoformat()
+    result.fields[spec.name] = value
+    if spec.check == "valid_on_read":
+        start, end = (dt.datetime.strptime(v, "%Y%m%d").date() for v in value.split("-"))
+        if not start <= today <= end:
+            word = "not yet valid" if today < start else "expired"
+            result.issues.append(Issue("not_valid_today", f"{spec.label}: {word} on {today.isoformat()}",
+                                       "warning", spec.name))
+    elif spec.check == "not_expired":
+        expiry = gs1_date(value) if spec.validator == "yymmdd" else dt.date.fromisoformat(value)
+        if expiry and expiry < today:
+            result.issues.append(Issue("expired", f"{spec.label}: expired on {expiry.isoformat()}", "warning", spec.name))
+
+
+def apply(profile: Profile, text: str, today: dt.date) -> Parsed:
+    """Split `text` with the profile's grammar and validate each field against its rule."""
+    result = Parsed()
+    grammar = profile.grammar.get("type", "none")
+    try:
+        if grammar == "delimited":
+            raw = _delimited(profile, text)
+        elif grammar == "di_fields":
+            raw = _di_fields(profile, text, result)
+        elif grammar == "gs1":
+            raw = _gs1(profile, text)
+        elif grammar == "jws":
+            raw = _jws(profile, text)
+        else:
+            raw = {}
+    except GrammarError as exc:
+        result.issues.append(Issue("malformed", f"{profile.title}: {exc}", "error"))
+        return result
+    for extra in ("signature", "unparsed", "cip13"):
+        if extra in raw:
+            result.fields[extra] = raw.pop(extra)
+    for spec in profile.fields:
+        value = raw.get(spec.name)
+        if value is None or value == "":
+            if spec.required:
+                result.issues.append(Issue("missing_field", f"{spec.label}: missing", spec.severity, spec.name))
+            continue
+        _check(spec, value, today, result)
+    return result

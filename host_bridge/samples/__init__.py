@@ -1,0 +1,1 @@
+"""Realistic sample images of every payload kind, with a manifest of what each one must read as."""

@@ -1,0 +1,78 @@
+"""Validators against their published rules: a misread identifier must be caught, a good one accepted."""
+
+import pytest
+
+from host_bridge.payloads import twoddoc, validators as v
+
+
+@pytest.mark.parametrize("number", ["255081416802538", "295109912611193",   # published examples (Wikipedia, python-stdnum)
+                                    "253072A07300443", "253072B07300470"])  # Corsica 2A / 2B
+def test_nir_published_examples_pass(number: str) -> None:
+    assert v.nir(number) is None
+
+
+@pytest.mark.parametrize("number,why", [("253072A07300470", "key"), ("255081416802539", "key"),
+                                        ("25508141680253", "15"), ("955081416802538", "15"), ("2550814168025AB", "15")])
+def test_nir_bad_key_or_shape_is_refused(number: str, why: str) -> None:
+    assert why in v.nir(number)
+
+
+def test_nir_special_month_values_are_accepted() -> None:
+    body = "1803099123456"   # month 30: an unknown-month value of the NIR
+    assert v.nir(body + f"{97 - int(body) % 97:02d}") is None
+
+
+def test_luhn_numbers() -> None:
+    assert v.luhn_ok("79927398713") and not v.luhn_ok("79927398710")  # the classic Luhn example
+    assert v.finess("750712184") is None                                  # AP-HP's FINESS
+    assert "Luhn" in v.finess("750712185")
+    assert v.rpps("10000000017") is None and "Luhn" in v.rpps("10000000018")
+    assert "11 digits" in v.rpps("1000000001")
+    assert "9 digits" in v.am_number("12345678X")
+
+
+@pytest.mark.parametrize("value", ["4006381333931", "09506000134352", "00012345600012"])
+def test_gtin_published_examples(value: str) -> None:
+    assert v.gtin(value) is None
+
+
+def test_gtin_wrong_check_digit() -> None:
+    assert "check digit" in v.gtin("4006381333932")
+
+
+def test_dates() -> None:
+    assert v.date_iso("2024-02-29") is None and v.date_iso("2023-02-29")
+    assert v.date_dmy("29-02-2024") is None and v.date_dmy("2024-02-29")
+    assert v.yymmdd("261200") is None and str(v.gs1_date("261200")) == "2026-12-31"  # DD=00: last day of month
+    assert v.yymmdd("261301")
+    assert v.period("20260101-20261231") is None and "after" in v.period("20270101-20261231")
+
+
+def test_prescription_number_catches_typos_and_swaps() -> None:
+    body = "7K3P9QXA2M4TB8R"
+    good = body + v.iso7064_mod37_36_check(body)
+    assert v.prescription_number(good) is None
+    for i in range(15):
+        swapped = good[:i] + good[i + 1] + good[i] + good[i + 2:]
+        if swapped != good:
+            assert v.prescription_number(swapped), f"adjacent swap at {i} not caught"
+        for ch in "0A9Z":
+            typo = good[:i] + ch + good[i + 1:]
+            if typo != good:
+                assert v.prescription_number(typo), f"substitution at {i} not caught"
+
+
+def test_2ddoc_header_dates_are_hex_days_since_2000() -> None:
+    head, length = twoddoc.parse_header("DC04FR000001" + "1E5A" + "1E5B" + "01" + "A1" + "FR")
+    assert length == 26
+    assert head["issue_date"] == "2021-04-10" and head["signature_date"] == "2021-04-11"   # 0x1E5A = 7770 days
+    assert head["perimeter"] == "A1" and head["country"] == "FR"
+    head, length = twoddoc.parse_header("DC02FR000001FFFF1E5A01")
+    assert length == 22 and head["issue_date"] is None and "perimeter" not in head
+
+
+@pytest.mark.parametrize("text,why", [("DC05FR0000011E5A1E5A01", "version"), ("DC03FR0000011E5G1E5A01A1", "hexadecimal"),
+                                      ("DC02FR00", "22 characters"), ("DC02FR0000011E5B1E5A01", "before")])
+def test_2ddoc_bad_headers(text: str, why: str) -> None:
+    with pytest.raises(twoddoc.HeaderError, match=why):
+        twoddoc.parse_header(text)
