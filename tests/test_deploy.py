@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -33,7 +34,11 @@ class SimBoard:
     def files(self) -> set[str]:
         return {p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file()}
 
-    def resets(self) -> int:
+    def resets(self, wait_s: float = 2.0) -> int:
+        """Resets recorded; the host does not wait for the board to act on machine.reset(), so poll briefly."""
+        deadline = time.monotonic() + wait_s
+        while not self.events.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
         return self.events.read_text().count("reset") if self.events.exists() else 0
 
 
@@ -122,7 +127,7 @@ def test_refused_deploys_say_why_and_write_nothing(simboard, capsys, extra: list
     board = simboard(*extra)
     assert main(["deploy", "--board", "esp32-cam-ai-thinker", "--port", board.port]) == 2
     assert message in capsys.readouterr().err
-    assert board.files() == set() and board.resets() == 0
+    assert board.files() == set() and board.resets(wait_s=0.2) == 0
 
 
 def test_no_such_port_and_unknown_board_are_one_line_errors(capsys) -> None:

@@ -38,6 +38,7 @@ def test_a_healthy_reader_passes_every_line() -> None:
     (lambda s: s["decoder"].update(backend="none"), "decoder", "need an on-board decoder"),
     (lambda s: s.update(output="usb-hid"), "output", "one of framed, line, hid, tcp"),
     (lambda s: s["usb"].update(hid=False), "usb", "use output line"),
+    (lambda s: s["usb"].update(keyboard_lib=False), "usb", "mip install usb-device-keyboard"),
     (lambda s: s.update(mem_free=20_000), "heap", "smaller frame size"),
     (lambda s: s.pop("mem_free"), "heap", "update the firmware"),
     (lambda s: s.update(config={"ok": False, "errors": ["output: 'hdi' unknown"]}), "config", "config.json"),

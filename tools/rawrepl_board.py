@@ -8,7 +8,7 @@ What is simulated: the interpreter is CPython exec() of the code sent, with `os`
 replaced: `os` works on a temp directory standing in for the board's flash (statvfs reports
 --capacity bytes minus what is stored), `sys.implementation` reports --version/--mpy/--machine, and
 `machine.reset()` appends "reset" to --events and returns to the friendly REPL; `gc.mem_free()` returns --heap,
-`machine.USBDevice` exists with --usb-device, imports are limited to those fakes, a few stdlib modules and the
+`machine.USBDevice` and the `usb` package exist with --usb-device, imports are limited to those fakes, a few stdlib modules and the
 names present in the temp directory, and a `camera` module with the cnadler86 API surface (Camera(...)
 with the pin keywords, capture() -> a blank QVGA frame at --fps, deinit()) is there unless --camera missing. --record logs every code block,
 so a test can replay the session on real MicroPython (tests/mp_replay.mjs); `electeur bench deploy` uses it too. Run as a script: prints
@@ -78,6 +78,8 @@ class Board:
         fgc.collect = lambda: None
         fgc.mem_free = lambda: self.args.heap
         fakes = {"os": fos, "sys": fsys, "machine": fmachine, "gc": fgc}
+        if self.args.usb_device:  # the micropython-lib keyboard package, as `mip install usb-device-keyboard` adds
+            fakes["usb"] = types.ModuleType("usb")
         if self.args.camera != "missing":
             fakes["camera"] = self.camera_module()
         return fakes
@@ -225,7 +227,8 @@ def main() -> None:
                     help="camera module: works / no driver in the image / sensor not detected / returns no frame")
     ap.add_argument("--fps", type=float, default=25.0)
     ap.add_argument("--heap", type=int, default=110_000, help="gc.mem_free()")
-    ap.add_argument("--usb-device", action="store_true", help="machine.USBDevice exists (native USB builds)")
+    ap.add_argument("--usb-device", action="store_true",
+                    help="machine.USBDevice exists (native USB builds) and the usb-device-keyboard package is installed")
     ap.add_argument("--record", help="append every code block executed, as JSON lines (to replay them elsewhere)")
     args = ap.parse_args()
     master, slave = pty.openpty()

@@ -125,9 +125,15 @@ def probe(profile):
         usb_device = hasattr(machine, "USBDevice")
     except ImportError:
         usb_device = False
+    try:
+        __import__("usb.device.keyboard")  # micropython-lib usb-device-keyboard, installed with mip
+        keyboard_lib = True
+    except ImportError:
+        keyboard_lib = False
     gc.collect()
     return {"board": profile["name"], "camera": camera, "decoder": decoder, "output": output,
-            "usb": {"native": profile["usb"]["native"], "hid": profile["usb"]["native"] and usb_device},
+            "usb": {"native": profile["usb"]["native"], "hid": profile["usb"]["native"] and usb_device,
+                    "keyboard_lib": keyboard_lib},
             "mem_free": gc.mem_free() if hasattr(gc, "mem_free") else None, "config": config}
 
 

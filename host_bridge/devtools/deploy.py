@@ -20,7 +20,7 @@ from host_bridge.devtools.device import Device, check_port_exists
 from host_bridge.errors import UserError
 
 FIRMWARE_DIR = Path(firmware.__file__).resolve().parent
-MAIN_STUB = b"# written by electeur deploy: start the reader\nimport firmware.main\n"
+MAIN_STUB = b"# written by electeur deploy: start the reader (firmware/main.py reads /board.json, /config.json)\nfrom firmware.main import main\nmain()\n"
 FLASH_MARGIN = 16 * 1024  # room left for config writes and logs after a deploy
 
 # Lists every file under firmware/ on the board: stale modules must go, and a left-over .py would shadow its .mpy.
@@ -56,7 +56,7 @@ def build_uploads(board: str, compiled: list[mpy.Compiled], config: dict) -> lis
     uploads.append(Upload("board.json", str(board_path(board).relative_to(board_path(board).parents[2])),
                           board_path(board).read_bytes()))
     uploads.append(Upload("config.json", "config", json.dumps(config, indent=1, sort_keys=True).encode()))
-    uploads.append(Upload("main.py", "main.py stub (import firmware.main)", MAIN_STUB))
+    uploads.append(Upload("main.py", "main.py stub (firmware.main.main())", MAIN_STUB))
     return uploads
 
 

@@ -2,7 +2,7 @@
 
 `evaluate(status)` is the whole judgement and needs no device; the command fetches `status` from the reader
 over the wire protocol. Status keys read here (missing ones FAIL, saying so): board, camera{present, sensor,
-frame_size, fps, error}, decoder{backend, ms_per_frame}, output, usb{native, hid}, mem_free, config{ok, errors}.
+frame_size, fps, error}, decoder{backend, ms_per_frame}, output, usb{native, hid, keyboard_lib}, mem_free, config{ok, errors}.
 """
 
 from __future__ import annotations
@@ -86,6 +86,9 @@ def _usb(status: dict[str, Any]) -> Check:
         return Check("usb", False, seen, "keyboard mode needs native USB and machine.USBDevice (MicroPython >= 1.23 "
                                          "on rp2, >= 1.25 on ESP32-S3; never on the ESP32-CAM): flash a newer image "
                                          "or use output line")
+    if status.get("output") == "hid" and usb.get("keyboard_lib") is False:
+        return Check("usb", False, seen + ", usb-device-keyboard missing",
+                     "install micropython-lib's keyboard: mpremote connect PORT mip install usb-device-keyboard")
     return Check("usb", True, seen)
 
 
