@@ -57,7 +57,7 @@ def test_streaming_without_on_board_decoder_is_fine() -> None:
     assert lines(status)["decoder"].startswith("PASS")
 
 
-def test_an_empty_status_fails_everything_but_usb() -> None:
+def test_an_empty_status_fails_everything_but_usb() -> None:  # including an unreported decoder
     got = lines({}, None)
     assert [n for n, line in got.items() if line.startswith("PASS")] == ["usb"]
 

@@ -55,7 +55,10 @@ def _camera(status: dict[str, Any]) -> Check:
 
 def _decoder(status: dict[str, Any]) -> Check:
     dec = status.get("decoder") or {}
-    backend, output = dec.get("backend") or "none", status.get("output")
+    backend, output = dec.get("backend"), status.get("output")
+    if backend is None:
+        return Check("decoder", False, "decoder not reported",
+                     "show the reader a code while the self-test runs, or probe the board: --board NAME")
     if backend == "none":
         ok = output in STREAMING_OUTPUTS
         return Check("decoder", ok, f"no on-board decoder, output {output}: frames go to the host",
