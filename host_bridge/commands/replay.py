@@ -15,6 +15,7 @@ from host_bridge.commands.decode import add_engine_option, engine_from
 from host_bridge.decode.files import decode_file
 from host_bridge.epu.client import EpuClient, default_base_url
 from host_bridge.errors import UserError
+from host_bridge.link.virtual_reader import RUNTIMES
 from host_bridge.payloads.accuracy import format_report, score_rows
 from host_bridge.payloads.pipeline import LookupPipeline
 
@@ -34,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="consult ePU for e-prescriptions (default URL: $ELECTEUR_EPU_URL or the local sandbox)")
     p.add_argument("--session", action="store_true",
                    help="treat all images as one counter session (cross-checks between them)")
+    p.add_argument("--via-reader", choices=RUNTIMES, metavar="RUNTIME",
+                   help="send the images through the virtual reader (cpython or micropython) and the wire protocol")
     p.set_defaults(func=run)
 
 
@@ -54,8 +57,14 @@ def run(args: argparse.Namespace) -> int:
     engine = engine_from(args)
     epu = EpuClient(args.epu or default_base_url()) if args.epu is not None else None
     pipeline = LookupPipeline(epu=epu, sessions=args.session)
+    decode = lambda image: decode_file(image, engine)  # noqa: E731
+    if args.via_reader:
+        from host_bridge.decode.files import iter_images
+        from host_bridge.link.via_reader import reader_rows
+        via = reader_rows(list(iter_images(args.dirs)), args.via_reader, engine)
+        decode = via.__getitem__
     rows = []
-    for row in replay.replay(args.dirs, lambda image: pipeline.add_to_row(decode_file(image, engine))):
+    for row in replay.replay(args.dirs, lambda image: pipeline.add_to_row(decode(image))):
         rows.append(row)
         if args.json:
             print(json.dumps(row, ensure_ascii=False), flush=True)

@@ -3,17 +3,23 @@
 //   node tools/micropython/run.mjs [--heap 192k] [--mount HOSTDIR:MPDIR]... SCRIPT.py [ARG...]
 //
 // - The GC heap starts at --heap bytes. This port grows its heap on demand instead of raising
-//   MemoryError, so callers check `micropython.mem_info()`'s "GC: total" to prove a fit.
+//   MemoryError, so callers check `micropython.mem_info()`'s "GC: total" to prove a fit. It also collects
+//   garbage only from top-level C (gc.collect() inside running Python frees nothing): this runner collects
+//   every 2 ms while the script awaits (with the JS GC every 50 ms, which frees await proxies), so code
+//   that awaits now and then (firmware.clock.pause) behaves as on a board.
 // - --mount copies HOSTDIR's .py/.json/.pgm/.mpy files (recursively) into MPDIR of the in-memory
 //   filesystem; /lib is on sys.path, so mount the firmware package at /lib/firmware.
 // - stdout/stderr are raw bytes (sys.stdout.buffer.write works for binary protocols).
 // - Module `hostio` gives the script non-blocking stdin: hostio.read() -> Uint8Array (bytes(x) to convert,
 //   empty when nothing arrived), hostio.eof() -> True once stdin has closed. Await asyncio.sleep_ms() to let
-//   input arrive. asyncio.run(coro) works as on a board.
+//   input arrive. asyncio.run(coro) works as on a board when it is the script's last statement at top level
+//   or inside functions called last (see below).
 // - Exit status: SystemExit's code, 1 on an uncaught exception (traceback on stderr).
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
+import vm from "node:vm";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { loadMicroPython } = await import(
@@ -86,13 +92,40 @@ mp.registerJsModule("hostio", {
   eof: () => stdinClosed && pending.length === 0,
 });
 
-const asyncio = mp.pyimport("asyncio");
-asyncio.run = async (coro) => { await asyncio.create_task(coro); };
-mp.runPython(`import sys\nsys.argv[:] = ${JSON.stringify(argv)}`);
+// asyncio.run: this port has no blocking event loop (tasks run on Node's), so a plain call would return at
+// once. A top-level `asyncio.run(...)` (column 0) is rewritten to `await asyncio.run(...)` (the port allows
+// top-level await); a call anywhere else registers its coroutine, awaited in order once the script body ends.
+mp.runPython(`import sys, asyncio
+sys.argv[:] = ${JSON.stringify(argv)}
+_hostio_pending = []
+async def _hostio_await(coro):
+    if coro in _hostio_pending:
+        _hostio_pending.remove(coro)
+    return await coro
+def _hostio_run(coro):
+    _hostio_pending.append(coro)
+    return _hostio_await(coro)
+asyncio.run = _hostio_run
+`);
+const source = fs.readFileSync(script, "utf8").replace(/^asyncio\.run\(/gm, "await asyncio.run(");
+
+// This port collects garbage only from top-level C (not when an allocation fails inside running Python):
+// collect from the top level while the script awaits, as a board's GC would on allocation failure.
+// Each await leaves a JS proxy that the Python side frees only once JavaScript's own GC finalises it:
+// so the JS GC is run too (every 50 ms), and long runs do not creep.
+v8.setFlagsFromString("--expose-gc");
+const jsGc = vm.runInNewContext("gc");
+let ticks = 0;
+const gcTimer = setInterval(() => {
+  if (++ticks % 25 === 0) jsGc();
+  try { mp.runPython("gc.collect()"); } catch (e) { /* script exiting */ }
+}, 2);
+mp.runPython("import gc");
 
 let status = 0;
 try {
-  await mp.runPythonAsync(fs.readFileSync(script, "utf8"));
+  await mp.runPythonAsync(source);
+  await mp.runPythonAsync("while _hostio_pending:\n    await _hostio_pending.pop(0)\n");
 } catch (error) {
   if (error.name !== "PythonError") throw error;
   if (error.type === "SystemExit") {
@@ -103,5 +136,6 @@ try {
     status = 1;
   }
 }
+clearInterval(gcTimer);
 process.stdin.destroy();
 process.exitCode = status;
