@@ -34,12 +34,13 @@ def test_a_working_board_passes_every_line_and_is_reset(simboard, capsys) -> Non
     board = simboard(*S3, "--usb-device", "--fps", "20")
     deployed(board)
     code, got = selftest(board, "esp32-s3-eye", capsys)
-    assert code == 0 and got["summary"] == "6/6 passed"
+    assert code == 0
     assert "OV2640 at QVGA" in got["camera"] and " fps" in got["camera"]
     fps = float(got["camera"].split(", ")[1].split()[0])
     assert 5 < fps <= 21  # 3 frames timed on a camera giving 20 fps (ms resolution, loaded CI)
     assert "micropython available" in got["decoder"] and "107 KB free" in got["heap"]
     assert board.resets() == 1
+    assert got["summary"] == "6/6 passed; the board was reset"
 
 
 @pytest.mark.parametrize("extra, output, failing, remedy", [
@@ -71,7 +72,7 @@ def test_selftest_without_board_or_port_is_a_clear_error(capsys) -> None:
     assert main(["selftest", "--port", "/dev/ttyNOPE", "--board", "esp32-s3-eye"]) == 2
     assert "no such port" in capsys.readouterr().err
     assert main(["selftest", "--port", "/dev/ttyNOPE"]) == 2
-    assert "pass --board NAME" in capsys.readouterr().err
+    assert "no such port" in capsys.readouterr().err
 
 
 @pytest.mark.micropython
