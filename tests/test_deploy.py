@@ -192,11 +192,11 @@ def test_the_deploy_session_replays_on_real_micropython_and_the_firmware_imports
     assert main(["deploy", "--board", "esp32-cam-ai-thinker", "--port", board.port]) == 0
     blocks = [json.loads(line) for line in record.read_text().splitlines()]
     blocks = [b for b in blocks if "machine.reset" not in b]  # the wasm port has no machine module
-    blocks.append("import firmware\nprint(firmware.__file__)")
+    blocks.append("import firmware.main, firmware.protocol\nprint(firmware.__file__, firmware.main.__file__)")
     proc = subprocess.run(["node", str(Path(__file__).with_name("mp_replay.mjs"))], input=json.dumps(blocks),
                           capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent)
     results = json.loads(proc.stdout)
     assert [r["err"] for r in results] == [""] * len(blocks)
     probe = next(r["out"] for b, r in zip(blocks, results) if "sys.implementation._mpy" in b)
     assert probe.startswith("((1, 27, 0), 774, ")  # mpy 6.3 on the real 1.27
-    assert results[-1]["out"].strip() == "firmware/__init__.mpy"
+    assert results[-1]["out"].strip() == "firmware/__init__.mpy firmware/main.mpy"
