@@ -9,7 +9,8 @@
 // - stdout/stderr are raw bytes (sys.stdout.buffer.write works for binary protocols).
 // - Module `hostio` gives the script non-blocking stdin: hostio.read() -> Uint8Array (bytes(x) to convert,
 //   empty when nothing arrived), hostio.eof() -> True once stdin has closed. Await asyncio.sleep_ms() to let
-//   input arrive. asyncio.run(coro) works as on a board.
+//   input arrive. asyncio.run(coro) works as on a board when it is the script's last statement at top level
+//   or inside functions called last (see below).
 // - Exit status: SystemExit's code, 1 on an uncaught exception (traceback on stderr).
 import fs from "node:fs";
 import path from "node:path";
@@ -86,13 +87,27 @@ mp.registerJsModule("hostio", {
   eof: () => stdinClosed && pending.length === 0,
 });
 
-const asyncio = mp.pyimport("asyncio");
-asyncio.run = async (coro) => { await asyncio.create_task(coro); };
-mp.runPython(`import sys\nsys.argv[:] = ${JSON.stringify(argv)}`);
+// asyncio.run: this port has no blocking event loop (tasks run on Node's), so a plain call would return at
+// once. A top-level `asyncio.run(...)` (column 0) is rewritten to `await asyncio.run(...)` (the port allows
+// top-level await); a call anywhere else registers its coroutine, awaited in order once the script body ends.
+mp.runPython(`import sys, asyncio
+sys.argv[:] = ${JSON.stringify(argv)}
+_hostio_pending = []
+async def _hostio_await(coro):
+    if coro in _hostio_pending:
+        _hostio_pending.remove(coro)
+    return await coro
+def _hostio_run(coro):
+    _hostio_pending.append(coro)
+    return _hostio_await(coro)
+asyncio.run = _hostio_run
+`);
+const source = fs.readFileSync(script, "utf8").replace(/^asyncio\.run\(/gm, "await asyncio.run(");
 
 let status = 0;
 try {
-  await mp.runPythonAsync(fs.readFileSync(script, "utf8"));
+  await mp.runPythonAsync(source);
+  await mp.runPythonAsync("while _hostio_pending:\n    await _hostio_pending.pop(0)\n");
 } catch (error) {
   if (error.name !== "PythonError") throw error;
   if (error.type === "SystemExit") {

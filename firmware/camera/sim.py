@@ -1,0 +1,82 @@
+# Simulated camera: frames from binary PGM (P5) files, each shown for `show_ms` (0: one frame each).
+# The host converts PNG/JPEG to PGM first (MicroPython has no image decoders).
+from firmware.clock import ticks_diff, ticks_ms
+
+
+class PgmError(Exception):
+    pass
+
+
+def _token(f):
+    tok = b""
+    while True:
+        c = f.read(1)
+        if not c:
+            raise PgmError("truncated PGM header")
+        if c == b"#":
+            while c not in (b"\n", b""):
+                c = f.read(1)
+            continue
+        if c in b" \t\r\n":
+            if tok:
+                return tok
+            continue
+        tok += c
+
+
+def read_pgm(path):
+    """(width, height, gray bytearray) from a binary 8-bit PGM file."""
+    with open(path, "rb") as f:
+        if f.read(2) != b"P5":
+            raise PgmError("%s: not a binary PGM (P5)" % path)
+        try:
+            w, h, maxval = int(_token(f)), int(_token(f)), int(_token(f))
+        except ValueError:
+            raise PgmError("%s: bad PGM header" % path)
+        if maxval != 255 or w <= 0 or h <= 0:
+            raise PgmError("%s: only 8-bit PGM is supported" % path)
+        buf = bytearray(w * h)
+        n = f.readinto(buf)
+        if n != w * h:
+            raise PgmError("%s: truncated pixels (%d of %d bytes)" % (path, n or 0, w * h))
+    return w, h, buf
+
+
+class SimCamera:
+    def __init__(self, paths, show_ms=0, loop=False):
+        self.paths = list(paths)
+        self.show_ms = show_ms
+        self.loop = loop
+        self.index = -1
+        self._shown_at = 0
+        self._frame = None
+
+    def _advance(self, now):
+        self.index += 1
+        if self.index >= len(self.paths):
+            if not self.loop or not self.paths:
+                self._frame = None
+                return False
+            self.index = 0
+        self._frame = None                          # free the previous frame before reading the next
+        w, h, buf = read_pgm(self.paths[self.index])
+        self._frame = (0, w, h, buf)
+        self._shown_at = now
+        return True
+
+    def capture(self):
+        """The frame in view, or None once the last image has been shown (without loop)."""
+        now = ticks_ms()
+        if self._frame is None or self.show_ms <= 0 or ticks_diff(now, self._shown_at) >= self.show_ms:
+            if self.index >= len(self.paths) and not self.loop:
+                return None
+            if not self._advance(now):
+                return None
+        kind, w, h, buf = self._frame
+        return kind, w, h, buf, now
+
+    def set_light(self, on):
+        pass
+
+    def close(self):
+        self._frame = None

@@ -1,0 +1,92 @@
+# Reader configuration: a JSON file on flash, validated, with defaults. A bad file never stops the
+# reader: bad keys fall back to their defaults and the problems are reported as error messages.
+import json
+
+PATH = "/config.json"
+
+# key: (default, kind, choices or (min, max))
+SCHEMA = {
+    "reader_id": (1, int, (0, 65535)),
+    "name": ("", str, (0, 32)),
+    "output": ("framed", str, ("framed", "line", "hid", "tcp")),
+    "decode": ("auto", str, ("auto", "board", "host")),
+    "stream_format": ("gray8", str, ("gray8", "jpeg")),
+    "frame_size": ("QVGA", str, ("QQVGA", "QVGA", "VGA", "SVGA", "HD", "UXGA")),
+    "dedupe_ms": (3000, int, (0, 60000)),
+    "change_threshold": (8, int, (0, 255)),
+    "line_prefix": ("", str, (0, 16)),
+    "line_suffix": ("\r\n", str, (0, 4)),
+    "hid_layout": ("azerty", str, ("azerty", "qwerty")),
+    "hid_suffix": ("enter", str, ("enter", "tab", "none")),
+    "hid_key_delay_ms": (8, int, (0, 200)),
+    "hid_gs": ("<GS>", str, (1, 8)),
+    "hid_max_len": (512, int, (1, 4096)),
+    "heartbeat_ms": (5000, int, (0, 600000)),
+    "frame_ack_ms": (2000, int, (10, 60000)),
+    "tcp_port": (7373, int, (1, 65535)),
+    "illumination": ("auto", str, ("auto", "on", "off")),
+}
+
+
+def defaults():
+    return dict((k, v[0]) for k, v in SCHEMA.items())
+
+
+def check(key, value):
+    """None when `value` is valid for `key`, else a message."""
+    if key not in SCHEMA:
+        return "unknown key '%s'" % key
+    default, kind, rule = SCHEMA[key]
+    if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
+        return "%s must be an integer" % key
+    if kind is str and not isinstance(value, str):
+        return "%s must be a string" % key
+    if kind is int and not rule[0] <= value <= rule[1]:
+        return "%s must be between %d and %d" % (key, rule[0], rule[1])
+    if kind is str and isinstance(rule[0], int) and not rule[0] <= len(value) <= rule[1]:
+        return "%s must be %d to %d characters" % (key, rule[0], rule[1])
+    if kind is str and isinstance(rule[0], str) and value not in rule:
+        return "%s must be one of %s" % (key, ", ".join(rule))
+    return None
+
+
+def validate(obj, base=None):
+    """(config, errors): `obj`'s valid keys over `base` (defaults), and a message per rejected key."""
+    cfg = dict(base) if base else defaults()
+    errors = []
+    if not isinstance(obj, dict):
+        return cfg, ["configuration is not a JSON object"]
+    for key in obj:
+        msg = check(key, obj[key])
+        if msg:
+            errors.append(msg)
+        else:
+            cfg[key] = obj[key]
+    return cfg, errors
+
+
+def load(path=PATH):
+    """(config, errors); a missing file is the defaults without error."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return defaults(), []
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return defaults(), ["%s is not valid JSON: defaults used" % path]
+    return validate(obj)
+
+
+def save(cfg, path=PATH):
+    """Write atomically where the filesystem allows (write a temp file, then rename)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(json.dumps(cfg))
+    try:
+        import os
+        getattr(os, "replace", os.rename)(tmp, path)
+    except (ImportError, OSError):
+        with open(path, "w") as f:
+            f.write(json.dumps(cfg))

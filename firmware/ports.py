@@ -1,0 +1,87 @@
+# Byte ports: write(bytes) and non-blocking read() -> bytes. stdio on every runtime (USB-CDC REPL port on
+# a board, a pipe or pty in the simulator, `hostio` under the wasm MicroPython), UART on boards.
+import sys
+
+
+class StdioPort:
+    def __init__(self):
+        self.out = getattr(sys.stdout, "buffer", sys.stdout)
+        self._read = _stdin_reader()
+        self.closed = False
+
+    def write(self, data):
+        self.out.write(data)
+        if hasattr(self.out, "flush"):
+            self.out.flush()
+
+    def read(self):
+        data = self._read()
+        if data is None:
+            self.closed = True
+            return b""
+        return data
+
+
+def _stdin_reader():
+    try:
+        import hostio                       # tools/micropython/run.mjs (wasm MicroPython under Node)
+
+        def read():
+            data = bytes(hostio.read())
+            return None if not data and hostio.eof() else data
+        return read
+    except ImportError:
+        pass
+    try:
+        import threading                    # CPython: a thread turns blocking stdin into a queue
+        chunks = []
+        lock = threading.Lock()
+        state = {"eof": False}
+        stdin = sys.stdin.buffer
+
+        def pump():
+            while True:
+                d = stdin.read1(4096) if hasattr(stdin, "read1") else stdin.read(1)
+                if not d:
+                    state["eof"] = True
+                    return
+                with lock:
+                    chunks.append(d)
+
+        threading.Thread(target=pump, daemon=True).start()
+
+        def read():
+            with lock:
+                data = b"".join(chunks)
+                del chunks[:]
+            return None if not data and state["eof"] else data
+        return read
+    except ImportError:
+        pass
+    import select                           # a board: poll the USB-CDC stdin
+    poller = select.poll()
+    poller.register(sys.stdin, select.POLLIN)
+    stdin = getattr(sys.stdin, "buffer", sys.stdin)
+
+    def read():
+        out = b""
+        while poller.poll(0) and len(out) < 512:
+            out += stdin.read(1)
+        return out
+    return read
+
+
+class UartPort:
+    def __init__(self, uart_id=1, baudrate=2000000, tx=None, rx=None):
+        from machine import UART
+        kw = {"baudrate": baudrate, "rxbuf": 2048}
+        if tx is not None:
+            kw["tx"], kw["rx"] = tx, rx
+        self.uart = UART(uart_id, **kw)
+        self.closed = False
+
+    def write(self, data):
+        self.uart.write(data)
+
+    def read(self):
+        return self.uart.read() or b""

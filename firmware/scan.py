@@ -1,0 +1,80 @@
+# The scan loop: capture -> changed? -> decode on board (or stream the frame) -> dedupe -> output ->
+# feedback. Nothing board-specific here: camera, decoder, output and feedback come in as objects.
+
+from firmware.clock import sleep_ms, ticks_diff, ticks_ms
+from firmware.dedupe import Dedupe
+from firmware.outputs import Refused
+from firmware.presence import ChangeDetector, Light
+
+
+class ScanLoop:
+    def __init__(self, cfg, camera, decoder, output, feedback, watchdog=None):
+        self.cfg = cfg
+        self.camera = camera
+        self.decoder = decoder
+        self.output = output
+        self.feedback = feedback
+        self.watchdog = watchdog
+        self.dedupe = Dedupe(cfg["dedupe_ms"])
+        self.detector = ChangeDetector(cfg["change_threshold"])
+        self.light = Light(camera, cfg["illumination"])
+        self.stats = {"frames": 0, "decoded": 0, "streamed": 0, "reads": 0, "refused": 0, "skipped": 0}
+        self._beat = ticks_ms()
+
+    def streaming(self):
+        return self.decoder is None or self.cfg["decode"] == "host"
+
+    async def step(self):
+        """One frame; False when the camera has no more frames (the simulator's last image)."""
+        frame = self.camera.capture()
+        self.output.poll()
+        if self.watchdog:
+            self.watchdog.feed()
+        self._heartbeat()
+        if frame is None:
+            return False
+        self.stats["frames"] += 1
+        if not self.detector.changed(frame):
+            self.stats["skipped"] += 1
+        elif self.streaming():
+            await self.output.send_frame(frame)
+            self.stats["streamed"] += 1
+        else:
+            await self._decode(frame)
+        frame = None
+        await sleep_ms(0)
+        return True
+
+    async def _decode(self, frame):
+        self.stats["decoded"] += 1
+        reads = self.decoder.decode(frame)
+        self.light.result(bool(reads))
+        captured = frame[4]
+        for payload, fmt in reads:
+            if not self.dedupe.fresh(payload, captured):
+                continue
+            try:
+                await self.output.emit(payload, fmt, self.decoder.name, captured)
+                self.stats["reads"] += 1
+                await self.feedback.good()
+            except Refused:
+                self.stats["refused"] += 1
+                await self.feedback.error()
+
+    def _heartbeat(self):
+        every = self.cfg["heartbeat_ms"]
+        now = ticks_ms()
+        if every and ticks_diff(now, self._beat) >= every and hasattr(self.output, "status"):
+            self._beat = now
+            obj = dict(self.stats)
+            obj["uptime_ms"] = now
+            self.output.status(obj)
+
+    async def run(self, idle_at_end=False):
+        """Scan until the camera ends; then deliver what is pending, and idle if asked (pty simulator)."""
+        while await self.step():
+            pass
+        await self.output.drain(30000)
+        while idle_at_end:
+            self.output.poll()
+            await sleep_ms(20)

@@ -1,0 +1,98 @@
+# The virtual reader: the real firmware with the simulated board. Runs on CPython and MicroPython:
+#   sim.py --images DIR [--mode framed|line|hid] [--show-ms N] [--loop] [--idle] [--decode auto|host]
+#          [--reader-id N] [--drain-ms N] [--mem]
+# DIR holds binary PGM frames (the host converts PNG/JPEG) and frames.txt, their order one name a line.
+# Output goes to stdout; in framed mode the host's ACKs come on stdin.
+import asyncio
+import sys
+
+from firmware import board as boards, config
+from firmware.camera.sim import SimCamera
+from firmware.clock import sleep_ms
+from firmware.main import SetupError, build, report
+from firmware.ports import StdioPort
+
+
+def parse(argv):
+    opts = {"images": None, "mode": "framed", "show-ms": "0", "decode": "auto", "reader-id": "1",
+            "drain-ms": "30000"}
+    flags = {"loop": False, "idle": False, "mem": False}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("--") and a[2:] in flags:
+            flags[a[2:]] = True
+        elif a.startswith("--") and a[2:] in opts and i + 1 < len(argv):
+            i += 1
+            opts[a[2:]] = argv[i]
+        else:
+            raise SetupError("unknown argument %s" % a)
+        i += 1
+    if not opts["images"]:
+        raise SetupError("--images DIR is required")
+    return opts, flags
+
+
+def frame_paths(d):
+    with open(d + "/frames.txt") as f:
+        return [d + "/" + line.strip() for line in f if line.strip()]
+
+
+def mem_used():
+    import gc
+    gc.collect()
+    try:
+        return gc.mem_alloc() + gc.mem_free()
+    except AttributeError:
+        return 0
+
+
+def setup(opts, flags):
+    """The scan loop, output and port, wired from the simulated board; SetupError when impossible."""
+    cfg, errors = config.validate({"output": opts["mode"], "decode": opts["decode"],
+                                   "reader_id": int(opts["reader-id"]), "heartbeat_ms": 0})
+    if opts["show-ms"] == "0":
+        cfg["change_threshold"] = 0     # one frame per image: each image is a new presentation
+    port = StdioPort()
+    keyboard = None
+    if cfg["output"] == "hid":
+        from firmware.outputs.hid import PrintedKeyboard
+        keyboard = PrintedKeyboard(port, cfg["hid_layout"])
+    try:
+        camera = SimCamera(frame_paths(opts["images"]), int(opts["show-ms"]), flags["loop"])
+    except (OSError, ValueError):
+        raise SetupError("cannot read %s/frames.txt" % opts["images"])
+    loop, output, messages = build(boards.SIM, cfg, port, camera, keyboard)
+    output.start()
+    report(output, errors + messages)
+    return loop, output, port
+
+
+async def run(loop, output, port, flags):
+    """Scan every image, deliver what is pending (up to --drain-ms), then idle with --idle until stdin closes."""
+    heap0 = mem_used()
+    peak = heap0
+    while await loop.step():
+        if flags["mem"]:
+            peak = max(peak, mem_used())
+    await output.drain(int(flags["drain-ms"]))
+    if flags["mem"]:
+        sys.stderr.write("heap start %d peak %d\n" % (heap0, peak))
+    while flags["idle"] and not port.closed:
+        output.poll()
+        await sleep_ms(20)
+
+
+def main(argv):
+    try:
+        opts, flags = parse(argv)
+        loop, output, port = setup(opts, flags)
+    except SetupError as exc:
+        sys.stderr.write("sim: %s\n" % exc)
+        sys.exit(2)
+    flags["drain-ms"] = opts["drain-ms"]
+    asyncio.run(run(loop, output, port, flags))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,1 @@
+"""Links to readers: the host end of the wire protocol."""

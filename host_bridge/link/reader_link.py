@@ -1,0 +1,170 @@
+"""Host end of the wire protocol: decode a reader's byte stream, deliver each read exactly once, ACK after.
+
+The ACK for a READ is sent only after `on_read` returns, so a bridge that journals inside `on_read` never
+acknowledges a read it could lose; if `on_read` raises, the error is logged, no ACK goes out and the reader
+resends. Duplicates
+(a resend after a lost ACK) are recognised by (reader id, seq), re-acknowledged, and not delivered again.
+Streamed frames are reassembled and passed to `on_frame`; the frame's ACK (flow control) follows it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Protocol
+
+from firmware import protocol as P
+
+log = logging.getLogger(__name__)
+
+OnRead = Callable[[int, int, bytes, dict[str, Any]], None]
+OnFrame = Callable[[int, "Frame"], None]
+OnMessage = Callable[[P.Message], None]
+
+SEEN_PER_READER = 4096                  # sequence numbers remembered per reader for duplicate detection
+
+
+class Stream(Protocol):
+    def read(self, size: int) -> bytes: ...
+    def write(self, data: bytes) -> Any: ...
+
+
+class Frame:
+    """A reassembled camera frame: `kind` is "gray8" or "jpeg"; gray8 data is width*height bytes, row major."""
+
+    def __init__(self, frame_id: int, kind: str, width: int, height: int, data: bytes, captured_ms: int) -> None:
+        self.frame_id, self.kind, self.width, self.height = frame_id, kind, width, height
+        self.data, self.captured_ms = data, captured_ms
+
+
+class _Assembly:
+    def __init__(self, start: tuple[int, int, int, int, int]) -> None:
+        self.kind, self.width, self.height, self.length, self.captured_ms = start
+        self.buf = bytearray(self.length)
+        self.received = 0
+
+
+class ReaderLink:
+    """One connection to one or more readers (ids from the frame header) over a byte stream."""
+
+    def __init__(self, stream: Stream, on_read: OnRead, on_frame: OnFrame | None = None,
+                 on_message: OnMessage | None = None) -> None:
+        self.stream = stream
+        self.on_read = on_read
+        self.on_frame = on_frame
+        self.on_message = on_message
+        self.decoder = P.Decoder()
+        self.readers: dict[int, dict[str, Any]] = {}        # reader id -> its HELLO
+        self._seen: dict[int, OrderedDict[int, None]] = {}
+        self._frames: dict[tuple[int, int], _Assembly] = {}
+        self._write_lock = threading.Lock()
+        self.stats = {"reads": 0, "duplicates": 0, "frames": 0, "frames_dropped": 0, "bad_messages": 0,
+                      "callback_errors": 0}
+
+    def send(self, wire: bytes) -> None:
+        """Write one encoded message (thread-safe: the bridge may send CONFIG_SET while `run` reads)."""
+        with self._write_lock:
+            self.stream.write(wire)
+            flush = getattr(self.stream, "flush", None)
+            if flush:
+                flush()
+
+    @property
+    def errors(self) -> dict[str, int]:
+        """Bad frames seen on the line, by protocol error class."""
+        return dict(self.decoder.errors)
+
+    def feed(self, data: bytes) -> None:
+        """Process bytes received from the stream."""
+        for msg in self.decoder.feed(data):
+            try:
+                self._handle(msg)
+            except P.ProtocolError as exc:
+                self.stats["bad_messages"] += 1
+                log.warning("reader %d: bad %s: %s", msg.reader, msg.name, exc)
+            except Exception:                   # a failing callback: not acknowledged, the reader resends
+                self.stats["callback_errors"] += 1
+                log.exception("reader %d: %s seq %d not acknowledged", msg.reader, msg.name, msg.seq)
+
+    def poll(self, size: int = 4096) -> bool:
+        """Read what is available (blocking for at least one byte) and process it; False at end of stream.
+
+        A pyserial port is read up to `in_waiting` bytes; a pipe with `read1`; an empty read from a port
+        with a timeout is a quiet line, from anything else the end of the stream."""
+        if hasattr(self.stream, "in_waiting"):
+            data = self.stream.read(max(1, min(size, self.stream.in_waiting)))
+        else:
+            read1 = getattr(self.stream, "read1", None)
+            data = read1(size) if read1 else self.stream.read(size)
+        if data:
+            self.feed(data)
+            return True
+        return getattr(self.stream, "timeout", None) is not None
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Process the stream until `stop` is set or the stream ends (a pyserial port with a timeout just polls)."""
+        while not (stop and stop.is_set()):
+            if not self.poll():
+                return
+
+    def _duplicate(self, reader: int, seq: int) -> bool:
+        seen = self._seen.setdefault(reader, OrderedDict())
+        return seq in seen
+
+    def _remember(self, reader: int, seq: int) -> None:
+        seen = self._seen[reader]
+        seen[seq] = None
+        if len(seen) > SEEN_PER_READER:
+            seen.popitem(last=False)
+
+    def _handle(self, msg: P.Message) -> None:
+        if msg.type == P.READ:
+            self._read(msg)
+        elif msg.type == P.FRAME_START:
+            self._frames[(msg.reader, msg.seq)] = _Assembly(P.parse_frame_start(msg))
+        elif msg.type == P.FRAME_CHUNK:
+            self._chunk(msg)
+        elif msg.type == P.FRAME_END:
+            self._frame_end(msg)
+        else:
+            if msg.type == P.HELLO:
+                self.readers[msg.reader] = msg.json()
+            if self.on_message:
+                self.on_message(msg)
+
+    def _read(self, msg: P.Message) -> None:
+        payload, meta = P.parse_read(msg)
+        if self._duplicate(msg.reader, msg.seq):
+            self.stats["duplicates"] += 1
+        else:
+            meta["retransmitted"] = bool(msg.flags & P.FLAG_RETRANSMIT)
+            self.on_read(msg.reader, msg.seq, payload, meta)     # journal first: may raise, then no ACK
+            self._remember(msg.reader, msg.seq)
+            self.stats["reads"] += 1
+        self.send(P.ack(msg.reader, msg.seq))
+
+    def _chunk(self, msg: P.Message) -> None:
+        asm = self._frames.get((msg.reader, msg.seq))
+        if asm is None:
+            return
+        off, data = P.parse_frame_chunk(msg)
+        if off + len(data) > asm.length:
+            del self._frames[(msg.reader, msg.seq)]
+            raise P.BodyError("chunk beyond the frame's length")
+        asm.buf[off:off + len(data)] = data
+        asm.received += len(data)
+
+    def _frame_end(self, msg: P.Message) -> None:
+        asm = self._frames.pop((msg.reader, msg.seq), None)
+        if asm is None:
+            return
+        if asm.received != asm.length or P.crc32(asm.buf) != P.parse_frame_end(msg):
+            self.stats["frames_dropped"] += 1
+            self.send(P.ack(msg.reader, msg.seq))       # the reader moves on to a fresh frame
+            return
+        self.stats["frames"] += 1
+        if self.on_frame:
+            self.on_frame(msg.reader, Frame(msg.seq, P.KINDS[asm.kind], asm.width, asm.height, bytes(asm.buf),
+                                            asm.captured_ms))
+        self.send(P.ack(msg.reader, msg.seq))

@@ -1,0 +1,59 @@
+"""Replay through the virtual reader: images -> firmware (streaming mode) -> wire protocol -> host decode.
+
+Rows have the same shape as direct replay (`{"file", "symbols", "ms"}` or `{"file", "error"}`) plus
+`"via": runtime`, so `host_bridge.replay` builds and compares them the same way.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from host_bridge.decode.engines import Engine
+from host_bridge.decode.image import ImageError, gray_from_raw
+from host_bridge.link import virtual_reader as vr
+from host_bridge.link.reader_link import Frame, ReaderLink
+
+Row = dict[str, Any]
+
+
+def frame_row(image: Path, frame: Frame, engine: Engine) -> Row:
+    """Decode one streamed frame as direct replay decodes the image file."""
+    try:
+        gray = gray_from_raw(frame.data, frame.width, frame.height)
+    except ImageError as exc:
+        return {"file": str(image), "error": str(exc)}
+    started = time.perf_counter()
+    symbols = engine.decode(gray)
+    ms = (time.perf_counter() - started) * 1000.0
+    return {"file": str(image), "symbols": [s.to_json() for s in symbols], "ms": round(ms, 3)}
+
+
+def reader_rows(images: list[Path], runtime: str, engine: Engine, heap: str = "192k") -> dict[Path, Row]:
+    """A row per image, every frame having gone through the firmware and the wire protocol."""
+    with vr.frames_dir() as tmp:
+        failed = vr.write_frames(images, Path(tmp))
+        sent = [i for i in images if i not in failed]
+        rows: dict[Path, Row] = {i: {"file": str(i), "error": why} for i, why in failed.items()}
+        frames: list[Frame] = []
+
+        def on_frame(reader: int, frame: Frame) -> None:
+            if len(frames) < len(sent):
+                rows[sent[len(frames)]] = frame_row(sent[len(frames)], frame, engine)
+            frames.append(frame)
+
+        cmd = vr.command(runtime, Path(tmp), "framed", decode="host", drain_ms=5000, heap=heap)
+        with subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+            link = ReaderLink(vr.PipeStream(proc), lambda *a: None, on_frame=on_frame)
+            link.run()
+            proc.stdin.close()  # type: ignore[union-attr]
+            err = proc.stderr.read().decode("utf-8", "replace")  # type: ignore[union-attr]
+            code = proc.wait()
+        for image in sent[len(frames):]:
+            rows[image] = {"file": str(image), "error": f"virtual reader ({runtime}) sent no frame for it"
+                                                        + (f": exit {code}: {err.strip()[-300:]}" if code else "")}
+    for row in rows.values():
+        row["via"] = runtime
+    return rows
