@@ -96,3 +96,14 @@ def test_gs1_element_strings_round_trip_in_every_form(gtin, expiry, lot, serial,
         text = f"01{gtin}17{expiry}10{lot}" + (f"{gs1.GS}21{serial}" if serial else "")
         text = {"]d2": "]d2", "fnc1": gs1.GS}.get(form, "") + text
     assert gs1.parse(text) == want
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="BUG (payloads, validators.gs1_date): str.isdigit() accepts superscript digits, int() "
+                          "then raises, so build_lookup crashes on a GS1 expiry holding byte 0xB3 (found by "
+                          "tools/fuzz.py lookup)")
+@pytest.mark.parametrize("data", [b"01034005304534011730110\xb3101W3M2H\x1d211C0RMAU",
+                                  b"010950600013435217\xb2\xb2123110LOT"])
+def test_gs1_expiry_with_superscript_digits_is_a_warning_not_a_crash(data) -> None:
+    lookup = build_lookup(data, source=SOURCE)
+    assert lookup["status"] != "ok"
