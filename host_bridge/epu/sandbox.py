@@ -24,7 +24,7 @@ from host_bridge.payloads.manual import normalise_code
 from host_bridge.payloads.validators import prescription_number
 
 API_VERSION = "1"
-DEFAULT_PORT = 8765
+DEFAULT_PORT = 8766  # the bridge API has 8765
 DEFAULT_TOKEN = "sandbox"  # the sandbox holds synthetic data only; a real endpoint never uses this
 
 

@@ -1,0 +1,1 @@
+"""The host bridge service: journal, sinks, local API and the wiring of `electeur run`."""

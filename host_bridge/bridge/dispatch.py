@@ -1,0 +1,74 @@
+"""Deliver journaled lookups to every sink: at least once, in journal order, with back-off.
+
+One thread per sink, so a dead webhook never delays MQTT. Each thread drains
+`journal.undelivered(sink)`, which after a restart is exactly what the last run did not
+deliver; a failing delivery is retried with exponential back-off (capped) and never skipped,
+which keeps the order per reader.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from host_bridge.bridge.journal import Journal
+from host_bridge.bridge.sinks import Sink
+
+log = logging.getLogger("electeur.bridge.dispatch")
+
+
+class Dispatcher:
+    def __init__(self, journal: Journal, sinks: list[Sink], *, backoff_s: float = 0.2,
+                 max_backoff_s: float = 30.0) -> None:
+        self.journal = journal
+        self.sinks = sinks
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self._stop = threading.Event()
+        self._wake = {s.name: threading.Event() for s in sinks}
+        self._threads = [threading.Thread(target=self._run, args=(s,), name=f"sink-{s.name}", daemon=True)
+                         for s in sinks]
+        journal.on_record(self._on_record)
+
+    def _on_record(self, seq: int, lookup: dict[str, Any]) -> None:
+        for event in self._wake.values():
+            event.set()
+
+    def start(self) -> None:
+        for t in self._threads:
+            t.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        for event in self._wake.values():
+            event.set()
+        for t in self._threads:
+            if t.ident is not None:  # started
+                t.join(timeout_s)
+        for s in self.sinks:
+            s.close()
+
+    def _deliver(self, sink: Sink, lookup: dict[str, Any]) -> bool:
+        delay = self.backoff_s
+        while not self._stop.is_set():
+            try:
+                sink.deliver(lookup)
+                return True
+            except Exception as exc:  # any sink failure: keep the lookup, retry later
+                log.warning("sink %s: %s; retrying lookup %s in %.1f s", sink.name, exc, lookup["id"], delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, self.max_backoff_s)
+        return False
+
+    def _run(self, sink: Sink) -> None:
+        wake = self._wake[sink.name]
+        while not self._stop.is_set():
+            wake.clear()
+            batch = self.journal.undelivered(sink.name)
+            for seq, lookup in batch:
+                if not self._deliver(sink, lookup):
+                    return
+                self.journal.mark_delivered(sink.name, [seq])
+            if not batch:
+                wake.wait(1.0)

@@ -1,0 +1,145 @@
+"""The journal: every lookup is written to SQLite before the reader gets its ACK.
+
+WAL mode so the API can read while the link writes; `record` is idempotent on the
+lookup id (a retransmitted read is stored once); each sink's delivery state is kept so
+a restart re-delivers exactly what was not delivered, with the same id. The API cursor
+is the row number, which AUTOINCREMENT keeps monotonic even after a retention purge.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from host_bridge.errors import UserError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS lookups (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    reader TEXT,
+    recorded REAL NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    sink TEXT NOT NULL,
+    seq INTEGER NOT NULL REFERENCES lookups(seq) ON DELETE CASCADE,
+    delivered REAL NOT NULL,
+    PRIMARY KEY (sink, seq)
+);
+CREATE INDEX IF NOT EXISTS lookups_recorded ON lookups(recorded);
+"""
+
+
+def encode_cursor(seq: int) -> str:
+    """Cursors are opaque strings to API clients."""
+    return str(seq)
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """'' or None means 'from the start'; anything else must be a cursor we gave out."""
+    if not cursor:
+        return 0
+    if not cursor.isdigit():
+        raise ValueError(f"invalid cursor {cursor!r}: use the 'next' value of a previous answer")
+    return int(cursor)
+
+
+class Journal:
+    """Thread-safe SQLite journal of lookups and per-sink deliveries."""
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[int, dict[str, Any]], None]] = []
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # an ACK promises the read survives a power cut
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(SCHEMA)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise UserError(f"cannot open journal {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def on_record(self, listener: Callable[[int, dict[str, Any]], None]) -> None:
+        """Call `listener(seq, lookup)` after each newly recorded lookup (sinks wake up on it)."""
+        self._listeners.append(listener)
+
+    def record(self, lookup: dict[str, Any]) -> tuple[int, bool]:
+        """Store `lookup` durably; returns (seq, new). A lookup id seen before is not stored again."""
+        body = json.dumps(lookup, ensure_ascii=False, separators=(",", ":"))
+        reader = (lookup.get("source") or {}).get("reader")
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO lookups (id, reader, recorded, body) VALUES (?, ?, ?, ?)",
+                (lookup["id"], reader, self.clock(), body))
+            new = cur.rowcount == 1
+            seq = cur.lastrowid if new else self._db.execute(
+                "SELECT seq FROM lookups WHERE id = ?", (lookup["id"],)).fetchone()[0]
+        if new:
+            for listener in self._listeners:
+                listener(seq, lookup)
+        return seq, new
+
+    def after(self, cursor: str | None, limit: int = 100) -> tuple[list[dict[str, Any]], str]:
+        """Lookups recorded after `cursor`, oldest first, and the cursor to ask with next time."""
+        start = decode_cursor(cursor)
+        with self._lock:
+            rows = self._db.execute("SELECT seq, body FROM lookups WHERE seq > ? ORDER BY seq LIMIT ?",
+                                    (start, limit)).fetchall()
+        return [json.loads(body) for _, body in rows], encode_cursor(rows[-1][0] if rows else start)
+
+    def latest(self, limit: int = 20) -> tuple[list[dict[str, Any]], str]:
+        """The `limit` most recent lookups, oldest first, and the cursor after them (the counter page's start)."""
+        with self._lock:
+            rows = self._db.execute("SELECT seq, body FROM lookups ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
+            top = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'lookups'").fetchone()
+        return [json.loads(body) for _, body in reversed(rows)], encode_cursor(top[0] if top else 0)
+
+    def get(self, lookup_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT body FROM lookups WHERE id = ?", (lookup_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM lookups").fetchone()[0]
+
+    def undelivered(self, sink: str, limit: int = 100) -> list[tuple[int, dict[str, Any]]]:
+        """(seq, lookup) pairs `sink` has not confirmed yet, oldest first: what to (re)deliver."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT l.seq, l.body FROM lookups l WHERE NOT EXISTS "
+                "(SELECT 1 FROM deliveries d WHERE d.sink = ? AND d.seq = l.seq) ORDER BY l.seq LIMIT ?",
+                (sink, limit)).fetchall()
+        return [(seq, json.loads(body)) for seq, body in rows]
+
+    def pending(self, sink: str) -> int:
+        """How many lookups `sink` has not confirmed (health: a dead webhook shows as a growing number)."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT COUNT(*) FROM lookups l WHERE NOT EXISTS "
+                "(SELECT 1 FROM deliveries d WHERE d.sink = ? AND d.seq = l.seq)", (sink,)).fetchone()[0]
+
+    def mark_delivered(self, sink: str, seqs: list[int]) -> None:
+        now = self.clock()
+        with self._lock:
+            self._db.executemany("INSERT OR IGNORE INTO deliveries (sink, seq, delivered) VALUES (?, ?, ?)",
+                                 [(sink, s, now) for s in seqs])
+
+    def purge(self, older_than_s: float) -> int:
+        """Retention: delete lookups recorded more than `older_than_s` seconds ago; returns how many."""
+        with self._lock:
+            cur = self._db.execute("DELETE FROM lookups WHERE recorded < ?", (self.clock() - older_than_s,))
+        return cur.rowcount

@@ -1,0 +1,229 @@
+"""`electeur run` wiring: readers → lookups → journal (then ACK) → sinks, API and page.
+
+Each reader port runs in its own thread (pyserial blocks); it is re-opened after an
+unplug. The journal write happens inside the link's `on_read`, so the ACK the link sends
+when the callback returns means the read is on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from urllib.parse import urlsplit
+from typing import Any
+
+import serial
+from aiohttp import web
+
+from host_bridge.bridge.api import Api, own_origins
+from host_bridge.bridge.config import Config
+from host_bridge.bridge.devices import serial_readers
+from host_bridge.bridge.dispatch import Dispatcher
+from host_bridge.bridge.frames import FrameDecoder
+from host_bridge.bridge.journal import Journal
+from host_bridge.bridge.lookups import CounterSession, build_lookup, manual_lookup, now_source, with_epu
+from host_bridge.bridge.redact import Redactor
+from host_bridge.bridge.sinks import Sink
+from host_bridge.bridge.sinks.mqtt import MqttSink
+from host_bridge.bridge.sinks.stdout import StdoutSink
+from host_bridge.bridge.sinks.webhook import WebhookSink
+from host_bridge.decode.image import ImageError
+from host_bridge.epu.client import EpuClient
+from host_bridge.link.reader_link import ReaderLink
+from host_bridge.errors import UserError
+
+log = logging.getLogger("electeur.bridge")
+REOPEN_S = 1.0
+SCAN_S = 2.0
+
+
+def pyserial_url(device: str) -> str:
+    """`tcp://host:port` (our spelling) is pyserial's `socket://host:port`; ports pass through."""
+    return "socket://" + device[6:] if device.startswith("tcp://") else device
+
+
+class ReaderPort:
+    """One serial port or TCP reader: open, run the link, re-open after an unplug, until stopped."""
+
+    def __init__(self, device: str, bridge: "Bridge") -> None:
+        self.device = device
+        self.bridge = bridge
+        self.state = "opening"
+        self.error: str | None = None
+        self.readers: dict[int, dict[str, Any]] = {}
+        self.reads = 0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"port-{device}", daemon=True)
+
+    def describe(self) -> dict[str, Any]:
+        return {"device": self.device, "state": self.state, "error": self.error, "reads": self.reads,
+                "readers": [{"id": rid, "name": h.get("name"), "board": h.get("board"), "firmware": h.get("firmware")}
+                            for rid, h in self.readers.items()]}
+
+    def _set(self, state: str, error: str | None = None) -> None:
+        if (state, error) != (self.state, self.error):
+            self.state, self.error = state, error
+            log.info("device %s: %s%s", self.device, state, f" ({error})" if error else "")
+            self.bridge.device_changed(self)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                stream = serial.serial_for_url(pyserial_url(self.device), baudrate=115200, timeout=0.2)
+            except (serial.SerialException, OSError, ValueError) as exc:
+                self._set("disconnected", str(exc))
+                self._stop.wait(REOPEN_S)
+                continue
+            link = ReaderLink(stream, self._on_read, self._on_frame)
+            self.readers = link.readers
+            self._set("connected")
+            try:
+                link.run(self._stop)
+                if not self._stop.is_set():
+                    self._set("disconnected", "end of stream")
+            except (serial.SerialException, OSError) as exc:
+                self._set("disconnected", str(exc))
+            finally:
+                stream.close()
+            self._stop.wait(REOPEN_S)
+
+    def _on_read(self, reader_id: int, seq: int, payload: bytes, meta: dict[str, Any]) -> None:
+        # The reader id is in every READ header, so it names the reader even when the bridge restarted
+        # and never saw the HELLO (whose display name only shows in /api/devices): ids stay stable.
+        # seq plus the reader's capture clock: a retransmission repeats both, a rebooted reader does not.
+        read_id = f"{seq}-{meta.get('captured_ms', 0)}"
+        self.bridge.on_read(f"reader-{reader_id}", read_id, payload, meta.get("engine") or None)
+        self.reads += 1
+
+    def _on_frame(self, reader_id: int, frame: Any) -> None:
+        """A streamed frame: host decoding; each new sighting is a read, journaled before the frame's ACK."""
+        reader = f"reader-{reader_id}"
+        try:
+            symbols = self.bridge.frames.new_symbols(reader, frame)
+        except ImageError as exc:
+            log.warning("device %s: %s frame %d dropped: %s", self.device, reader, frame.frame_id, exc)
+            return
+        for i, symbol in enumerate(symbols):
+            self.bridge.on_read(reader, f"f{frame.frame_id}-{frame.captured_ms}-{i}", symbol.data, symbol.engine)
+            self.reads += 1
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(2.0)
+
+
+class Bridge:
+    """The service: journal, sinks, API and reader ports; `serve()` runs until cancelled."""
+
+    def __init__(self, cfg: Config, token: str, redactor: Redactor) -> None:
+        self.cfg = cfg
+        self.redactor = redactor
+        self.journal = Journal(cfg.journal)
+        self.sessions: dict[str, CounterSession] = {}
+        self._session_lock = threading.Lock()
+        self.ports: dict[str, ReaderPort] = {}
+        self._auto: set[str] = set()  # ports opened by `auto`
+        sinks = self.build_sinks()
+        self.dispatcher = Dispatcher(self.journal, sinks)
+        self.api = Api(self.journal, token=token, origins=own_origins(cfg.api_host, cfg.api_port),
+                       devices=self.devices, manual_entry=self.manual_entry, sinks=tuple(s.name for s in sinks))
+        self.epu = EpuClient(cfg.epu.url, token=cfg.epu.token, timeout=cfg.epu.timeout_s) if cfg.epu else None
+        if self.epu and urlsplit(self.epu.base_url).port == cfg.api_port and \
+                urlsplit(self.epu.base_url).hostname in ("127.0.0.1", "localhost", cfg.api_host):
+            log.warning("ePU URL %s is this bridge's own API address: ePU checks are off; run the sandbox on "
+                        "another port and set [epu] url (or $ELECTEUR_EPU_URL)", self.epu.base_url)
+            self.epu = None
+        self.frames = FrameDecoder()
+
+    def build_sinks(self) -> list[Sink]:
+        sinks: list[Sink] = [StdoutSink()] if self.cfg.stdout else []
+        sinks += [WebhookSink(w.url, token=w.token) for w in self.cfg.webhooks]
+        if self.cfg.mqtt:
+            m = self.cfg.mqtt
+            sinks.append(MqttSink(m.host, m.port, prefix=m.prefix, username=m.username, password=m.password))
+        return sinks
+
+    def record(self, lookup: dict[str, Any]) -> tuple[int, bool]:
+        self.redactor.remember_lookup(lookup)
+        seq, new = self.journal.record(lookup)
+        log.info("%s lookup %s from %s: %s %s%s", "new" if new else "repeated", lookup["id"][:12],
+                 lookup["source"].get("reader"), lookup["kind"], lookup["status"],
+                 "".join(f" [{w['code']}]" for w in lookup.get("warnings", [])))
+        return seq, new
+
+    def session(self, reader: str) -> CounterSession:
+        with self._session_lock:
+            return self.sessions.setdefault(reader, CounterSession(reader))
+
+    def on_read(self, reader: str, read_id: str, payload: bytes, engine: str | None) -> None:
+        """Called by a port thread; returns once the lookup is journaled (then the link ACKs)."""
+        source = now_source(reader, engine=engine, read_id=read_id)
+        lookup = build_lookup(payload, source=source, session=self.session(reader))
+        self.record(with_epu(lookup, self.epu))
+
+    def manual_entry(self, code: str) -> dict[str, Any]:
+        """A code typed on the counter page: same lookup as `electeur lookup --code`, ePU state, journaled."""
+        lookup = manual_lookup(code, source=now_source("manual", engine="manual"), session=self.session("manual"))
+        lookup = with_epu(lookup, self.epu)
+        self.record(lookup)
+        return lookup
+
+    def devices(self) -> list[dict[str, Any]]:
+        return [p.describe() for p in list(self.ports.values())]
+
+    def device_changed(self, port: ReaderPort) -> None:
+        self.api.publish({"type": "device", "device": port.describe()})
+
+    def add_port(self, device: str) -> None:
+        if device not in self.ports:
+            port = self.ports[device] = ReaderPort(device, self)
+            port.start()
+
+    def _scan(self) -> None:
+        """`auto`: open every port whose VID/PID is one of our boards' as it appears; forget an auto-found
+        port that is gone and disconnected (a replugged reader may come back under another name)."""
+        present = {dev["port"] for dev in serial_readers()}
+        for device in present - self._auto:
+            self._auto.add(device)
+            self.add_port(device)
+        for device in self._auto - present:
+            if self.ports[device].state == "disconnected":
+                self._auto.discard(device)
+                self.ports.pop(device).stop()
+                self.api.publish({"type": "device", "device": {"device": device, "state": "gone"}})
+
+    async def _housekeeping(self) -> None:
+        while True:
+            if "auto" in self.cfg.devices:
+                await asyncio.to_thread(self._scan)
+            purged = await asyncio.to_thread(self.journal.purge, self.cfg.retention_days * 86400)
+            if purged:
+                log.info("retention: purged %d lookups older than %g days", purged, self.cfg.retention_days)
+            await asyncio.sleep(SCAN_S)
+
+    async def serve(self, ready: threading.Event | None = None) -> None:
+        runner = web.AppRunner(self.api.build(), access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.cfg.api_host, self.cfg.api_port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise UserError(f"cannot listen on {self.cfg.api_host}:{self.cfg.api_port}: {exc.strerror or exc}") from None
+        self.dispatcher.start()
+        for device in self.cfg.devices:
+            if device != "auto":
+                self.add_port(device)
+        if ready:
+            ready.set()
+        try:
+            await self._housekeeping()
+        finally:
+            for port in self.ports.values():
+                port.stop()
+            self.dispatcher.stop()
+            await runner.cleanup()
+            self.journal.close()

@@ -1,0 +1,75 @@
+"""`electeur run`: the host bridge service (readers → journal → sinks, local API and counter page)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from host_bridge.bridge import config as conf
+from host_bridge.bridge.config import parse_hostport
+from host_bridge.bridge.redact import Redactor, install
+from host_bridge.bridge.service import Bridge
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run the host bridge service",
+                       description="Run the host bridge: read from readers, journal every read, deliver lookups "
+                                   "to the configured sinks, serve the local API and counter page.")
+    p.add_argument("--device", action="append", metavar="auto|PORT|tcp://HOST:PORT",
+                   help="reader to open (repeatable; default from the config, else 'auto': USB boards by VID/PID)")
+    p.add_argument("--api", metavar="HOST:PORT", help="where the API and page listen (default 127.0.0.1:8765)")
+    p.add_argument("--token", help="API bearer token (default: config, else generated once and saved)")
+    p.add_argument("--journal", type=Path, metavar="PATH", help="SQLite journal (default: user data directory)")
+    p.add_argument("--config", type=Path, metavar="FILE", help="TOML config file (see docs/bridge.md)")
+    p.add_argument("--stdout", action="store_true", help="also print each lookup as a JSON line on stdout")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = conf.load(args.config)
+    if args.device:
+        cfg.devices = [conf.check_device(d, "--device") for d in args.device]
+    if args.api:
+        cfg.api_host, cfg.api_port = parse_hostport(args.api, "--api")
+    if args.token:
+        cfg.token = args.token
+    if args.journal:
+        cfg.journal = args.journal
+    cfg.stdout = cfg.stdout or args.stdout
+    token, new_token = conf.ensure_token(cfg)
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("electeur")
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    redactor = Redactor()
+    install(root, redactor, allow_identifiers=cfg.log_identifiers)
+
+    bridge = Bridge(cfg, token, redactor)
+    page = f"http://{cfg.api_host}:{cfg.api_port}/"
+    err = sys.stderr
+    print(f"electeur run: config  {cfg.path or '(none: defaults)'}", file=err)
+    print(f"electeur run: journal {cfg.journal}", file=err)
+    print(f"electeur run: API     {page}api/ (bearer token required)", file=err)
+    print(f"electeur run: page    {page}#token=<token>", file=err)
+    print(f"electeur run: devices {', '.join(cfg.devices)}", file=err)
+    print(f"electeur run: ePU     {bridge.epu.base_url if bridge.epu else 'off'}", file=err)
+    if new_token:
+        print(f"electeur run: new API token (saved in {conf.config_dir() / 'token'}, shown once): {token}", file=err)
+        print(f"electeur run: open    {page}#token={token}", file=err)
+    err.flush()
+    signal.signal(signal.SIGTERM, _stop)  # systemd / service managers stop with SIGTERM: shut down cleanly
+    try:
+        asyncio.run(bridge.serve())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

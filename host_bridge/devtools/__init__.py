@@ -1,0 +1,1 @@
+"""Prototyper tools: board profiles, flashing, deploying the firmware, self-test, optics."""

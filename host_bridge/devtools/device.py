@@ -1,0 +1,90 @@
+"""A MicroPython board's raw REPL over a serial port (mpremote's transport), with errors a user can act on."""
+
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path
+from typing import Any
+
+from mpremote.transport import TransportError, TransportExecError
+from mpremote.transport_serial import SerialTransport
+from serial.tools import list_ports
+
+from host_bridge.devtools.boards import board_names, load_board
+from host_bridge.errors import UserError
+
+
+def reader_boards(vid: int | None, pid: int | None) -> list[str]:
+    """Board profiles whose USB VID:PID (docs/getting-started-hardware.md) matches a port's."""
+    return [name for name in board_names()
+            if vid is not None and (int(load_board(name)["usb"]["vid"], 16), int(load_board(name)["usb"]["pid"], 16))
+            == (vid, pid)]
+
+
+def available_ports() -> str:
+    """The serial ports the OS lists, each with the boards its USB IDs suggest, for error messages."""
+    shown = []
+    for port in list_ports.comports():
+        boards = reader_boards(port.vid, port.pid)
+        shown.append(f"{port.device} ({' or '.join(boards)})" if boards else port.device)
+    return ", ".join(shown) if shown else "none found"
+
+
+def check_port_exists(port: str) -> None:
+    """A missing device path is the commonest mistake (wrong name, board unplugged): say so before opening."""
+    if "://" not in port and os.name != "nt" and not Path(port).exists():
+        raise UserError(f"no such port {port!r} (serial ports here: {available_ports()}); is the board plugged in?")
+
+
+class Device:
+    """An open raw-REPL session: `run` executes code on the board, `value` evaluates an expression."""
+
+    def __init__(self, port: str, baud: int = 115200) -> None:
+        check_port_exists(port)
+        try:
+            self.transport = SerialTransport(port, baudrate=baud)
+        except TransportError as exc:
+            raise UserError(f"cannot open port {port!r}: {exc} (serial ports here: {available_ports()})") from exc
+        self.port = port
+        try:
+            self.transport.enter_raw_repl(soft_reset=True, timeout_overall=10)
+        except TransportError as exc:
+            self.transport.close()
+            raise UserError(f"no MicroPython raw REPL on {port!r} ({exc}); is MicroPython flashed "
+                            "(electeur flash) and no other program using the port?") from exc
+
+    def run(self, code: str) -> str:
+        """Execute `code`; a device-side exception becomes a UserError carrying its last line."""
+        try:
+            return self.transport.exec(code).decode("utf-8", "replace")
+        except TransportExecError as exc:
+            last = exc.error_output.strip().splitlines()[-1:] or ["?"]
+            raise UserError(f"the board on {self.port} raised: {last[0]}") from exc
+        except TransportError as exc:
+            raise UserError(f"lost the raw REPL on {self.port}: {exc}") from exc
+
+    def literal(self, code: str) -> Any:
+        """Run `code`, which prints a Python literal last (drivers may print before it), and return that value."""
+        out = (self.run(code).strip().splitlines() or [""])[-1]
+        try:
+            return ast.literal_eval(out)
+        except (ValueError, SyntaxError) as exc:
+            raise UserError(f"unexpected answer from the board on {self.port}: {out[:80]!r}") from exc
+
+    def write_file(self, remote: str, data: bytes) -> None:
+        try:
+            self.transport.fs_writefile(remote, data, chunk_size=1024)
+        except (TransportError, OSError) as exc:
+            raise UserError(f"writing {remote} on {self.port} failed: {exc}") from exc
+
+    def reset(self) -> None:
+        """Hard-reset the board (machine.reset); the board drops the link, so do not wait for output."""
+        self.transport.exec_raw_no_follow("import machine\nmachine.reset()")
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self.transport.close()
+        except OSError:
+            pass

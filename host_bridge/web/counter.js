@@ -1,0 +1,159 @@
+// Counter page: live reads from the bridge. Payload data is only ever set with textContent.
+"use strict";
+
+const MAX_CARDS = 20;
+const KINDS = {
+  ordonnance: "Ordonnance numérique", apcv: "apCV (carte Vitale)", amc: "Attestation mutuelle",
+  ins: "INS — pas une ordonnance", gs1: "Boîte de médicament (GS1)", "2ddoc": "2D-Doc", unknown: "Code non reconnu",
+};
+const EPU = {
+  available: "disponible", dispensed: "déjà délivrée", partially_dispensed: "partiellement délivrée",
+  cancelled: "annulée", expired: "expirée", unknown: "inconnue de l'ePU", unreachable: "ePU injoignable",
+};
+const ROWS = [
+  ["Patient", f => [f.patient_family_name || f.beneficiary_family_name, f.patient_given_names || f.beneficiary_given_names].filter(Boolean).join(" ")],
+  ["Né(e) le", f => f.patient_birth_date || f.beneficiary_birth_date],
+  ["Prescripteur", f => [f.prescriber_rpps && "RPPS " + f.prescriber_rpps, f.prescriber_am && "AM " + f.prescriber_am].filter(Boolean).join(" · ")],
+  ["N° d'ordonnance", f => f.prescription_number],
+  ["Mutuelle", f => f.amc_number && [f.amc_number, f.validity].filter(Boolean).join(" · ")],
+  ["INS", f => f.ins_number],
+];
+
+let token = "";
+let cursor = "";
+let socket = null;
+const seen = new Set();
+const $ = id => document.getElementById(id);
+
+function api(path, options = {}) {
+  const headers = Object.assign({ Authorization: "Bearer " + token }, options.headers || {});
+  return fetch(path, Object.assign({}, options, { headers })).then(async r => {
+    if (r.status === 401) { showLogin(); throw new Error("jeton refusé"); }
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(body.error || ("HTTP " + r.status));
+    return body;
+  });
+}
+
+function el(tag, text, cls) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (cls) node.className = cls;
+  return node;
+}
+
+function card(lookup) {
+  const node = $("card").content.firstElementChild.cloneNode(true);
+  node.dataset.id = lookup.id;
+  node.classList.add("kind-" + lookup.kind, "status-" + lookup.status);
+  node.querySelector(".kind").textContent = KINDS[lookup.kind] || lookup.kind;
+  node.querySelector(".status").textContent = { ok: "OK", warning: "attention", invalid: "invalide" }[lookup.status] || lookup.status;
+  const src = lookup.source || {};
+  node.querySelector("time").textContent = [src.reader, (src.time || "").slice(11, 19)].filter(Boolean).join(" · ");
+  node.querySelector(".action").textContent = (lookup.action && lookup.action.label) || "";
+  const dl = node.querySelector("dl");
+  const fields = lookup.fields || {};
+  for (const [label, pick] of ROWS) {
+    const value = pick(fields);
+    if (value) { dl.append(el("dt", label), el("dd", value)); }
+  }
+  if (lookup.epu) {
+    dl.append(el("dt", "ePU"), el("dd", EPU[lookup.epu.state] || lookup.epu.state, "epu-" + lookup.epu.state));
+  }
+  const warnings = node.querySelector(".warnings");
+  for (const w of lookup.warnings || []) {
+    warnings.append(el("li", w.message, "sev-" + w.severity));
+  }
+  if (lookup.kind === "ins") warnings.append(el("li", "Code INS présenté : demandez le QR de l'ordonnance (avec le code imprimé dessous).", "sev-warning"));
+  return node;
+}
+
+function addLookup(lookup) {
+  if (seen.has(lookup.id)) return;
+  seen.add(lookup.id);
+  const empty = $("empty");
+  if (empty) empty.remove();
+  const cards = $("cards");
+  cards.prepend(card(lookup));
+  while (cards.children.length > MAX_CARDS) cards.lastElementChild.remove();
+}
+
+function showDevices(devices) {
+  const list = $("readers");
+  list.replaceChildren();
+  if (!devices.length) list.append(el("li", "aucun lecteur", "muted"));
+  for (const d of devices) {
+    const names = (d.readers || []).map(r => r.name || ("lecteur " + r.id)).join(", ");
+    const li = el("li", null, "reader state-" + d.state);
+    li.append(el("span", d.state === "connected" ? "connecté" : "déconnecté", "pill " + (d.state === "connected" ? "on" : "off")));
+    li.append(el("span", " " + (names || d.device)));
+    li.append(el("small", " " + d.device + " · " + d.reads + " lectures" + (d.error ? " · " + d.error : "")));
+    list.append(li);
+  }
+}
+
+let devices = new Map();
+function deviceEvent(d) {
+  if (d.state === "gone") devices.delete(d.device); else devices.set(d.device, d);
+  showDevices([...devices.values()]);
+}
+
+async function catchUp() {
+  const page = cursor ? await api("api/lookups?after=" + encodeURIComponent(cursor)) : await api("api/lookups?last=" + MAX_CARDS);
+  page.lookups.forEach(addLookup);
+  cursor = page.next;
+}
+
+function connect() {
+  const url = new URL("api/events", location.href);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  socket = new WebSocket(url, ["bearer." + token]);
+  socket.onopen = () => { $("link").textContent = "en ligne"; $("link").className = "pill on"; catchUp().catch(() => {}); };
+  socket.onmessage = msg => {
+    const event = JSON.parse(msg.data);
+    if (event.type === "lookup") { addLookup(event.lookup); cursor = event.cursor; }
+    else if (event.type === "device") deviceEvent(event.device);
+    else if (event.type === "hello") { devices = new Map(); event.devices.forEach(deviceEvent); }
+  };
+  socket.onclose = () => {
+    $("link").textContent = "hors ligne"; $("link").className = "pill off";
+    setTimeout(connect, 2000);
+  };
+}
+
+function showLogin() { $("login").hidden = false; }
+
+async function start() {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.get("token")) {
+    sessionStorage.setItem("electeur-token", hash.get("token"));
+    history.replaceState(null, "", location.pathname);  // keep the token out of the address bar
+  }
+  token = sessionStorage.getItem("electeur-token") || "";
+  if (!token) { showLogin(); return; }
+  $("login").hidden = true;
+  showDevices((await api("api/devices")).devices);
+  await catchUp();
+  connect();
+}
+
+$("login").addEventListener("submit", e => {
+  e.preventDefault();
+  sessionStorage.setItem("electeur-token", $("token").value.trim());
+  start().catch(err => { $("manual-error").textContent = err.message; });
+});
+
+$("manual").addEventListener("submit", async e => {
+  e.preventDefault();
+  $("manual-error").textContent = "";
+  try {
+    addLookup(await api("api/lookups/manual", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code: $("code").value }),
+    }));
+    $("code").value = "";
+  } catch (err) {
+    $("manual-error").textContent = err.message;
+  }
+});
+
+start().catch(err => { $("manual-error").textContent = err.message; });

@@ -1,0 +1,214 @@
+"""Print the reliability figures of docs/reliability.md, each measured in this run:
+
+    python tools/reliability.py [--seeds N] [--inputs N]
+
+1. link faults: reads sent through a byte stream with bytes dropped, bits flipped, runs duplicated and
+   frames cut mid-way (reader reset), ACKs through the same faults; reads lost and duplicates delivered;
+2. random inputs: arbitrary bytes into the protocol decoder, build_lookup, the firmware config validator
+   and the hid planner; crashes (any exception that is not the module's documented error);
+3. hostile codes (tools/hostile_codes.py) through decode, classify, hid, line and framed: crashes,
+   control keys typed, reads split, refused reads without error feedback, hostile codes taken as usable;
+4. generated samples replayed through the CLI: identifiers (NIR, names, birth dates) in clear in the
+   logs, stderr, table and report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import importlib.util
+import io
+import json
+import logging
+import random
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from firmware import config, keymaps  # noqa: E402
+from firmware import protocol as P  # noqa: E402
+from firmware.outputs import Refused  # noqa: E402
+from firmware.outputs.hid import SUFFIX, plan  # noqa: E402
+from firmware.outputs.line import LineOutput  # noqa: E402
+from host_bridge.cli import main as electeur  # noqa: E402
+from host_bridge.decode.engines import get_engine  # noqa: E402
+from host_bridge.decode.image import load_gray  # noqa: E402
+from host_bridge.link.reader_link import ReaderLink  # noqa: E402
+from host_bridge.payloads import build_lookup, now_source  # noqa: E402
+
+SAFE_MODS = (0, keymaps.SHIFT, keymaps.ALTGR)
+
+
+def _load_tool(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+class ByteFaults:
+    """Byte-level faults on a stream: drop a byte, flip a bit, duplicate a run, cut the stream (reset)."""
+
+    def __init__(self, rng: random.Random, rate: float) -> None:
+        self.rng, self.rate, self.injected = rng, rate, 0
+
+    def apply(self, data: bytes) -> bytes:
+        out = bytearray()
+        rng = self.rng
+        for b in data:
+            r = rng.random()
+            if r < self.rate:
+                self.injected += 1
+                continue                                            # dropped
+            if r < 2 * self.rate:
+                self.injected += 1
+                b ^= 1 << rng.randrange(8)                          # flipped
+            out.append(b)
+            if r > 1 - self.rate and len(out) > 8:
+                self.injected += 1
+                out += out[-rng.randrange(1, 8):]                   # a run sent twice
+        if out and rng.random() < self.rate * 20:
+            self.injected += 1
+            out = out[:rng.randrange(len(out))]                      # reader reset mid-frame: the rest never comes
+        return bytes(out)
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.data = b""
+
+    def write(self, data: bytes) -> None:
+        self.data += bytes(data)
+
+    def read(self, *_: int) -> bytes:
+        return b""
+
+
+def link_faults(seeds: int, reads: int = 300, rate: float = 0.002) -> dict[str, int]:
+    """Every read through faulty byte streams (both ways) until acknowledged."""
+    sent = delivered_total = lost = duplicates = injected = 0
+    for seed in range(seeds):
+        rng = random.Random(seed)
+        codes = {i: b"code-%d-" % i + rng.randbytes(rng.randrange(0, 400)) for i in range(1, reads + 1)}
+        delivered: list[bytes] = []
+        host = _Sink()
+        link = ReaderLink(host, lambda reader, seq, data, meta: delivered.append(data))
+        box, acks = P.Outbox(reader=1, capacity=8, retry_ms=40, max_retry_ms=160), P.Decoder()
+        up, down = ByteFaults(rng, rate), ByteFaults(rng, rate)
+        pending, now = sorted(codes), 0
+        while (pending or len(box)) and now < 2_000_000:
+            while pending and box.add(pending[0], codes[pending[0]]):
+                pending.pop(0)
+            link.feed(up.apply(b"".join(box.due(now))))
+            for msg in acks.feed(down.apply(host.data)):
+                if msg.type == P.ACK:
+                    box.ack(msg.seq)
+            host.data = b""
+            now += 20
+        sent += len(codes)
+        delivered_total += len(delivered)
+        lost += len(set(codes.values()) - set(delivered))
+        duplicates += len(delivered) - len(set(delivered))
+        injected += up.injected + down.injected
+    return {"reads sent": sent, "faults injected": injected, "reads delivered": delivered_total,
+            "reads lost": lost, "duplicates delivered": duplicates}
+
+
+def random_inputs(n: int) -> dict[str, int]:
+    """Arbitrary bytes into every input parser; a crash is an exception other than the documented one."""
+    rng = random.Random(8)
+    crashes, first = 0, ""
+    azerty = keymaps.azerty()
+    for _ in range(n):
+        data = rng.randbytes(rng.randrange(0, 600))
+        if rng.random() < 0.5:
+            data = rng.choice([b"EP1|", b"IS01" + b"0" * 22, b"DC04", b"01", b"]d201", b"APCV1.", b"AMC1|"]) + data
+        for name, target in (("protocol", lambda d: P.Decoder().feed(d + b"\x00")),
+                             ("lookup", lambda d: build_lookup(d, source=now_source("fuzz"))),
+                             ("config", lambda d: config.validate(json.loads(d.decode("latin-1")))),
+                             ("hid", lambda d: plan(d, azerty, "<GS>", 512, SUFFIX["enter"]))):
+            try:
+                target(data)
+            except (Refused, ValueError):                            # refused read, not JSON: documented
+                pass
+            except Exception as exc:  # noqa: BLE001 - counting crashes is the point
+                crashes += 1
+                first = first or f"{name}: {exc!r} on {data[:60]!r}"
+    return {"inputs tried": n * 4, "crashes": crashes, **({"first crash": first} if first else {})}  # type: ignore
+
+
+def hostile(out: Path) -> dict[str, int]:
+    """The hostile corpus through decode, classify, hid, line and framed."""
+    manifest = _load_tool("hostile_codes").write(out)
+    engine = get_engine()
+    fig = {"hostile codes": len(manifest), "decoded exactly": 0, "crashes": 0, "control keys typed": 0,
+           "reads split": 0, "refused without error feedback": 0, "hostile codes taken as usable": 0,
+           "framed delivered exactly once": 0}
+    for entry in manifest:
+        payload = base64.b64decode(entry["bytes_b64"])
+        try:
+            fig["decoded exactly"] += [s.data for s in engine.decode(load_gray(out / entry["file"]))] == [payload]
+            lookup = build_lookup(payload, source=now_source("hostile"))
+            if not entry["expect"]["usable"] and lookup["status"] == "ok":
+                fig["hostile codes taken as usable"] += 1
+            try:
+                keys = [k for g in plan(payload, keymaps.azerty(), "<GS>", 512, ()) for k in g]
+                fig["control keys typed"] += sum(m not in SAFE_MODS or c in (keymaps.ENTER, keymaps.TAB) for c, m in keys)
+            except Refused as exc:
+                fig["refused without error feedback"] += not str(exc)
+            port = _Sink()
+            try:
+                asyncio.run(LineOutput(port, config.defaults()).emit(payload))
+                fig["reads split"] += port.data.count(b"\n") != 1
+            except Refused:
+                pass
+            got: list[bytes] = []
+            host = _Sink()
+            ReaderLink(host, lambda r, s, d, m: got.append(d)).feed(P.read(1, 1, payload))
+            fig["framed delivered exactly once"] += got == [payload] and P.Decoder().feed(host.data)[0].type == P.ACK
+        except Exception:  # noqa: BLE001
+            fig["crashes"] += 1
+    return fig
+
+
+def redaction(out: Path) -> dict[str, int]:
+    """Replay generated samples; count identifiers found in clear in logs, stderr, the table and the report."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        electeur(["samples", "--out", str(out), "--count", "40", "--seed", "8"])
+    secrets = {v for e in json.loads((out / "manifest.json").read_text()) for k, v in e["fields"].items()
+               if v and any(w in k for w in ("name", "birth_date", "ins_number"))}
+    logs, stdout, stderr = io.StringIO(), io.StringIO(), io.StringIO()
+    handler = logging.StreamHandler(logs)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.DEBUG)
+    report = out / "report.json"
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        electeur(["replay", str(out), "--session", "--report", str(report)])
+    logging.getLogger().removeHandler(handler)
+    text = logs.getvalue() + stdout.getvalue() + stderr.getvalue() + report.read_text(encoding="utf-8")
+    return {"identifiers in the samples": len(secrets), "unredacted identifiers in logs": sum(s in text for s in secrets)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=5, help="link-fault runs of 300 reads each (default 5)")
+    parser.add_argument("--inputs", type=int, default=5000, help="random inputs per parser (default 5000)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        sections = {"link faults": link_faults(args.seeds), "random inputs": random_inputs(args.inputs),
+                    "hostile codes": hostile(Path(tmp) / "hostile"), "health data": redaction(Path(tmp) / "samples")}
+    for title, figures in sections.items():
+        print(f"{title}:")
+        for name, value in figures.items():
+            print(f"  {name:<34} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
