@@ -79,7 +79,8 @@ def test_cascade_reads_an_inverted_code() -> None:
 def test_cascade_preprocessing_reads_a_faded_print_both_engines_miss() -> None:
     gray = printed_code((640, 480), seed=1, contrast=0.1)
     assert get_engine("zxing").decode(gray) == [] and get_engine("zbar").decode(gray) == []
-    assert [s.text for s in get_engine("cascade").decode(gray)] == [PRESCRIPTION]
+    # A generous budget: this test is about what preprocessing reads, not about timing on a loaded machine.
+    assert [s.text for s in CascadeEngine(budget_ms=10_000).decode(gray)] == [PRESCRIPTION]
 
 
 def test_cascade_stops_at_its_time_budget() -> None:
