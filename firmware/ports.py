@@ -33,15 +33,21 @@ def _stdin_reader():
     except ImportError:
         pass
     try:
+        import os
         import threading                    # CPython: a thread turns blocking stdin into a queue
         chunks = []
         lock = threading.Lock()
         state = {"eof": False}
-        stdin = sys.stdin.buffer
+        fd = sys.stdin.fileno()
 
         def pump():
+            # os.read, not sys.stdin.buffer: a daemon thread blocked inside the buffer's lock aborts the
+            # interpreter at exit ("could not acquire lock for <stdin> at interpreter shutdown")
             while True:
-                d = stdin.read1(4096) if hasattr(stdin, "read1") else stdin.read(1)
+                try:
+                    d = os.read(fd, 4096)
+                except OSError:             # e.g. EIO on a pty nobody holds: no input, but not the end of it
+                    return
                 if not d:
                     state["eof"] = True
                     return

@@ -1,8 +1,9 @@
 """The must-show run with the real virtual reader: `electeur sim --pty` → `electeur run --device <pty>` → API.
 
 500 distinct QR codes shown one after the other to the simulated board (real firmware, on-board decoding,
-framed protocol with retransmission); the bridge is SIGKILLed mid-stream and restarted on the same journal.
-Every read must come out of the API exactly once.
+framed protocol with retransmission); the bridge is SIGKILLed mid-stream and restarted on the same journal,
+or the reader is unplugged and replugged (SIGUSR1 to `electeur sim --pty-link`) while the bridge keeps
+running on the stable link. Every read must come out of the API exactly once.
 """
 
 from __future__ import annotations
@@ -43,14 +44,49 @@ def wait_until(cond, timeout_s: float, what: str) -> None:
         time.sleep(0.1)
 
 
-@pytest.mark.slow
-def test_sim_pty_500_reads_to_500_lookups_across_sigkill(tmp_path):
+def write_codes(tmp_path) -> str:
     images = tmp_path / "codes"
     images.mkdir()
     for n in range(READS):
         segno.make_qr(f"SIM-E2E-{n:04d}", error="m").save(images / f"{n:04d}.png", scale=4, border=4)
-    sim = subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "sim", "--images", str(images), "--pty",
-                            "--show-ms", "20"], stdout=subprocess.PIPE, stderr=(tmp_path / "sim.log").open("wb"), text=True)
+    return str(images)
+
+
+def start_sim(tmp_path, *options: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "sim", "--images", write_codes(tmp_path),
+                             "--pty", "--show-ms", "20", *options], stdout=subprocess.PIPE,
+                            stderr=(tmp_path / "sim.log").open("wb"), text=True)
+
+
+def all_lookups(port: int) -> list[dict]:
+    """Every lookup in the API once all reads arrived, after a pause in which a late duplicate would show up."""
+    wait_until(lambda: lookup_count(port) >= READS, 180, f"{READS} lookups")
+    time.sleep(1.0)
+    lookups, cursor = [], ""
+    while True:
+        page = call(port, f"/api/lookups?limit=1000&after={cursor}", TOKEN)[1]
+        if not page["lookups"]:
+            return lookups
+        lookups += page["lookups"]
+        cursor = page["next"]
+
+
+def stop(*procs: subprocess.Popen | None) -> None:
+    for proc in procs:
+        if proc:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(10)
+
+
+def assert_each_read_once(tmp_path, lookups: list[dict]) -> None:
+    texts = sorted(lk["text"] for lk in lookups)
+    assert texts == [f"SIM-E2E-{n:04d}" for n in range(READS)], (tmp_path / "bridge.log").read_text()[-3000:]
+    assert len({lk["id"] for lk in lookups}) == READS
+
+
+@pytest.mark.slow
+def test_sim_pty_500_reads_to_500_lookups_across_sigkill(tmp_path):
+    sim = start_sim(tmp_path)
     port = free_port()
     bridge = None
     try:
@@ -61,23 +97,37 @@ def test_sim_pty_500_reads_to_500_lookups_across_sigkill(tmp_path):
         bridge.send_signal(signal.SIGKILL)
         bridge.wait()
         bridge = start_bridge(tmp_path, port, device)
-        wait_until(lambda: lookup_count(port) >= READS, 180, f"{READS} lookups")
-        time.sleep(1.0)  # anything late would show up as a duplicate now
-        lookups, cursor = [], ""
-        while True:
-            page = call(port, f"/api/lookups?limit=1000&after={cursor}", TOKEN)[1]
-            if not page["lookups"]:
-                break
-            lookups += page["lookups"]
-            cursor = page["next"]
+        lookups = all_lookups(port)
     finally:
-        if bridge:
-            bridge.send_signal(signal.SIGTERM)
-            bridge.wait(10)
-        sim.send_signal(signal.SIGTERM)
-        sim.wait(10)
-    texts = sorted(lk["text"] for lk in lookups)
-    assert texts == [f"SIM-E2E-{n:04d}" for n in range(READS)], (tmp_path / "bridge.log").read_text()[-3000:]
+        stop(bridge, sim)
+    assert_each_read_once(tmp_path, lookups)
+
+
+@pytest.mark.slow
+def test_sim_pty_500_reads_to_500_lookups_across_unplug_replug(tmp_path):
+    """The bridge opens the stable link; the reader is unplugged twice mid-stream (its pty closed, a new
+    one opened, maybe under another /dev name): the bridge re-opens the link and the firmware resends."""
+    link = tmp_path / "electeur-reader"
+    sim = start_sim(tmp_path, "--pty-link", str(link))
+    port = free_port()
+    bridge = None
+    try:
+        first = sim.stdout.readline().strip()
+        assert os.readlink(link) == first
+        bridge = start_bridge(tmp_path, port, str(link))
+        for count in (150, 320):
+            wait_until(lambda: lookup_count(port) >= count, 120, f"{count} lookups")
+            sim.send_signal(signal.SIGUSR1)
+            replugged = sim.stdout.readline().strip()     # printed once the new pty is there
+            assert replugged.startswith("/dev/") and os.readlink(link) == replugged
+        lookups = all_lookups(port)
+        devices = call(port, "/api/devices", TOKEN)[1]
+    finally:
+        stop(bridge, sim)
+    assert_each_read_once(tmp_path, lookups)
+    assert "disconnected" in (tmp_path / "bridge.log").read_text()     # the bridge did see the unplug
+    assert not os.path.lexists(link)        # the link goes away with the reader
+    assert [d["state"] for d in devices["devices"]] == ["connected"]   # and re-opened it
 
 
 @pytest.mark.slow
@@ -100,10 +150,6 @@ def test_sim_streaming_frames_gives_one_lookup_per_code_shown(tmp_path):
         time.sleep(1.0)
         lookups = call(port, "/api/lookups", TOKEN)[1]["lookups"]
     finally:
-        if bridge:
-            bridge.send_signal(signal.SIGTERM)
-            bridge.wait(10)
-        sim.send_signal(signal.SIGTERM)
-        sim.wait(10)
+        stop(bridge, sim)
     assert sorted(lk["text"] for lk in lookups) == [f"FRAME-E2E-{n:02d}" for n in range(12)]
     assert all(lk["source"]["read_id"].startswith("f") for lk in lookups)  # decoded on the host, from frames

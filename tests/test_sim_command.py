@@ -56,3 +56,17 @@ def test_replay_via_reader_gives_the_rows_of_direct_replay(corpus) -> None:
 def test_sim_reports_a_missing_directory_in_one_line(tmp_path) -> None:
     proc = subprocess.run([*ELECTEUR, "sim", "--images", str(tmp_path / "none")], capture_output=True, cwd=REPO)
     assert proc.returncode == 2 and b"not a directory" in proc.stderr
+
+
+def test_sim_pty_link_refuses_to_replace_a_file_and_needs_pty(tmp_path, corpus) -> None:
+    images = str(corpus / "zxing-qrcode" / "qrcode-3")
+    precious = tmp_path / "notes.txt"
+    precious.write_text("keep me")
+    proc = subprocess.run([*ELECTEUR, "sim", "--images", images, "--pty", "--pty-link", str(precious)],
+                          capture_output=True, cwd=REPO, timeout=30)
+    assert proc.returncode == 2 and b"not a symlink" in proc.stderr
+    assert precious.read_text() == "keep me"
+    proc = subprocess.run([*ELECTEUR, "sim", "--images", images, "--pty-link", str(tmp_path / "link")],
+                          capture_output=True, cwd=REPO, timeout=30)
+    assert proc.returncode == 2 and b"--pty-link needs --pty" in proc.stderr
+    assert not (tmp_path / "link").exists()

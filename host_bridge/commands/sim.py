@@ -3,12 +3,17 @@
 Output goes to stdout, or with `--pty` to a pseudo-terminal that a host opens like a real device (its path is
 the first line printed). The images are shown `--show-ms` each; after the last one the reader exits (stdout)
 or stays connected and idle (`--pty`); `--loop` starts over.
+
+`--pty-link PATH` keeps PATH a symlink to the current pty (the stable name a host opens, like
+/dev/serial/by-id/...). SIGUSR1 unplugs the reader and plugs it back half a second later on a new pty
+(its path printed as a new line, PATH re-pointed to it); the firmware keeps running and resends the
+reads the host had not acknowledged.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +21,7 @@ from pathlib import Path
 from host_bridge.decode.files import iter_images
 from host_bridge.errors import UserError
 from host_bridge.link import virtual_reader as vr
+from host_bridge.link.pty_relay import PtyRelay, check_link
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", choices=vr.MODES, default="framed", help="output mode (default framed)")
     p.add_argument("--runtime", choices=vr.RUNTIMES, default="cpython", help="run the firmware on CPython or MicroPython 1.27")
     p.add_argument("--pty", action="store_true", help="write to a pseudo-terminal; its path is the first line of stdout")
+    p.add_argument("--pty-link", type=Path, metavar="PATH",
+                   help="with --pty: keep PATH a symlink to the current pty; SIGUSR1 unplugs and replugs the reader")
     p.add_argument("--loop", action="store_true", help="start over after the last image")
     p.add_argument("--show-ms", type=int, default=1000, metavar="N", help="time each image is in view (default 1000)")
     p.add_argument("--decode", choices=("auto", "board", "host"), default="auto",
@@ -32,22 +40,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def open_pty() -> tuple[int, str]:
-    """A raw pseudo-terminal: (master fd for the firmware, device path for the host)."""
-    try:
-        import pty
-        import tty
-    except ImportError:
-        raise UserError("--pty needs a POSIX system (use stdout, or a virtual COM port pair on Windows)") from None
-    master, slave = pty.openpty()
-    tty.setraw(slave)
-    tty.setraw(master)
-    return master, os.ttyname(slave)
-
-
 def run(args: argparse.Namespace) -> int:
     if not Path(args.images).is_dir():
         raise UserError(f"{args.images}: not a directory")
+    if args.pty_link is not None and not args.pty:
+        raise UserError("--pty-link needs --pty")
+    if args.pty_link is not None:
+        check_link(args.pty_link)
     if args.show_ms < 0:
         raise UserError("--show-ms must be >= 0")
     images = list(iter_images([args.images]))
@@ -60,11 +59,31 @@ def run(args: argparse.Namespace) -> int:
         cmd = vr.command(args.runtime, Path(tmp), args.mode, args.show_ms, args.loop, idle=args.pty, decode=args.decode)
         if not args.pty:
             return subprocess.run(cmd).returncode
-        master, path = open_pty()
-        print(path, flush=True)
+        return run_on_pty(cmd, args.pty_link)
+
+
+def stop(*_: object) -> None:
+    """SIGTERM: unwind like Ctrl-C, so the link is removed and the firmware stopped."""
+    raise KeyboardInterrupt
+
+
+def run_on_pty(cmd: list[str], link: Path | None) -> int:
+    """The firmware behind a pluggable pty: each pty path on its own stdout line, SIGUSR1 replugs."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    relay = PtyRelay(proc, link, on_plug=lambda path: print(path, flush=True))
+    previous = signal.signal(signal.SIGUSR1, lambda *_: relay.replug.set()) if hasattr(signal, "SIGUSR1") else None
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        relay.plug()
+        relay.run()
+        return proc.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGUSR1, previous)
+        proc.stdin.close()              # type: ignore[union-attr]  # the idle firmware exits on end of input
         try:
-            return subprocess.run(cmd, stdin=master, stdout=master).returncode
-        except KeyboardInterrupt:
-            return 0
-        finally:
-            os.close(master)
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
