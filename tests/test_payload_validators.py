@@ -76,3 +76,14 @@ def test_2ddoc_header_dates_are_hex_days_since_2000() -> None:
 def test_2ddoc_bad_headers(text: str, why: str) -> None:
     with pytest.raises(twoddoc.HeaderError, match=why):
         twoddoc.parse_header(text)
+
+
+@pytest.mark.parametrize("kind, value", [
+    ("yymmdd", "30110\u00b3"), ("yymmdd", "\u00b2\u00b21231"), ("gtin", "0340053045340\u00b9"),
+    ("rpps", "1000000000\u00b9"), ("digits", "12\u00b3"), ("nir", "18501\u0663\u06631234556"),
+    ("insee_place", "7\u06635056"), ("date", "2024-0\u0661-15"), ("period", "2024010\u0661-20241231"),
+    ("oid", "1.2.\u0662\u0665"),
+])
+def test_digits_outside_ascii_are_a_reason_not_a_crash(kind, value) -> None:
+    """Superscripts and other scripts' digits pass str.isdigit()/\\d; they must be refused, never int()ed."""
+    assert v.VALIDATORS[kind](value)
