@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Callable
 
 Validator = Callable[[str], "str | None"]
@@ -165,12 +166,20 @@ def oid(value: str) -> str | None:
     return None if re.fullmatch(r"[0-2](\.[0-9]+)+", value) else "OID must be dotted digits"
 
 
+# Unicode categories that draw nothing or reorder what follows: controls, format characters (bidi
+# overrides and isolates U+202A-E/U+2066-9, marks U+200E/F, zero-width characters, soft hyphen),
+# line/paragraph separators, surrogates, private use and unassigned code points. In a name they
+# make the name shown differ from the name in the code.
+_INVISIBLE = ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")
+
+
 def name(value: str) -> str | None:
-    """A person's name: printable, no control characters."""
+    """A person's name: printable, no control, format (bidi) or other invisible characters."""
     if not value.strip():
         return "name is empty"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        return "name contains control characters"
+    bad = next((ch for ch in value if unicodedata.category(ch) in _INVISIBLE), None)
+    if bad is not None:
+        return "name contains an invisible or control character (U+%04X)" % ord(bad)
     return None
 
 
