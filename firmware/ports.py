@@ -33,15 +33,19 @@ def _stdin_reader():
     except ImportError:
         pass
     try:
+        import os
         import threading                    # CPython: a thread turns blocking stdin into a queue
         chunks = []
         lock = threading.Lock()
         state = {"eof": False}
-        stdin = sys.stdin.buffer
+        fd = sys.stdin.fileno()
 
         def pump():
+            # os.read on the file descriptor, not sys.stdin.buffer: a daemon thread blocked inside the
+            # buffered reader holds its lock, and CPython aborts at exit (SIGABRT, _enter_buffered_busy)
+            # when it finalizes stdin while the host still holds its end of the pipe open.
             while True:
-                d = stdin.read1(4096) if hasattr(stdin, "read1") else stdin.read(1)
+                d = os.read(fd, 4096)
                 if not d:
                     state["eof"] = True
                     return
