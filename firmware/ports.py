@@ -45,7 +45,10 @@ def _stdin_reader():
             # buffered reader holds its lock, and CPython aborts at exit (SIGABRT, _enter_buffered_busy)
             # when it finalizes stdin while the host still holds its end of the pipe open.
             while True:
-                d = os.read(fd, 4096)
+                try:
+                    d = os.read(fd, 4096)
+                except OSError:             # EIO: the pty's other end is gone; the same as end of input
+                    d = b""
                 if not d:
                     state["eof"] = True
                     return
