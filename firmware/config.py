@@ -66,16 +66,21 @@ def validate(obj, base=None):
 
 
 def load(path=PATH):
-    """(config, errors); a missing file is the defaults without error."""
+    """(config, errors); a missing file is the defaults without error, an unreadable one the defaults
+    with an error."""
     try:
-        with open(path) as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError:
         return defaults(), []
     try:
+        text = data.decode("utf-8")
+    except Exception:  # UnicodeDecodeError on CPython, UnicodeError on MicroPython
+        return defaults(), ["%s is not UTF-8 text: defaults used" % path]
+    try:
         obj = json.loads(text)
-    except ValueError:
-        return defaults(), ["%s is not valid JSON: defaults used" % path]
+    except Exception:  # ValueError, or RecursionError/RuntimeError when nested too deeply
+        return defaults(), ["%s is not valid JSON (or nested too deeply): defaults used" % path]
     return validate(obj)
 
 

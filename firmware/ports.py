@@ -41,13 +41,14 @@ def _stdin_reader():
         fd = sys.stdin.fileno()
 
         def pump():
-            # os.read, not sys.stdin.buffer: a daemon thread blocked inside the buffer's lock aborts the
-            # interpreter at exit ("could not acquire lock for <stdin> at interpreter shutdown")
+            # os.read on the file descriptor, not sys.stdin.buffer: a daemon thread blocked inside the
+            # buffered reader holds its lock, and CPython aborts at exit (SIGABRT, _enter_buffered_busy)
+            # when it finalizes stdin while the host still holds its end of the pipe open.
             while True:
                 try:
                     d = os.read(fd, 4096)
-                except OSError:             # e.g. EIO on a pty nobody holds: no input, but not the end of it
-                    return
+                except OSError:             # EIO: the pty's other end is gone; the same as end of input
+                    d = b""
                 if not d:
                     state["eof"] = True
                     return

@@ -20,6 +20,7 @@ class ScanLoop:
         self.light = Light(camera, cfg["illumination"])
         self.stats = {"frames": 0, "decoded": 0, "streamed": 0, "reads": 0, "refused": 0, "skipped": 0}
         self._beat = ticks_ms()
+        self.decode_ms = None           # how long the last on-board decode took
 
     def streaming(self):
         return self.decoder is None or self.cfg["decode"] == "host"
@@ -47,7 +48,9 @@ class ScanLoop:
 
     async def _decode(self, frame):
         self.stats["decoded"] += 1
+        t = ticks_ms()
         reads = self.decoder.decode(frame)
+        self.decode_ms = ticks_diff(ticks_ms(), t)
         self.light.result(bool(reads))
         captured = frame[4]
         for payload, fmt in reads:
@@ -64,10 +67,16 @@ class ScanLoop:
     def _heartbeat(self):
         every = self.cfg["heartbeat_ms"]
         now = ticks_ms()
-        if every and ticks_diff(now, self._beat) >= every and hasattr(self.output, "status"):
+        due = every and ticks_diff(now, self._beat) >= every
+        if (due or getattr(self.output, "status_wanted", False)) and hasattr(self.output, "status"):
             self._beat = now
             obj = dict(self.stats)
             obj["uptime_ms"] = now
+            if self.decode_ms is not None:
+                obj["decode_ms"] = self.decode_ms
+            free = mem_free()
+            if free is not None:
+                obj["mem_free"] = free
             self.output.status(obj)
 
     async def run(self, idle_at_end=False):
@@ -78,3 +87,12 @@ class ScanLoop:
         while idle_at_end:
             self.output.poll()
             await sleep_ms(20)
+
+
+def mem_free():
+    """Free heap in bytes after a collection (MicroPython); None where the runtime has no such figure (CPython)."""
+    import gc
+    if not hasattr(gc, "mem_free"):
+        return None
+    gc.collect()
+    return gc.mem_free()

@@ -73,14 +73,7 @@ def _read_through(base_url: str) -> tuple[dict, float]:
     return lookup, time.monotonic() - started
 
 
-KNOWN_BUGS = {
-    "state-not-a-string": "BUG (host_bridge/epu/client.py attach): a non-string `state` raises TypeError "
-                          "(`in STATE_WARNINGS` outside the try): the read's lookup is lost to an exception",
-    "state-unheard-of": "BUG (host_bridge/epu/client.py attach): an unknown `state` is copied into the lookup, "
-                        "breaking the schema's enum, with no warning",
-}
-CASES = [pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[f])) if f in KNOWN_BUGS else f
-         for f in sorted(FAULTS) + ["down"]]
+CASES = sorted(FAULTS) + ["down"]
 
 
 @pytest.mark.parametrize("fault", CASES)

@@ -90,9 +90,6 @@ def test_framed_reads_arrive_exactly_once_through_a_faulty_link(corpus) -> None:
     assert sorted(got) == sorted(clean)                                # none lost, none duplicated
 
 
-@pytest.mark.xfail(strict=False, reason="BUG (H4, firmware/ports.py StdioPort): on CPython the daemon thread "
-                                         "blocked reading stdin makes the simulator abort at exit (SIGABRT, "
-                                         "'_enter_buffered_busy') while the host keeps its end of the pipe open")
 def test_framed_simulator_exits_cleanly_after_its_reads_are_acknowledged(corpus) -> None:
     images, _ = corpus
     with vr.frames_dir() as tmp:

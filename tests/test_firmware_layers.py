@@ -141,10 +141,49 @@ def test_config_get_and_set_over_the_protocol(tmp_path) -> None:
     port.inbox = P.config_get(1) + P.config_set(1, {"dedupe_ms": -5}) + P.config_set(1, {"dedupe_ms": 1500})
     out.poll()
     replies = P.Decoder().feed(port.written)
-    assert [m.name for m in replies] == ["CONFIG", "ERROR", "CONFIG"]
-    assert "dedupe_ms must be between" in replies[1].json()["message"]
-    assert replies[2].json()["dedupe_ms"] == 1500
+    assert [m.name for m in replies] == ["HELLO", "CONFIG", "ERROR", "CONFIG"]   # HELLO again: who answers
+    assert replies[0].seq == 100 and replies[0].json()["board"] == board.SIM["name"]
+    assert "dedupe_ms must be between" in replies[2].json()["message"]
+    assert replies[3].json()["dedupe_ms"] == 1500
     assert config.load(out.config_path)[0]["dedupe_ms"] == 1500
+
+
+def test_config_get_brings_a_heartbeat_with_the_last_decode_time() -> None:
+    """A host that connects after boot asks CONFIG_GET and hears a heartbeat at once, even with heartbeats off."""
+    import asyncio
+
+    from firmware import protocol as P
+    from firmware.outputs.framed import FramedOutput
+    from firmware.scan import ScanLoop
+
+    class Board:
+        name = "test"
+
+        def __init__(self) -> None:
+            self.frames = [(0, 2, 2, b"\x00\x00\x00\x00", 0), (0, 2, 2, b"\xff\xff\xff\xff", 5)]
+
+        def capture(self):
+            return self.frames.pop(0) if self.frames else None
+
+        def set_light(self, on: bool) -> None:
+            pass
+
+        def decode(self, frame) -> list:
+            return []
+
+    cfg = dict(config.defaults(), heartbeat_ms=0, decode="board", change_threshold=0)
+    port = HostPort()
+    out = FramedOutput(port, cfg, board.SIM, seq0=7)
+    loop = ScanLoop(cfg, Board(), Board(), out, feedback=None)
+    asyncio.run(loop.step())
+    assert P.Decoder().feed(port.written) == []            # heartbeats off, nobody asked: silence
+    port.inbox = P.config_get(1)
+    asyncio.run(loop.step())
+    replies = P.Decoder().feed(port.written)
+    assert [m.name for m in replies] == ["HELLO", "CONFIG", "HEARTBEAT"]
+    beat = replies[2].json()
+    assert beat["decoded"] == 1 and isinstance(beat["decode_ms"], int) and beat["decode_ms"] >= 0
+    assert "mem_free" not in beat                           # CPython has no gc.mem_free(): left out, not invented
 
 
 def test_jpeg_frames_reach_the_host_engine(tmp_path) -> None:

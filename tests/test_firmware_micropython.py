@@ -89,3 +89,17 @@ def test_framed_streaming_under_micropython_reads_what_direct_replay_reads(corpu
         assert via["via"] == "micropython"
         assert [s["bytes_b64"] for s in via["symbols"]] == [s["bytes_b64"] for s in direct["symbols"]], image
     assert sum(bool(rows[i]["symbols"]) for i in images) >= 20
+
+
+@pytest.mark.micropython
+def test_a_config_file_not_utf8_or_nested_too_deep_gives_defaults_under_micropython(tmp_path) -> None:
+    """MicroPython raises other exception types than CPython (UnicodeError, RuntimeError): still defaults + a message."""
+    proc = run_micropython(
+        "from firmware import config\n"
+        "open('bad.json', 'wb').write(b'{\"name\": \"\\xff\"}')\n"
+        "open('deep.json', 'w').write('[' * 20000)\n"
+        "for p in ('bad.json', 'deep.json'):\n"
+        "    cfg, errors = config.load(p)\n"
+        "    print(cfg == config.defaults(), len(errors))\n", tmp_path)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode().split() == ["True", "1", "True", "1"]

@@ -32,8 +32,6 @@ _spec.loader.exec_module(hostile)  # type: ignore[union-attr]
 
 SCHEMA = json.loads((REPO / "docs/schemas/epu-lookup.v1.json").read_text())
 NAMES = [c["name"] for c in hostile.cases()]
-KNOWN_BUGS = {"bidi-name": "BUG (payloads, validators.name): Unicode bidi overrides (U+202E) in a patient name "
-                           "pass as an ok e-prescription; the name the pharmacist sees is not the one in the code"}
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +108,6 @@ def test_host_decodes_the_exact_bytes_and_classifies_them_safely(corpus, name: s
         assert lookup["kind"] == entry["expect"]["kind"]
         assert lookup["action"]["code"] != "consult_prescription"
     else:
-        if name in KNOWN_BUGS and lookup["status"] == "ok":
-            pytest.xfail(KNOWN_BUGS[name])
         assert lookup["status"] == "invalid" and lookup["action"]["reason"]   # refused, saying why
 
 

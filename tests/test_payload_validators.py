@@ -76,3 +76,26 @@ def test_2ddoc_header_dates_are_hex_days_since_2000() -> None:
 def test_2ddoc_bad_headers(text: str, why: str) -> None:
     with pytest.raises(twoddoc.HeaderError, match=why):
         twoddoc.parse_header(text)
+
+
+@pytest.mark.parametrize("kind, value", [
+    ("yymmdd", "30110\u00b3"), ("yymmdd", "\u00b2\u00b21231"), ("gtin", "0340053045340\u00b9"),
+    ("rpps", "1000000000\u00b9"), ("digits", "12\u00b3"), ("nir", "18501\u0663\u06631234556"),
+    ("insee_place", "7\u06635056"), ("date", "2024-0\u0661-15"), ("period", "2024010\u0661-20241231"),
+    ("oid", "1.2.\u0662\u0665"),
+])
+def test_digits_outside_ascii_are_a_reason_not_a_crash(kind, value) -> None:
+    """Superscripts and other scripts' digits pass str.isdigit()/\\d; they must be refused, never int()ed."""
+    assert v.VALIDATORS[kind](value)
+
+
+@pytest.mark.parametrize("char", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+                                  "\u2069", "\u200e", "\u200f", "\u200b", "\u00ad", "\ufeff", "\u2028", "\x1b"])
+def test_a_name_with_a_bidi_or_invisible_character_is_refused(char: str) -> None:
+    """The name shown to the pharmacist must be the name in the code: no reordering, nothing hidden."""
+    assert "U+%04X" % ord(char) in v.name("DUPONT" + char + "NEMAJ")
+
+
+@pytest.mark.parametrize("good", ["DUPONT", "Lefèvre-Hénault", "N'Diaye", "Ørsted Åsa", "Müller Zoë", "李 小龍"])
+def test_real_names_with_accents_and_punctuation_are_accepted(good: str) -> None:
+    assert v.name(good) is None

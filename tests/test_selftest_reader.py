@@ -13,12 +13,25 @@ import segno
 from host_bridge.cli import main
 
 
-@pytest.fixture
-def virtual_reader(tmp_path: Path):
+def _start_virtual_reader(tmp_path: Path, runtime: str):
     segno.make("selftest 1").save(tmp_path / "a.png", scale=6, border=4)
     proc = subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "sim", "--images", str(tmp_path), "--pty",
-                             "--loop", "--show-ms", "200"], stdout=subprocess.PIPE, text=True)
-    yield proc.stdout.readline().strip()
+                             "--loop", "--show-ms", "200", "--runtime", runtime], stdout=subprocess.PIPE, text=True)
+    return proc, proc.stdout.readline().strip()
+
+
+@pytest.fixture
+def virtual_reader(tmp_path: Path):
+    proc, pty_path = _start_virtual_reader(tmp_path, "cpython")
+    yield pty_path
+    proc.kill()
+    proc.wait()
+
+
+@pytest.fixture
+def micropython_reader(tmp_path: Path):
+    proc, pty_path = _start_virtual_reader(tmp_path, "micropython")
+    yield pty_path
     proc.kill()
     proc.wait()
 
@@ -29,9 +42,20 @@ def test_selftest_reports_what_the_virtual_reader_says(virtual_reader: str, caps
     assert list(lines) == ["camera", "decoder", "output", "usb", "heap", "config"]
     assert lines["output"].startswith("PASS") and "mode framed" in lines["output"]
     assert lines["config"].startswith("PASS")
-    # The firmware's heartbeat does not carry the free heap: the line says so instead of inventing a figure.
+    # CPython has no gc.mem_free(): the heartbeat leaves the free heap out and the line says so, inventing no figure.
     assert lines["heap"].startswith("FAIL") and "not reported" in lines["heap"]
     assert code == 1
+
+
+@pytest.mark.micropython
+@pytest.mark.slow
+def test_selftest_passes_the_heap_line_from_the_micropython_readers_heartbeat(micropython_reader: str, capsys) -> None:
+    """CONFIG_GET makes the reader resend HELLO and a heartbeat carrying gc.mem_free(): a host that connects after
+    boot still learns the board and the free heap."""
+    main(["selftest", "--port", micropython_reader, "--listen", "10"])   # the wasm reader boots slowly under load
+    lines = {line.split()[1]: line for line in capsys.readouterr().out.splitlines() if line[:4] in ("PASS", "FAIL")}
+    assert lines["heap"].startswith("PASS") and "KB free" in lines["heap"]
+    assert lines["usb"].startswith("PASS") and lines["config"].startswith("PASS")
 
 
 def test_a_port_with_no_reader_answering_is_a_clear_error(tmp_path: Path, capsys) -> None:

@@ -19,6 +19,8 @@ class FramedOutput:
         self.outbox = P.Outbox(self.reader)
         self.decoder = P.Decoder()
         self.seq = seq0 if seq0 is not None else _boot_seq()
+        self.seq0 = self.seq            # HELLO always announces this boot's first sequence number
+        self.status_wanted = False      # a host asked (CONFIG_GET): the scan loop sends a heartbeat now
         self.frame_pending = None
         self.caps = ["framed"]
         self.on_config = None           # called with the new config after a valid CONFIG_SET
@@ -29,7 +31,7 @@ class FramedOutput:
         return self.seq
 
     def start(self):
-        self.port.write(P.hello(self.reader, self.board["name"], self.caps, self.seq, VERSION, self.cfg["name"]))
+        self.port.write(P.hello(self.reader, self.board["name"], self.caps, self.seq0, VERSION, self.cfg["name"]))
 
     def log(self, text):
         self.port.write(P.log(self.reader, text))
@@ -38,6 +40,7 @@ class FramedOutput:
         self.port.write(P.error(self.reader, code, message))
 
     def status(self, obj):
+        self.status_wanted = False
         self.port.write(P.heartbeat(self.reader, obj))
 
     def busy(self):
@@ -57,8 +60,10 @@ class FramedOutput:
                 self.frame_pending = None
             else:
                 self.outbox.ack(msg.seq)
-        elif msg.type == P.CONFIG_GET:
+        elif msg.type == P.CONFIG_GET:      # a host that connected after boot learns who we are, too
+            self.start()
             self.port.write(P.config(self.reader, self.cfg))
+            self.status_wanted = True
         elif msg.type == P.CONFIG_SET:
             self._config_set(msg)
 

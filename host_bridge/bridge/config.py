@@ -91,7 +91,7 @@ def _check(table: dict[str, Any], allowed: dict[str, tuple[Any, str]], where: st
 
 def parse_hostport(text: str, what: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise UserError(f"{what} must be HOST:PORT with a port 1-65535, not {text!r}")
     return host.strip("[]"), int(port)
 

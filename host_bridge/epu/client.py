@@ -25,6 +25,7 @@ STATE_WARNINGS = {
     "cancelled": ("cancelled", "ePU says the prescriber cancelled this prescription."),
     "unreachable": ("epu_unreachable", "ePU could not be reached: retry, or handle as a paper prescription."),
 }
+STATES = frozenset(STATE_WARNINGS) | {"available"}   # the lookup schema's epu.state enum
 
 
 def default_base_url() -> str:
@@ -85,14 +86,23 @@ class EpuClient:
             return lookup
         epu: dict[str, Any] = {"endpoint": self.base_url, "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
         try:
-            answer = self.consult(number)
-            epu.update(state=answer["state"], dispensations=len(answer.get("dispensations", [])))
+            epu.update(_read_answer(self.consult(number)))
         except EpuError as exc:
             epu.update(state="unknown" if exc.code == "unknown" else "unreachable", detail=str(exc))
-        except (KeyError, TypeError):
-            epu.update(state="unreachable", detail="ePU answered with an unexpected body")
         lookup["epu"] = epu
         if epu["state"] in STATE_WARNINGS:
             code, message = STATE_WARNINGS[epu["state"]]
             add_issue(lookup, Issue(code, message, "warning"))
         return lookup
+
+
+def _read_answer(answer: Any) -> dict[str, Any]:
+    """`state` and `dispensations` from a consult answer. An answer we cannot read (not an object, a state
+    that is not one of ours, dispensations that are not a list) counts as ePU unreachable: the pharmacist
+    is warned to retry or handle it as paper, never shown a state we made up."""
+    state = answer.get("state") if isinstance(answer, dict) else None
+    dispensations = answer.get("dispensations", []) if isinstance(answer, dict) else None
+    if not isinstance(state, str) or state not in STATES or not isinstance(dispensations, list):
+        shown = repr(state)[:40] if isinstance(answer, dict) else type(answer).__name__
+        return {"state": "unreachable", "detail": f"ePU answered with an unexpected body (state {shown})"}
+    return {"state": state, "dispensations": len(dispensations)}

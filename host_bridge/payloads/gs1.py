@@ -17,7 +17,7 @@ AIS: dict[str, tuple[str, int | None, int]] = {
     "10": ("lot", None, 20),
     "21": ("serial", None, 20),
 }
-_HRI = re.compile(r"\((\d{2,4})\)([^()]*)")
+_HRI = re.compile(r"\(([0-9]{2,4})\)([^()]*)")
 
 
 class ElementStringError(ValueError):

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Callable
 
 Validator = Callable[[str], "str | None"]
 
-_DIGITS = re.compile(r"\d+")
 ALNUM36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def ascii_digits(value: str) -> bool:
+    """True for a non-empty run of 0-9 only: str.isdigit() also accepts superscripts and other
+    scripts' digits, which int() then rejects or reads as a different number."""
+    return value.isascii() and value.isdigit()
 
 
 def luhn_ok(digits: str) -> bool:
@@ -32,7 +38,7 @@ def luhn_ok(digits: str) -> bool:
 
 def _luhn_number(name: str, length: int) -> Validator:
     def check(value: str) -> str | None:
-        if len(value) != length or not value.isascii() or not value.isdigit():
+        if len(value) != length or not ascii_digits(value):
             return f"{name} must be {length} digits"
         if not luhn_ok(value):
             return f"{name} check digit (Luhn) is wrong"
@@ -54,7 +60,7 @@ def nir_key(nir13: str) -> int:
     return 97 - int(number) % 97
 
 
-_NIR = re.compile(r"^[12378]\d{2}(0[1-9]|1[0-2]|[2-9]\d)(\d{2}|2A|2B)\d{6}\d{2}$")
+_NIR = re.compile(r"^[12378][0-9]{2}(0[1-9]|1[0-2]|[2-9][0-9])([0-9]{2}|2A|2B)[0-9]{6}[0-9]{2}$")
 
 
 def nir(value: str) -> str | None:
@@ -70,7 +76,7 @@ def nir(value: str) -> str | None:
 
 def gtin(value: str) -> str | None:
     """GTIN-8/12/13/14 with the GS1 mod-10 check digit (CIP13 is a GTIN-13 starting 340)."""
-    if not value.isascii() or not value.isdigit() or len(value) not in (8, 12, 13, 14):
+    if not ascii_digits(value) or len(value) not in (8, 12, 13, 14):
         return "GTIN must be 8, 12, 13 or 14 digits"
     body, check = value[:-1], int(value[-1])
     total = sum((3 if i % 2 == 0 else 1) * int(d) for i, d in enumerate(reversed(body)))
@@ -80,6 +86,8 @@ def gtin(value: str) -> str | None:
 
 
 def _parse_date(value: str, fmt: str) -> dt.date | None:
+    if not value.isascii():  # strptime's %Y/%m/%d also match other scripts' digits
+        return None
     try:
         return dt.datetime.strptime(value, fmt).date()
     except ValueError:
@@ -98,7 +106,7 @@ def date_dmy(value: str) -> str | None:
 
 def gs1_date(value: str) -> dt.date | None:
     """GS1 YYMMDD date (century rule simplified to 20YY; DD=00 means the month's last day)."""
-    if len(value) != 6 or not value.isdigit():
+    if len(value) != 6 or not ascii_digits(value):
         return None
     year, month, day = 2000 + int(value[:2]), int(value[2:4]), int(value[4:])
     if day == 0 and 1 <= month <= 12:
@@ -135,7 +143,7 @@ def prescription_number(value: str) -> str | None:
 
 def digits(value: str) -> str | None:
     """Digits only."""
-    return None if value.isascii() and value.isdigit() else "must be digits only"
+    return None if ascii_digits(value) else "must be digits only"
 
 
 def alnum(value: str) -> str | None:
@@ -150,26 +158,34 @@ def sex(value: str) -> str | None:
 
 def insee_place(value: str) -> str | None:
     """INSEE place code: 5 characters (department incl. 2A/2B, or 99 + country)."""
-    return None if re.fullmatch(r"(\d{2}|2A|2B)\d{3}", value.upper()) else "INSEE place code must be 5 characters"
+    return None if re.fullmatch(r"([0-9]{2}|2A|2B)[0-9]{3}", value.upper()) else "INSEE place code must be 5 characters"
 
 
 def oid(value: str) -> str | None:
     """Dotted object identifier (the INS OID tells NIR from NIA)."""
-    return None if re.fullmatch(r"[0-2](\.\d+)+", value) else "OID must be dotted digits"
+    return None if re.fullmatch(r"[0-2](\.[0-9]+)+", value) else "OID must be dotted digits"
+
+
+# Unicode categories that draw nothing or reorder what follows: controls, format characters (bidi
+# overrides and isolates U+202A-E/U+2066-9, marks U+200E/F, zero-width characters, soft hyphen),
+# line/paragraph separators, surrogates, private use and unassigned code points. In a name they
+# make the name shown differ from the name in the code.
+_INVISIBLE = ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")
 
 
 def name(value: str) -> str | None:
-    """A person's name: printable, no control characters."""
+    """A person's name: printable, no control, format (bidi) or other invisible characters."""
     if not value.strip():
         return "name is empty"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        return "name contains control characters"
+    bad = next((ch for ch in value if unicodedata.category(ch) in _INVISIBLE), None)
+    if bad is not None:
+        return "name contains an invisible or control character (U+%04X)" % ord(bad)
     return None
 
 
 def period(value: str) -> str | None:
     """Validity period YYYYMMDD-YYYYMMDD, start not after end."""
-    m = re.fullmatch(r"(\d{8})-(\d{8})", value)
+    m = re.fullmatch(r"([0-9]{8})-([0-9]{8})", value)
     if not m:
         return "period must be YYYYMMDD-YYYYMMDD"
     start, end = (_parse_date(g, "%Y%m%d") for g in m.groups())
