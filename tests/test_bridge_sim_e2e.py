@@ -139,7 +139,7 @@ def test_sim_streaming_frames_gives_one_lookup_per_code_shown(tmp_path):
     for n in range(12):
         segno.make_qr(f"FRAME-E2E-{n:02d}", error="m").save(images / f"{n:02d}.png", scale=4, border=4)
     sim = subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "sim", "--images", str(images), "--pty",
-                            "--decode", "host", "--show-ms", "400"], stdout=subprocess.PIPE,
+                            "--decode", "host", "--show-ms", "800"], stdout=subprocess.PIPE,
                            stderr=(tmp_path / "sim.log").open("wb"), text=True)
     port = free_port()
     bridge = None
