@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from host_bridge.decode.engines import Engine
 from host_bridge.decode.image import SUFFIXES, ImageError, load_gray
@@ -23,8 +23,13 @@ def iter_images(paths: Iterable[str | Path]) -> Iterator[Path]:
 
 def decode_file(path: Path, engine: Engine) -> dict[str, Any]:
     """`{"file", "symbols", "ms"}`, or `{"file", "error"}` when the image cannot be read (the run goes on)."""
+    return decode_row(path, lambda: load_gray(path), engine)
+
+
+def decode_row(path: Path, load: Callable[[], Any], engine: Engine) -> dict[str, Any]:
+    """The v1 decode row for `path`, whatever the gray image came from (file, streamed frame)."""
     try:
-        gray = load_gray(path)
+        gray = load()
     except ImageError as exc:
         return {"file": str(path), "error": str(exc)}
     started = time.perf_counter()

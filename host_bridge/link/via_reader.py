@@ -7,12 +7,11 @@ Rows have the same shape as direct replay (`{"file", "symbols", "ms"}` or `{"fil
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 from host_bridge.decode.engines import Engine
-from host_bridge.decode.image import ImageError
+from host_bridge.decode.files import decode_row
 from host_bridge.link import virtual_reader as vr
 from host_bridge.link.frames import frame_gray
 from host_bridge.link.reader_link import Frame, ReaderLink
@@ -22,14 +21,7 @@ Row = dict[str, Any]
 
 def frame_row(image: Path, frame: Frame, engine: Engine) -> Row:
     """Decode one streamed frame as direct replay decodes the image file."""
-    try:
-        gray = frame_gray(frame)
-    except ImageError as exc:
-        return {"file": str(image), "error": str(exc)}
-    started = time.perf_counter()
-    symbols = engine.decode(gray)
-    ms = (time.perf_counter() - started) * 1000.0
-    return {"file": str(image), "symbols": [s.to_json() for s in symbols], "ms": round(ms, 3)}
+    return decode_row(image, lambda: frame_gray(frame), engine)
 
 
 def reader_rows(images: list[Path], runtime: str, engine: Engine, heap: str = "192k") -> dict[Path, Row]:
