@@ -257,9 +257,8 @@ def test_tcp_reader_is_found_by_zeroconf_on_the_host() -> None:
     import threading
     import time
 
-    from zeroconf import ServiceBrowser, ServiceListener, Zeroconf
-
     from firmware.outputs.tcp import TcpOutput
+    from host_bridge.bridge.devices import network_readers
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         free = s.getsockname()[1]
@@ -273,32 +272,15 @@ def test_tcp_reader_is_found_by_zeroconf_on_the_host() -> None:
             out.poll()
             time.sleep(0.01)
     threading.Thread(target=reader_loop, daemon=True).start()
-    found: list[str] = []
-
-    class Listener(ServiceListener):
-        def add_service(self, zc: Zeroconf, type_: str, name: str) -> None:
-            found.append(name)
-
-        def update_service(self, zc: Zeroconf, type_: str, name: str) -> None:
-            pass
-
-        def remove_service(self, zc: Zeroconf, type_: str, name: str) -> None:
-            pass
-
-    zc = Zeroconf()
     try:
-        ServiceBrowser(zc, "_electeur._tcp.local.", Listener())
-        deadline = time.monotonic() + 10
-        while "reader-42._electeur._tcp.local." not in found and time.monotonic() < deadline:
-            time.sleep(0.05)
-        info = zc.get_service_info("_electeur._tcp.local.", "reader-42._electeur._tcp.local.", timeout=3000)
+        readers = network_readers(timeout_s=3.0)   # the bridge's own discovery (`electeur devices`)
     finally:
         stop.set()
-        zc.close()
         out.mdns.close()
         out.port.srv.close()
-    assert info is not None and info.port == free and info.parsed_addresses() == ["127.0.0.1"]
-    assert info.properties[b"board"] == b"sim" and info.properties[b"reader"] == b"42"
+    found = [r for r in readers if r["name"] == "reader-42._electeur._tcp.local."]
+    assert found and found[0]["port"] == f"tcp://127.0.0.1:{free}"
+    assert found[0]["properties"]["board"] == "sim" and found[0]["properties"]["reader"] == "42"
 
 
 def test_light_alternates_while_nothing_reads_and_stays_once_a_code_reads() -> None:
