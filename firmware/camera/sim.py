@@ -1,5 +1,8 @@
 # Simulated camera: frames from binary PGM (P5) files, each shown for `show_ms` (0: one frame each).
 # The host converts PNG/JPEG to PGM first (MicroPython has no image decoders).
+# Exposure (set_exposure, percent of the automatic exposure) is modelled on the file, taken as the frame at
+# automatic exposure whose tone curve compresses highlights and shadows: a shorter exposure spreads the
+# highlights (a glaring phone screen's code appears) and crushes the shadows; a longer one the reverse.
 from firmware.clock import ticks_diff, ticks_ms
 
 
@@ -45,6 +48,13 @@ def read_pgm(path, buf=None):
     return w, h, buf
 
 
+def exposure_table(percent):
+    """Gray value at automatic exposure -> gray value at `percent` of it (identity at 100)."""
+    if percent < 100:
+        return bytes(max(0, 255 - (255 - v) * 100 // percent) for v in range(256))
+    return bytes(min(255, v * percent // 100) for v in range(256))
+
+
 class SimCamera:
     def __init__(self, paths, show_ms=0, loop=False):
         self.paths = list(paths)
@@ -53,6 +63,8 @@ class SimCamera:
         self.index = -1
         self._shown_at = 0
         self._frame = None
+        self.exposure = self._applied = 100
+        self.led = True
 
     def _advance(self, now):
         self.index += 1
@@ -65,8 +77,20 @@ class SimCamera:
         self._frame = None
         w, h, buf = read_pgm(self.paths[self.index], old)
         self._frame = (0, w, h, buf)
+        self._applied = 100
         self._shown_at = now
         return True
+
+    def _expose(self):
+        """The frame in view at the set exposure: reloaded from its file, then mapped through a 256-entry table."""
+        kind, w, h, buf = self._frame
+        if self._applied != 100:
+            read_pgm(self.paths[self.index], buf)
+        if self.exposure != 100:
+            lut = exposure_table(self.exposure)
+            for i in range(len(buf)):
+                buf[i] = lut[buf[i]]
+        self._applied = self.exposure
 
     def capture(self):
         """The frame in view, or None once the last image has been shown (without loop)."""
@@ -76,11 +100,16 @@ class SimCamera:
                 return None
             if not self._advance(now):
                 return None
+        if self._applied != self.exposure:
+            self._expose()
         kind, w, h, buf = self._frame
         return kind, w, h, buf, now
 
     def set_light(self, on):
-        pass
+        self.led = on
+
+    def set_exposure(self, percent):
+        self.exposure = percent
 
     def close(self):
         self._frame = None
