@@ -4,10 +4,14 @@ and the reader stays on that profile for the next code (a counter's lighting is 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 import segno
+
+from conftest import REPO
 
 from firmware import board, config
 from firmware.camera.sim import SimCamera
@@ -151,3 +155,21 @@ def test_going_back_to_the_profile_that_read_is_not_taken_for_a_new_presentation
     light.seen(True)                    # the switch back moves the frame: not a presentation, no step
     light.result(False)
     assert cam.exposure == 25
+
+
+@pytest.mark.micropython
+def test_the_simulated_exposure_runs_under_micropython(tmp_path: Path) -> None:
+    """Same frame values on MicroPython 1.27 (wasm): the glare spread at 25 %, the file restored at 100 %."""
+    write_pgm(tmp_path / "a.pgm", qr_frame("PHONE-A", DARK_GLARE))
+    (tmp_path / "t.py").write_text(
+        "from firmware.camera.sim import SimCamera\n"
+        "cam = SimCamera(['/g/a.pgm'], show_ms=100000)\n"
+        "for e in (100, 25, 100):\n"
+        "    cam.set_exposure(e)\n"
+        "    f = cam.capture()\n"
+        "    print(e, min(f[3]), max(f[3]))\n")
+    proc = subprocess.run(["node", str(REPO / "tools" / "micropython" / "run.mjs"), "--heap", "192k",
+                           "--mount", f"{REPO / 'firmware'}:/lib/firmware", "--mount", f"{tmp_path}:/g", str(tmp_path / "t.py")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["100", "245", "255", "25", "215", "255", "100", "245", "255"]
