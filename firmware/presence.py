@@ -57,15 +57,15 @@ class ChangeDetector:
 
 
 class Light:
-    """Steps through light profiles (config `light_profiles`) while something is in view and nothing reads; back to the last profile
-    that read once the scene has been still for `linger` frames (a counter's lighting is stable).
+    """Steps through light profiles (config `light_profiles`) while something is in view and nothing reads;
+    back to the last profile that read once the scene has been still for `linger` frames (a counter's
+    lighting is stable).
 
     `mode` "auto" cycles `profiles`; "on"/"off" hold the LED so, with automatic exposure. Cameras without
     `set_exposure` (optional in the camera interface) only switch the LED."""
 
     def __init__(self, camera, mode, profiles, every=1, linger=30):
         self.camera = camera
-        self.mode = mode
         self.profiles = [(p["led"], p["exposure"]) for p in profiles] if mode == "auto" else [(mode == "on", 100)]
         self.every = every
         self.linger = linger
