@@ -46,12 +46,13 @@ def main(board_name=None):
     camera = open_camera(prof, cfg)
     keyboard = None
     if cfg["output"] == "hid":
-        import usb.device
-        from usb.device.keyboard import KeyboardInterface
+        from firmware import boot       # registered at boot (/boot.py) so the host sees the keyboard at once
         from firmware.outputs.hid import UsbKeyboard
-        kbd = KeyboardInterface()
-        usb.device.get().init(kbd, builtin_driver=True)
-        keyboard = UsbKeyboard(kbd)
+        if boot.setup() is None:
+            errors.append("output hid: no USB keyboard (%s): framed used" % boot.reason)
+            cfg["output"] = "framed"
+        else:
+            keyboard = UsbKeyboard(boot.keyboard)
     loop, output, messages = build(prof, cfg, StdioPort(), camera, keyboard, watchdog=Watchdog())
     output.start()
     report(output, errors + messages)

@@ -1,7 +1,8 @@
 # The virtual reader: the real firmware with the simulated board. Runs on CPython and MicroPython:
 #   sim.py --images DIR [--mode framed|line|hid] [--show-ms N] [--loop] [--idle] [--decode auto|host]
-#          [--reader-id N] [--drain-ms N]
-# DIR holds binary PGM frames (the host converts PNG/JPEG) and frames.txt, their order one name a line.
+#          [--reader-id N] [--drain-ms N] [--stream-format gray8|jpeg]
+# DIR holds binary PGM frames (the host converts PNG/JPEG) or .jpg frames (streamed as JPEG bytes) and
+# frames.txt, their order one name a line.
 # Output goes to stdout; in framed mode the host's ACKs come on stdin.
 import asyncio
 import sys
@@ -15,7 +16,7 @@ from firmware.ports import StdioPort
 
 def parse(argv):
     opts = {"images": None, "mode": "framed", "show-ms": "0", "decode": "auto", "reader-id": "1",
-            "drain-ms": "30000"}
+            "drain-ms": "30000", "stream-format": "gray8"}
     flags = {"loop": False, "idle": False}
     i = 0
     while i < len(argv):
@@ -40,7 +41,7 @@ def frame_paths(d):
 
 def setup(opts, flags):
     """The scan loop, output and port, wired from the simulated board; SetupError when impossible."""
-    cfg, errors = config.validate({"output": opts["mode"], "decode": opts["decode"],
+    cfg, errors = config.validate({"output": opts["mode"], "decode": opts["decode"], "stream_format": opts["stream-format"],
                                    "reader_id": int(opts["reader-id"]), "heartbeat_ms": 0})
     if opts["show-ms"] == "0":
         cfg["change_threshold"] = 0     # one frame per image: each image is a new presentation
