@@ -3,7 +3,7 @@
 # 0x08 capture done, 23-bit FIFO length in 0x42-0x44, 0x3C burst read).
 # Frames: JPEG at QQVGA/QVGA, or gray8 at QVGA (YUV422 with Y first: the even bytes of each FIFO row).
 # Register tables are (register, value) byte pairs, from ArduCAM's OV2640 driver (ArduCAM/PICO_SPI_CAM,
-# ov2640_regs.h): bytes constants, not lists of tuples, to keep them out of the heap's object space.
+# ov2640_regs.h, 0BSD licence; sensor settings data): bytes constants, not lists of tuples, to keep them out of the heap's object space.
 import time
 
 from firmware.clock import ticks_diff, ticks_ms
