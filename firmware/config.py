@@ -23,6 +23,8 @@ SCHEMA = {
     "hid_max_len": (512, int, (1, 4096)),
     "heartbeat_ms": (5000, int, (0, 600000)),
     "frame_ack_ms": (2000, int, (10, 60000)),
+    "outbox_max": (16, int, (1, 64)),
+    "ack_feedback_ms": (1500, int, (100, 60000)),
     "tcp_port": (7373, int, (1, 65535)),
     "illumination": ("auto", str, ("auto", "on", "off")),
 }

@@ -53,6 +53,8 @@ def main(board_name=None):
         usb.device.get().init(kbd, builtin_driver=True)
         keyboard = UsbKeyboard(kbd)
     loop, output, messages = build(prof, cfg, StdioPort(), camera, keyboard, watchdog=Watchdog())
+    if hasattr(output, "restore"):
+        messages += output.restore()    # reads a power cut left unacknowledged: resent with their own seq
     output.start()
     report(output, errors + messages)
     asyncio.run(loop.run())

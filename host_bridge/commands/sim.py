@@ -37,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--show-ms", type=int, default=1000, metavar="N", help="time each image is in view (default 1000)")
     p.add_argument("--decode", choices=("auto", "board", "host"), default="auto",
                    help="auto: on-board decoder if the build has one; host: stream frames (framed mode)")
+    p.add_argument("--flash", type=Path, metavar="DIR",
+                   help="directory playing the reader's flash (CPython runtime): config.json, and the reads not yet "
+                        "acknowledged (outbox.bin), resent when the reader is restarted on the same DIR")
     p.set_defaults(func=run)
 
 
@@ -49,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         check_link(args.pty_link)
     if args.show_ms < 0:
         raise UserError("--show-ms must be >= 0")
+    if args.flash is not None and not args.flash.is_dir():
+        raise UserError(f"--flash {args.flash}: not a directory")
     images = list(iter_images([args.images]))
     if not images:
         raise UserError(f"{args.images}: no images")
@@ -56,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         failed = vr.write_frames(images, Path(tmp))
         for image, why in failed.items():
             print(f"sim: {image}: {why} (skipped)", file=sys.stderr)
-        cmd = vr.command(args.runtime, Path(tmp), args.mode, args.show_ms, args.loop, idle=args.pty, decode=args.decode)
+        cmd = vr.command(args.runtime, Path(tmp), args.mode, args.show_ms, args.loop, idle=args.pty, decode=args.decode,
+                         flash=args.flash.resolve() if args.flash else None)
         if not args.pty:
             return subprocess.run(cmd).returncode
         return run_on_pty(cmd, args.pty_link)
