@@ -228,3 +228,33 @@ def test_the_refusal_is_reported_to_the_host() -> None:
     asyncio.run(loop.step())
     errors = [m.json() for m in port.take() if m.type == P.ERROR]
     assert errors == [{"code": "outbox", "message": "1 reads wait for the host's ACK: new read refused"}]
+
+
+@pytest.mark.micropython
+def test_the_outbox_file_under_micropython_survives_a_torn_write_and_matches_cpython(tmp_path) -> None:
+    from test_firmware_micropython import run_micropython
+    proc = run_micropython(
+        "from firmware import outbox_file, protocol as P\n"
+        "box = P.Outbox(3)\n"
+        "for i in range(3):\n"
+        "    box.add(1000 + i, b'\\x00read-%d' % i, 'qr', 'quirc', 50000 + i)\n"
+        "outbox_file.save(box, 'outbox.bin')\n"
+        "outbox_file.save(box, 'outbox.bin')\n"          # the second save renames over an existing file
+        "data = open('outbox.bin', 'rb').read()\n"
+        "print(data.hex())\n"
+        "open('outbox.bin', 'wb').write(data[:-5])\n"
+        "again = P.Outbox(9)\n"
+        "print(outbox_file.load(again, 'outbox.bin'))\n"
+        "print([r[0] for r in again.records()], [m.flags for m in P.Decoder().feed(b''.join(again.due(0)))])\n"
+        "outbox_file.save(P.Outbox(3), 'outbox.bin')\n"
+        "import os\n"
+        "print('outbox.bin' in os.listdir())\n", tmp_path)
+    assert proc.returncode == 0, proc.stderr.decode()
+    hexed, errors, restored, exists = proc.stdout.decode().splitlines()
+    box = P.Outbox(3)
+    for i in range(3):
+        box.add(1000 + i, b"\x00read-%d" % i, "qr", "quirc", 50000 + i)
+    outbox_file.save(box, str(tmp_path / "cpython.bin"))
+    assert bytes.fromhex(hexed) == (tmp_path / "cpython.bin").read_bytes()     # one file format on both
+    assert "1 damaged record(s) skipped, 2 read(s) restored" in errors
+    assert restored == "[1000, 1001] [1, 1]" and exists == "False"
