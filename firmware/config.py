@@ -24,6 +24,7 @@ SCHEMA = {
     "heartbeat_ms": (5000, int, (0, 600000)),
     "frame_ack_ms": (2000, int, (10, 60000)),
     "outbox_max": (16, int, (1, 64)),
+    "outbox_wait_ms": (30000, int, (0, 600000)),
     "ack_feedback_ms": (1500, int, (100, 60000)),
     "tcp_port": (7373, int, (1, 65535)),
     "illumination": ("auto", str, ("auto", "on", "off")),

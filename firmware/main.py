@@ -25,6 +25,8 @@ def build(prof, cfg, port, camera, keyboard=None, decoder="probe", watchdog=None
         raise SetupError("output %s needs an on-board decoder and this build has none" % cfg["output"])
     feedback = Feedback(prof)
     output = open_output(cfg, prof, port, feedback, keyboard)
+    if hasattr(output, "watchdog"):
+        output.watchdog = watchdog
     if hasattr(output, "caps"):
         output.caps.append("decode:" + decoder.name if decoder else "stream:" + cfg["stream_format"])
     return ScanLoop(cfg, camera, decoder, output, feedback, watchdog), output, messages

@@ -203,7 +203,7 @@ def test_no_ack_in_time_gives_the_pending_pattern_and_a_late_ack_the_good_one() 
 
 def test_a_full_outbox_refuses_the_newest_read_with_error_feedback_and_keeps_the_oldest() -> None:
     port = HostPort()
-    loop, out, feedback = scan([b"A", b"B", b"C"], port, outbox_max=2)
+    loop, out, feedback = scan([b"A", b"B", b"C"], port, outbox_max=2, outbox_wait_ms=0)
 
     async def run() -> None:
         while await loop.step():
@@ -223,7 +223,7 @@ def test_a_full_outbox_refuses_the_newest_read_with_error_feedback_and_keeps_the
 
 def test_the_refusal_is_reported_to_the_host() -> None:
     port = HostPort()
-    loop, out, _ = scan([b"A", b"B"], port, outbox_max=1)
+    loop, out, _ = scan([b"A", b"B"], port, outbox_max=1, outbox_wait_ms=50)
     asyncio.run(loop.step())
     asyncio.run(loop.step())
     errors = [m.json() for m in port.take() if m.type == P.ERROR]
@@ -258,3 +258,24 @@ def test_the_outbox_file_under_micropython_survives_a_torn_write_and_matches_cpy
     assert bytes.fromhex(hexed) == (tmp_path / "cpython.bin").read_bytes()     # one file format on both
     assert "1 damaged record(s) skipped, 2 read(s) restored" in errors
     assert restored == "[1000, 1001] [1, 1]" and exists == "False"
+
+
+def test_a_read_held_by_a_full_outbox_goes_out_when_the_host_comes_back_in_time() -> None:
+    """The bridge restarting: the scan holds the new read (up to outbox_wait_ms) until an ACK makes room."""
+
+    class ComingBack(HostPort):
+        def __init__(self) -> None:
+            super().__init__()
+            self.polls = 0
+
+        def read(self) -> bytes:
+            self.polls += 1
+            return P.ack(1, 101) if self.polls == 20 else b""
+
+    port = ComingBack()
+    loop, out, feedback = scan([b"A", b"B"], port, outbox_max=1)
+    asyncio.run(loop.step())
+    asyncio.run(loop.step())
+    assert port.polls >= 20                         # it waited, polling, for the host
+    assert [payload for _, _, payload, *_ in out.outbox.records()] == [b"B"]
+    assert feedback.counts == {"good": 1, "error": 0, "pending": 0} and loop.stats["refused"] == 0

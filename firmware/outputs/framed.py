@@ -32,6 +32,7 @@ class FramedOutput:
         self.outbox_path = None         # set by restore(): the outbox is then kept on flash
         self.flash_writes = 0
         self._waiting = {}              # seq -> [emitted ms, pending shown]: good feedback waits for the ACK
+        self.watchdog = None            # fed while a read waits for room in a full outbox
 
     def restore(self, path=outbox_file.PATH):
         """Keep the outbox in the file `path` from now on and reload the reads a power cut left there (they
@@ -129,10 +130,16 @@ class FramedOutput:
 
     async def emit(self, payload, fmt="qr", engine="", captured_ms=0):
         """Queue the read (and save the outbox) before sending it. False: the good feedback is not due yet,
-        poll() gives it when the host's ACK arrives. A full outbox refuses the read (error feedback):
-        the older reads are kept, none is dropped."""
-        if self.outbox.full():
+        poll() gives it when the host's ACK arrives. A full outbox holds the read (and the scan) up to
+        outbox_wait_ms for the host to ACK, then refuses it (error feedback): the older reads are kept."""
+        t = ticks_ms()
+        while self.outbox.full():
             self.poll()                 # an ACK may be waiting on the port
+            if not self.outbox.full() or ticks_diff(ticks_ms(), t) >= self.cfg["outbox_wait_ms"]:
+                break
+            if self.watchdog:
+                self.watchdog.feed()    # waiting for the host is not a hang
+            await sleep_ms(5)
         if self.outbox.full():
             self.error("outbox", "%d reads wait for the host's ACK: new read refused" % len(self.outbox))
             raise Refused("outbox full")
