@@ -71,9 +71,11 @@ def setup(opts, flags):
 
 
 async def run(loop, output, port, flags):
-    """Scan every image, deliver what is pending (up to --drain-ms), then idle with --idle until stdin closes."""
+    """Scan every image, deliver what is pending (up to --drain-ms), then idle with --idle until stdin closes
+    (with --idle a closed stdin also ends the scan: nobody is left to read it)."""
     while await loop.step():
-        pass
+        if flags["idle"] and port.closed:
+            return                      # the host end (the pty relay) is gone: even with --loop, stop
     await output.drain(int(flags["drain-ms"]))
     while flags["idle"] and not port.closed:
         output.poll()
