@@ -54,6 +54,7 @@ class Feedback:
         self._count(kind)
         if self.pins and not self._playing:
             import asyncio
+            self._playing = True        # now, not when the task starts: the next ACK of this poll sees it
             asyncio.create_task(self._pattern(PATTERNS[kind]))
 
     async def good(self):

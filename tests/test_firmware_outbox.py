@@ -279,3 +279,32 @@ def test_a_read_held_by_a_full_outbox_goes_out_when_the_host_comes_back_in_time(
     assert port.polls >= 20                         # it waited, polling, for the host
     assert [payload for _, _, payload, *_ in out.outbox.records()] == [b"B"]
     assert feedback.counts == {"good": 1, "error": 0, "pending": 0} and loop.stats["refused"] == 0
+
+
+def test_on_a_board_the_ack_feedback_plays_in_the_background_once_per_burst(monkeypatch) -> None:
+    """signal() is called from poll(), which cannot wait: the LED pattern runs as a task; a burst of ACKs
+    while it plays counts every read but blinks once."""
+    import sys
+    import types
+
+    levels: list[int] = []
+
+    class Pin:
+        OUT = 1
+
+        def __init__(self, pin: int, mode: int) -> None:
+            pass
+
+        def value(self, v: int) -> None:
+            levels.append(v)
+
+    monkeypatch.setitem(sys.modules, "machine", types.SimpleNamespace(Pin=Pin))
+    feedback = Feedback({"led": {"pin": 2}})
+
+    async def burst() -> None:
+        for _ in range(3):
+            feedback.signal("good")
+        assert levels == []                         # nothing waited inside signal()
+        await asyncio.sleep(0.3)
+    asyncio.run(burst())
+    assert feedback.counts["good"] == 3 and levels == [1, 0]
