@@ -25,6 +25,8 @@ def build(prof, cfg, port, camera, keyboard=None, decoder="probe", watchdog=None
         raise SetupError("output %s needs an on-board decoder and this build has none" % cfg["output"])
     feedback = Feedback(prof)
     output = open_output(cfg, prof, port, feedback, keyboard)
+    if hasattr(output, "watchdog"):
+        output.watchdog = watchdog
     if hasattr(output, "caps"):
         output.caps.append("decode:" + decoder.name if decoder else "stream:" + cfg["stream_format"])
     return ScanLoop(cfg, camera, decoder, output, feedback, watchdog), output, messages
@@ -54,6 +56,8 @@ def main(board_name=None):
         else:
             keyboard = UsbKeyboard(boot.keyboard)
     loop, output, messages = build(prof, cfg, StdioPort(), camera, keyboard, watchdog=Watchdog())
+    if hasattr(output, "restore"):
+        messages += output.restore()    # reads a power cut left unacknowledged: resent with their own seq
     output.start()
     report(output, errors + messages)
     asyncio.run(loop.run())

@@ -59,9 +59,10 @@ class ScanLoop:
             if not self.dedupe.fresh(payload, captured):
                 continue
             try:
-                await self.output.emit(payload, fmt, self.decoder.name, captured)
+                delivered = await self.output.emit(payload, fmt, self.decoder.name, captured)
                 self.stats["reads"] += 1
-                await self.feedback.good()
+                if delivered:           # framed/tcp: the output gives it when the host's ACK arrives
+                    await self.feedback.good()
             except Refused:
                 self.stats["refused"] += 1
                 await self.feedback.error()

@@ -7,7 +7,8 @@
 - Gray8 vs JPEG frames (quality as the virtual reader writes them, a camera module's usual setting): wire bytes
   per frame and frames/s each link carries.
 - Capture -> read delivered: the real scan loop and outputs, in process, frames from a simulated camera; the
-  link's transfer time at each rate is added to the measured time (same clock for reader and host).
+  link's transfer time at each rate is added to the measured time (same clock for reader and host). Once more
+  with the outbox kept on flash (a temp dir here), counting the outbox file writes per read.
 """
 
 from __future__ import annotations
@@ -152,12 +153,16 @@ class ReaderPort:
         return out
 
 
-def capture_to_read(frames_dir: Path, names: list[str], decode: str) -> tuple[list[float], float]:
-    """Per delivered read: measured ms (capture -> read delivered, no link delay); and wire bytes per frame."""
+def capture_to_read(frames_dir: Path, names: list[str], decode: str,
+                    flash: Path | None = None) -> tuple[list[float], float, int]:
+    """Per delivered read: measured ms (capture -> read delivered, no link delay); wire bytes per frame; and
+    the outbox file writes made when `flash` keeps the outbox (a board's flash: persisted before sending)."""
     host = HostSide(stream_decode=decode == "host")
     cfg, _ = config.validate({"decode": decode, "heartbeat_ms": 0, "dedupe_ms": 0, "change_threshold": 0})
     cam = SimCamera([str(frames_dir / n) for n in names])
     loop, output, _ = build(board.SIM, cfg, ReaderPort(host), cam)
+    if flash is not None:
+        output.restore(str(flash / "outbox.bin"))
     output.start()
 
     async def go() -> None:
@@ -165,7 +170,7 @@ def capture_to_read(frames_dir: Path, names: list[str], decode: str) -> tuple[li
             pass
         await output.drain(5000)
     asyncio.run(go())
-    return [float(d - c) for c, d in host.delivered], host.wire / len(names)
+    return [float(d - c) for c, d in host.delivered], host.wire / len(names), output.flash_writes
 
 
 def run(args: argparse.Namespace) -> int:
@@ -193,15 +198,19 @@ def run(args: argparse.Namespace) -> int:
             jpeg_names.append(f"{i}.jpg")
             (Path(tmp) / jpeg_names[-1]).write_bytes(jpeg)
         print(f"capture -> read delivered, median of {len(frames)} frames (measured + link transfer):")
-        for decode, label, files in (("host", "stream gray8, host decodes", names),
-                                     ("host", "stream JPEG, host decodes", jpeg_names),
-                                     ("board", "on-board decoder, READ *", names)):
-            ms, wire = capture_to_read(Path(tmp), files, decode)
+        for decode, label, files, flash in (("host", "stream gray8, host decodes", names, None),
+                                            ("host", "stream JPEG, host decodes", jpeg_names, None),
+                                            ("board", "on-board decoder, READ *", names, None),
+                                            ("board", "same, outbox kept on flash *", names, Path(tmp))):
+            ms, wire, writes = capture_to_read(Path(tmp), files, decode, flash)
             if not ms:
                 print(f"  {label}: no read delivered")
                 continue
             med = statistics.median(ms)
             links = "  ".join(f"{name} {med + wire / rate * 1000:.1f} ms" for name, rate in LINKS.items())
             print(f"  {label:<30} measured {med:.1f} ms ({len(ms)} reads, {wire:,.0f} wire bytes/frame)  {links}")
+            if flash is not None:
+                print(f"    outbox file writes: {writes} for {len(ms)} reads = {writes / len(ms):.2f} per read "
+                      "(one when queued, one when acknowledged)")
     print("  * the simulated board's on-board decoder is zxing-cpp on CPython: a board's own decoder is slower")
     return 0

@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frame-format", choices=vr.FRAME_FORMATS, default="gray8",
                    help="streamed frames: 8-bit gray (default) or JPEG bytes, as ESP32/ArduCAM cameras send them "
                         "(needs --mode framed --decode host)")
+    p.add_argument("--flash", type=Path, metavar="DIR",
+                   help="directory playing the reader's flash (CPython runtime): config.json, and the reads not yet "
+                        "acknowledged (outbox.bin), resent when the reader is restarted on the same DIR")
     p.set_defaults(func=run)
 
 
@@ -54,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--show-ms must be >= 0")
     if args.frame_format == "jpeg" and (args.mode != "framed" or args.decode != "host"):
         raise UserError("--frame-format jpeg streams frames to the host: it needs --mode framed --decode host")
+    if args.flash is not None and not args.flash.is_dir():
+        raise UserError(f"--flash {args.flash}: not a directory")
     images = list(iter_images([args.images]))
     if not images:
         raise UserError(f"{args.images}: no images")
@@ -62,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         for image, why in failed.items():
             print(f"sim: {image}: {why} (skipped)", file=sys.stderr)
         cmd = vr.command(args.runtime, Path(tmp), args.mode, args.show_ms, args.loop, idle=args.pty, decode=args.decode,
-                         frame_format=args.frame_format)
+                         frame_format=args.frame_format, flash=args.flash.resolve() if args.flash else None)
         if not args.pty:
             return subprocess.run(cmd).returncode
         return run_on_pty(cmd, args.pty_link)

@@ -52,11 +52,17 @@ def write_frames(images: Iterable[Path], dest: Path, frame_format: str = "gray8"
 
 
 def command(runtime: str, frames: Path, mode: str, show_ms: int = 0, loop: bool = False, idle: bool = False,
-            decode: str = "auto", drain_ms: int = 30000, heap: str = "192k", frame_format: str = "gray8") -> list[str]:
-    """The argv that runs the firmware's simulator on `runtime`."""
+            decode: str = "auto", drain_ms: int = 30000, heap: str = "192k", frame_format: str = "gray8",
+            flash: Path | None = None) -> list[str]:
+    """The argv that runs the firmware's simulator on `runtime`; `flash` (CPython only) is the directory that
+    plays the board's flash (config.json, the outbox kept across restarts)."""
     args = ["--images", str(frames), "--mode", mode, "--show-ms", str(show_ms), "--decode", decode,
             "--drain-ms", str(drain_ms), "--stream-format", frame_format]
     args += ["--loop"] * loop + ["--idle"] * idle
+    if flash is not None:
+        if runtime != "cpython":
+            raise UserError("--flash needs --runtime cpython (the MicroPython runner's filesystem lives in memory)")
+        args += ["--flash", str(flash)]
     if runtime == "cpython":
         return [sys.executable, "-m", "firmware.sim", *args]
     if runtime != "micropython":
