@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 
 import pytest
-from aiohttp import web
 
-from host_bridge.bridge.api import Api, own_origins
 from host_bridge.bridge.journal import Journal
 from host_bridge.bridge.lookups import build_lookup
 from host_bridge.payloads.profiles import default_profiles
+from tests.api_server import ApiServer
 from tests.conftest import REPO
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -35,33 +32,6 @@ def lookup(n: int, kind: str, fields: dict, warnings: list | None = None, epu: d
     return lk
 
 
-class Server:
-    """The real API on a loopback port, in a thread with its own event loop."""
-
-    def __init__(self, journal: Journal) -> None:
-        self.journal = journal
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.port = 0
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
-
-    async def _start(self) -> None:
-        self.api = Api(self.journal, token=TOKEN, origins=set(), devices=lambda: [
-            {"device": "/dev/ttyUSB0", "state": "connected", "error": None, "reads": 3,
-             "readers": [{"id": 1, "name": "comptoir-1", "board": "esp32-s3-eye", "firmware": "0.1.0"}]}])
-        self.runner = web.AppRunner(self.api.build())
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-        self.api.origins = own_origins("127.0.0.1", self.port)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-
-
 @pytest.mark.slow
 def test_counter_page_shows_reads_live_and_manual_entry(tmp_path):
     journal = Journal(tmp_path / "j.sqlite")
@@ -71,8 +41,10 @@ def test_counter_page_shows_reads_live_and_manual_entry(tmp_path):
     journal.record(lookup(2, "ins", {"ins_number": "280057512345678", "patient_family_name": HOSTILE},
                           [{"code": "not_a_prescription", "severity": "warning",
                             "message": "An e-prescription was expected, but this is the patient's INS code."}]))
-    server = Server(journal)
-    base = f"http://127.0.0.1:{server.port}/"
+    server = ApiServer(journal, TOKEN, devices=lambda: [
+        {"device": "/dev/ttyUSB0", "state": "connected", "error": None, "reads": 3,
+         "readers": [{"id": 1, "name": "comptoir-1", "board": "esp32-s3-eye", "firmware": "0.1.0"}]}])
+    base = server.base + "/"
     try:
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)

@@ -38,8 +38,12 @@ def own_origins(host: str, port: int) -> set[str]:
     return {f"http://{n}:{port}" for n in names}
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+MAX_BODY = 64 * 1024  # a manual entry is a few bytes: refuse anything that could exhaust memory
+MAX_CODE = 64  # a printed prescription code is 16 characters plus spaces: anything longer is not one
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
 
 
 class Api:
@@ -69,7 +73,8 @@ class Api:
             for proto in request.headers.get("Sec-WebSocket-Protocol", "").split(","):
                 if proto.strip().startswith("bearer."):
                     given = proto.strip()[7:]
-        return given is not None and hmac.compare_digest(given.encode(), self.token.encode())
+        # header bytes that are not UTF-8 arrive as surrogates: compare them as bytes, never raise
+        return given is not None and hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self.token.encode())
 
     @web.middleware
     async def guard(self, request: web.Request, handler):
@@ -78,9 +83,19 @@ class Api:
             log.warning("refused %s %s from origin %s", request.method, request.path, origin)
             return _error(403, f"origin {origin} is not allowed")
         if request.path.startswith("/api/") and not self._token_ok(request):
-            return web.json_response({"error": "missing or wrong bearer token"}, status=401,
-                                     headers={"WWW-Authenticate": 'Bearer realm="electeur"'})
-        response = await handler(request)
+            return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": 'Bearer realm="electeur"'})
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # 404, 405, 413...: the same JSON shape as every other error
+            if exc.status < 400:
+                raise
+            response = _error(exc.status, exc.reason if exc.status != 413 else
+                              f"request body too large (at most {MAX_BODY} bytes)")
+        except ConnectionResetError:  # the client went away mid-request: nobody to answer
+            raise
+        except Exception:  # a bug must not leak a traceback to the client; the log (redacted) keeps it
+            log.exception("internal error on %s %s", request.method, request.path)
+            response = _error(500, "internal error: see the bridge's log")
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
@@ -118,12 +133,14 @@ class Api:
 
     async def manual(self, request: web.Request) -> web.Response:
         try:
-            body = await request.json()
+            body = json.loads(await request.text())
             code = body["code"]
             if not isinstance(code, str):
                 raise TypeError
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, IndexError, RecursionError):
             return _error(400, 'send JSON {"code": "<the code printed under the QR>"}')
+        if len(code) > MAX_CODE:
+            return _error(422, f"the code is {len(code)} characters long: type the 16-character code printed under the QR")
         try:
             lookup = self.manual_entry(code)
         except UserError as exc:
@@ -168,7 +185,7 @@ class Api:
         self._loop = asyncio.get_running_loop()
 
     def build(self) -> web.Application:
-        app = web.Application(middlewares=[self.guard], client_max_size=64 * 1024)
+        app = web.Application(middlewares=[self.guard], client_max_size=MAX_BODY)
         app.on_startup.append(self._started)
         app.add_routes([
             web.get("/api/lookups", self.lookups),

@@ -45,7 +45,7 @@ def decode_cursor(cursor: str | None) -> int:
     """'' or None means 'from the start'; anything else must be a cursor we gave out."""
     if not cursor:
         return 0
-    if not (cursor.isascii() and cursor.isdigit()):
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):  # SQLite integers are 64-bit
         raise ValueError(f"invalid cursor {cursor!r}: use the 'next' value of a previous answer")
     return int(cursor)
 
