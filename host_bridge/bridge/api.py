@@ -13,14 +13,14 @@ import hmac
 import json
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from host_bridge import __version__
-from host_bridge.bridge.journal import Journal
+from host_bridge.bridge.journal import Journal, decode_cursor
 from host_bridge.bridge.lookups import manual_lookup, now_source
 from host_bridge.errors import UserError
 
@@ -46,6 +46,53 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return web.json_response({"error": message}, status=status, headers=headers)
 
 
+class BadRequest(ValueError):
+    """Input the API refuses: the HTTP `status` (4xx) and a message saying what to send instead."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def bearer_token(headers: Mapping[str, str], query: Mapping[str, str], *, websocket: bool) -> str | None:
+    """The token a request presents: `Authorization: Bearer`, or for the WebSocket (browsers cannot set
+    headers there) `?token=` or a `bearer.<token>` subprotocol."""
+    auth = headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        return auth[7:].strip()
+    if not websocket:
+        return None
+    given = query.get("token")
+    for proto in headers.get("Sec-WebSocket-Protocol", "").split(","):
+        if proto.strip().startswith("bearer."):
+            given = proto.strip()[7:]
+    return given
+
+
+def paging(query: Mapping[str, str]) -> tuple[int, str | None, int]:
+    """(last, after, limit) from /api/lookups' query: `last` > 0 asks for the most recent, else page after `after`."""
+    try:
+        limit, last = (max(1, min(int(query.get(k, "100")), 1000)) for k in ("limit", "last"))
+    except ValueError:
+        raise BadRequest(400, "'limit' and 'last' must be whole numbers (1-1000)") from None
+    cursor = query.get("after")
+    decode_cursor(cursor)  # refuse a bad cursor before touching the journal
+    return (last if "last" in query else 0), cursor, limit
+
+
+def manual_code(body: bytes) -> str:
+    """The code of a manual-entry body `{"code": "..."}`; BadRequest when the body is not that."""
+    try:
+        code = json.loads(body.decode("utf-8"))["code"]
+        if not isinstance(code, str):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
+        raise BadRequest(400, 'send JSON {"code": "<the code printed under the QR>"}') from None
+    if len(code) > MAX_CODE:
+        raise BadRequest(422, f"the code is {len(code)} characters long: type the 16-character code printed under the QR")
+    return code
+
+
 class Api:
     """State the handlers share; `build()` returns the aiohttp application."""
 
@@ -64,15 +111,7 @@ class Api:
 
     # -- security ------------------------------------------------------------------------
     def _token_ok(self, request: web.Request) -> bool:
-        given = None
-        auth = request.headers.get("Authorization", "")
-        if auth.startswith("Bearer "):
-            given = auth[7:].strip()
-        elif request.path == "/api/events":
-            given = request.query.get("token")
-            for proto in request.headers.get("Sec-WebSocket-Protocol", "").split(","):
-                if proto.strip().startswith("bearer."):
-                    given = proto.strip()[7:]
+        given = bearer_token(request.headers, request.query, websocket=request.path == "/api/events")
         # header bytes that are not UTF-8 arrive as surrogates: compare them as bytes, never raise
         return given is not None and hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self.token.encode())
 
@@ -117,13 +156,11 @@ class Api:
     # -- handlers ------------------------------------------------------------------------
     async def lookups(self, request: web.Request) -> web.Response:
         try:
-            limit, last = (max(1, min(int(request.query.get(k, "100")), 1000)) for k in ("limit", "last"))
-        except ValueError:
-            return _error(400, "'limit' and 'last' must be whole numbers (1-1000)")
-        try:
-            found, nxt = (self.journal.latest(last) if "last" in request.query
-                          else self.journal.after(request.query.get("after"), limit))
-        except ValueError as exc:
+            last, cursor, limit = paging(request.query)
+            found, nxt = self.journal.latest(last) if last else self.journal.after(cursor, limit)
+        except BadRequest as exc:
+            return _error(exc.status, str(exc))
+        except ValueError as exc:  # a cursor we never gave out
             return _error(400, str(exc))
         return web.json_response({"lookups": found, "next": nxt})
 
@@ -133,16 +170,9 @@ class Api:
 
     async def manual(self, request: web.Request) -> web.Response:
         try:
-            body = json.loads(await request.text())
-            code = body["code"]
-            if not isinstance(code, str):
-                raise TypeError
-        except (ValueError, KeyError, TypeError, IndexError, RecursionError):
-            return _error(400, 'send JSON {"code": "<the code printed under the QR>"}')
-        if len(code) > MAX_CODE:
-            return _error(422, f"the code is {len(code)} characters long: type the 16-character code printed under the QR")
-        try:
-            lookup = self.manual_entry(code)
+            lookup = self.manual_entry(manual_code(await request.read()))
+        except BadRequest as exc:
+            return _error(exc.status, str(exc))
         except UserError as exc:
             return _error(422, str(exc))
         return web.json_response(lookup, status=201)
