@@ -40,7 +40,7 @@ def test_counter_page_shows_reads_live_and_manual_entry(tmp_path):
         "patient_given_names": "Marie", "patient_birth_date": "1980-05-17"}, epu={"state": "available"}))
     journal.record(lookup(2, "ins", {"ins_number": "280057512345678", "patient_family_name": HOSTILE},
                           [{"code": "not_a_prescription", "severity": "warning",
-                            "message": "An e-prescription was expected, but this is the patient's INS code."}]))
+                            "message": "Une ordonnance numérique était attendue, mais c'est le code INS du patient."}]))
     server = ApiServer(journal, TOKEN, devices=lambda: [
         {"device": "/dev/ttyUSB0", "state": "connected", "error": None, "reads": 3,
          "readers": [{"id": 1, "name": "comptoir-1", "board": "esp32-s3-eye", "firmware": "0.1.0"}]}])
@@ -57,17 +57,17 @@ def test_counter_page_shows_reads_live_and_manual_entry(tmp_path):
             assert "Ordonnance numérique" in first and "DUPONT Marie" in first and "K7P39QXA2M4TB8RD" in first
             assert "RPPS 10101010101" in first and "disponible" in first
             ins = cards.nth(0).inner_text()
-            assert "INS — pas une ordonnance" in ins and "INS code" in ins
+            assert "INS — pas une ordonnance" in ins and "code INS du patient" in ins
             assert HOSTILE.split()[0] in ins and page.locator(".card img").count() == 0  # text, not markup
             assert "comptoir-1" in page.locator("#readers").inner_text()
             assert "token" not in page.url  # the token leaves the address bar
 
             journal.record(lookup(3, "ordonnance", {"prescription_number": "AAAA1111BBBB2222"},
                                   [{"code": "already_dispensed", "severity": "warning",
-                                    "message": "ePU: this prescription was already dispensed."}],
+                                    "message": "Selon l'ePU, cette ordonnance a déjà été délivrée en totalité."}],
                                   epu={"state": "dispensed"}))
             expect(cards).to_have_count(3)
-            assert "already dispensed" in cards.nth(0).inner_text() and "déjà délivrée" in cards.nth(0).inner_text()
+            assert "déjà été délivrée en totalité" in cards.nth(0).inner_text() and "déjà délivrée" in cards.nth(0).inner_text()
 
             page.fill("#code", "K7P3 9QXA 2M4T B8RC")  # one character mistyped
             page.click("#manual button")

@@ -89,7 +89,7 @@ def manual_code(body: bytes) -> str:
     except (ValueError, KeyError, TypeError, IndexError, RecursionError):
         raise BadRequest(400, 'send JSON {"code": "<the code printed under the QR>"}') from None
     if len(code) > MAX_CODE:
-        raise BadRequest(422, f"the code is {len(code)} characters long: type the 16-character code printed under the QR")
+        raise BadRequest(422, f"le code fait {len(code)} caractères : tapez le code de 16 caractères imprimé sous le QR")
     return code
 
 
