@@ -42,14 +42,16 @@ def spawn(tmp_path: Path, name: str, *args: str, stdout=subprocess.DEVNULL) -> s
                             stderr=(tmp_path / f"{name}.log").open("w"))
 
 
-def settled(port: int, last: list[int]) -> bool:
-    """Some reads arrived, the count did not move for 3 s, and the stdout sink has delivered them all."""
+def settled_count(port: int, token: str, last: list[int], at_least: int) -> bool:
+    """At least `at_least` reads arrived, the count did not move for 3 s (polled every 0.1 s), and every sink
+    has delivered them all."""
     try:
-        health = call(port, "/api/health", TOKEN)[1]
+        health = call(port, "/api/health", token)[1]
     except OSError:  # not listening yet
         return False
     last.append(health["lookups"])
-    return len(last) > 30 and last[-1] >= 6 and last[-1] == last[-31] and health["sinks"]["stdout"]["pending"] == 0
+    return len(last) > 30 and last[-1] >= at_least and last[-1] == last[-31] and \
+        all(s["pending"] == 0 for s in health["sinks"].values())
 
 
 def run_bridge(tmp_path: Path, images: Path, epu_db: Path, allow: bool) -> tuple[dict[str, bytes], int]:
@@ -69,7 +71,7 @@ def run_bridge(tmp_path: Path, images: Path, epu_db: Path, allow: bool) -> tuple
         bridge = spawn(tmp_path, "bridge", "run", "--device", device, "--config", str(tmp_path / "electeur.toml"),
                        stdout=(tmp_path / "stdout.jsonl").open("w"))
         counts: list[int] = []
-        wait_until(lambda: settled(api_port, counts), 120, "the reads to settle")
+        wait_until(lambda: settled_count(api_port, TOKEN, counts, at_least=6), 120, "the reads to settle")
         files = {p.name + " (running)": p.read_bytes() for p in tmp_path.glob("journal.sqlite*")}
     finally:
         stop(bridge, sim, sandbox)
@@ -93,6 +95,8 @@ def test_no_identifier_in_clear_in_logs_or_journal_after_an_end_to_end_run(tmp_p
     delivered = (tmp_path / "stdout.jsonl").read_bytes()
     assert delivered.count(b"\n") == count and len(leaks(delivered, secrets)) >= 6  # the reads did carry them
     assert sum("ordonnance" in line for line in delivered.decode().splitlines()) >= 1
+    print(f"\nhealth data: {count} reads, {len(secrets)} identifier strings searched in {len(files)} files, "
+          f"{sum(len(leaks(d, secrets)) for d in files.values())} in clear; stdout sink carries {len(leaks(delivered, secrets))}")
 
 
 @pytest.mark.slow
@@ -102,3 +106,5 @@ def test_log_identifiers_true_is_the_explicit_switch_that_keeps_them_in_clear_in
     journal = b"".join(data for name, data in files.items() if name.startswith("journal.sqlite"))
     assert len(leaks(journal, secrets)) >= 6
     assert b"identifiers in clear: log_identifiers = true" in files["bridge.log"]
+    print(f"\nhealth data, log_identifiers = true: {count} reads, {len(leaks(journal, secrets))} identifier strings "
+          f"in clear in the journal files, {len(leaks(files['bridge.log'], secrets))} in the bridge log")
