@@ -55,7 +55,7 @@ def test_counter_page_shows_reads_live_and_manual_entry(tmp_path):
             expect(cards).to_have_count(2)
             first = cards.nth(1).inner_text()
             assert "Ordonnance numérique" in first and "DUPONT Marie" in first and "K7P39QXA2M4TB8RD" in first
-            assert "RPPS 10101010101" in first and "disponible" in first
+            assert "RPPS 10101010101" in first and "disponible" in first and "17/05/1980" in first
             ins = cards.nth(0).inner_text()
             assert "INS — pas une ordonnance" in ins and "code INS du patient" in ins
             assert HOSTILE.split()[0] in ins and page.locator(".card img").count() == 0  # text, not markup

@@ -233,8 +233,15 @@ class Api:
 
 def _op(summary: str, schema: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     ok = {"description": "OK", "content": {"application/json": {"schema": schema or {"type": "object"}}}}
-    return {"summary": summary, "responses": {"200": ok, "401": {"description": "missing or wrong token"},
-                                              "403": {"description": "foreign Origin"}}, **extra}
+    return {"summary": summary, "responses": {"200": ok, "401": _refusal("missing or wrong token"),
+                                              "403": _refusal("foreign Origin"),
+                                              "4XX": _refusal("any other refusal: 400, 404, 405, 413, 422")}, **extra}
+
+
+def _refusal(description: str) -> dict[str, Any]:
+    """Every refusal has the same JSON body."""
+    return {"description": description, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}}}}
 
 
 OPENAPI: dict[str, Any] = {

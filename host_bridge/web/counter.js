@@ -16,12 +16,18 @@ const EPU = {
 };
 const ROWS = [
   ["Patient", f => [f.patient_family_name || f.beneficiary_family_name, f.patient_given_names || f.beneficiary_given_names].filter(Boolean).join(" ")],
-  ["Né(e) le", f => f.patient_birth_date || f.beneficiary_birth_date],
+  ["Né(e) le", f => frenchDate(f.patient_birth_date || f.beneficiary_birth_date)],
   ["Prescripteur", f => [f.prescriber_rpps && "RPPS " + f.prescriber_rpps, f.prescriber_am && "AM " + f.prescriber_am].filter(Boolean).join(" · ")],
   ["N° d'ordonnance", f => f.prescription_number],
   ["Mutuelle", f => f.amc_number && [f.amc_number, f.validity].filter(Boolean).join(" · ")],
   ["INS", f => f.ins_number],
 ];
+
+// Dates are kept as YYYY-MM-DD in lookups; the counter reads them as JJ/MM/AAAA.
+function frenchDate(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+  return m ? m[3] + "/" + m[2] + "/" + m[1] : iso;
+}
 
 let token = "";
 let cursor = "";
