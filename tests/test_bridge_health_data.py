@@ -63,7 +63,8 @@ def run_bridge(tmp_path: Path, images: Path, epu_db: Path, allow: bool) -> tuple
         f'api = "127.0.0.1:{api_port}"\ntoken = "{TOKEN}"\njournal = "{journal}"\n'
         f'log_identifiers = {str(allow).lower()}\n[sinks]\nstdout = true\n'
         f'[epu]\nurl = "http://127.0.0.1:{epu_port}"\ntoken = "sandbox"\n')
-    sandbox = spawn(tmp_path, "epu-sandbox", "epu-sandbox", "--db", str(epu_db), "--port", str(epu_port))
+    sandbox = spawn(tmp_path, "epu-sandbox", "epu-sandbox", "--db", str(epu_db), "--port", str(epu_port),
+                    stdout=(tmp_path / "epu-sandbox.out").open("w"))
     sim = spawn(tmp_path, "sim", "sim", "--images", str(images), "--pty", "--show-ms", "400", stdout=subprocess.PIPE)
     bridge = None
     files: dict[str, bytes] = {}
@@ -77,7 +78,8 @@ def run_bridge(tmp_path: Path, images: Path, epu_db: Path, allow: bool) -> tuple
     finally:
         stop(bridge, sim, sandbox)
     files |= {p.name: p.read_bytes() for p in tmp_path.glob("journal.sqlite*")}
-    files |= {name: (tmp_path / name).read_bytes() for name in ("bridge.log", "sim.log", "epu-sandbox.log")}
+    files |= {name: (tmp_path / name).read_bytes() for name in ("bridge.log", "sim.log", "epu-sandbox.log",
+                                                                "epu-sandbox.out")}
     return files, counts[-1]
 
 
@@ -97,6 +99,7 @@ def test_no_identifier_in_clear_in_logs_or_journal_after_an_end_to_end_run(tmp_p
     for name, data in files.items():
         assert leaks(data, secrets) == [], name
     assert b"sealed, key" in files["bridge.log"] and b"new lookup" in files["bridge.log"]
+    assert b"[already_dispensed]" in files["bridge.log"] and b"listening" in files["epu-sandbox.out"]  # ePU was asked
     delivered = (tmp_path / "stdout.jsonl").read_bytes()
     assert delivered.count(b"\n") == count and len(leaks(delivered, secrets)) >= 6  # the reads did carry them
     assert sum("ordonnance" in line for line in delivered.decode().splitlines()) >= 1
