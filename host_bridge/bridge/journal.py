@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from host_bridge.bridge.sealing import PREFIX, Sealer, is_sealed
 from host_bridge.errors import UserError
 
 SCHEMA = """
@@ -45,7 +46,7 @@ def decode_cursor(cursor: str | None) -> int:
     """'' or None means 'from the start'; anything else must be a cursor we gave out."""
     if not cursor:
         return 0
-    if not (cursor.isascii() and cursor.isdigit()):
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):  # SQLite integers are 64-bit
         raise ValueError(f"invalid cursor {cursor!r}: use the 'next' value of a previous answer")
     return int(cursor)
 
@@ -53,9 +54,12 @@ def decode_cursor(cursor: str | None) -> int:
 class Journal:
     """Thread-safe SQLite journal of lookups and per-sink deliveries."""
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time, sealer: Sealer | None = None,
+                 clear: bool = False) -> None:
         self.path = Path(path)
         self.clock = clock
+        self.sealer = sealer
+        self.clear = clear or sealer is None
         self._lock = threading.Lock()
         self._listeners: list[Callable[[int, dict[str, Any]], None]] = []
         try:
@@ -65,8 +69,19 @@ class Journal:
             self._db.execute("PRAGMA synchronous=FULL")  # an ACK promises the read survives a power cut
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            last = self._db.execute("SELECT id, body FROM lookups WHERE body LIKE ? ORDER BY seq DESC LIMIT 1",
+                                    (PREFIX + "%",)).fetchone()
         except (OSError, sqlite3.DatabaseError) as exc:
             raise UserError(f"cannot open journal {self.path}: {exc}") from exc
+        if last:  # a wrong or lost key is said now, not when a sink or the page first reads
+            self._load(*last)
+
+    def _load(self, lookup_id: str, body: str) -> dict[str, Any]:
+        if is_sealed(body):
+            if self.sealer is None:
+                raise UserError(f"journal {self.path} holds sealed lookups: give the bridge its journal key")
+            body = self.sealer.open(body, lookup_id)
+        return json.loads(body)
 
     def close(self) -> None:
         with self._lock:
@@ -79,6 +94,8 @@ class Journal:
     def record(self, lookup: dict[str, Any]) -> tuple[int, bool]:
         """Store `lookup` durably; returns (seq, new). A lookup id seen before is not stored again."""
         body = json.dumps(lookup, ensure_ascii=False, separators=(",", ":"))
+        if not self.clear:
+            body = self.sealer.seal(body, lookup["id"])  # type: ignore[union-attr]
         reader = (lookup.get("source") or {}).get("reader")
         with self._lock:
             cur = self._db.execute(
@@ -96,21 +113,21 @@ class Journal:
         """Lookups recorded after `cursor`, oldest first, and the cursor to ask with next time."""
         start = decode_cursor(cursor)
         with self._lock:
-            rows = self._db.execute("SELECT seq, body FROM lookups WHERE seq > ? ORDER BY seq LIMIT ?",
+            rows = self._db.execute("SELECT seq, id, body FROM lookups WHERE seq > ? ORDER BY seq LIMIT ?",
                                     (start, limit)).fetchall()
-        return [json.loads(body) for _, body in rows], encode_cursor(rows[-1][0] if rows else start)
+        return [self._load(i, body) for _, i, body in rows], encode_cursor(rows[-1][0] if rows else start)
 
     def latest(self, limit: int = 20) -> tuple[list[dict[str, Any]], str]:
         """The `limit` most recent lookups, oldest first, and the cursor after them (the counter page's start)."""
         with self._lock:
-            rows = self._db.execute("SELECT seq, body FROM lookups ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
+            rows = self._db.execute("SELECT id, body FROM lookups ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
             top = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'lookups'").fetchone()
-        return [json.loads(body) for _, body in reversed(rows)], encode_cursor(top[0] if top else 0)
+        return [self._load(*row) for row in reversed(rows)], encode_cursor(top[0] if top else 0)
 
     def get(self, lookup_id: str) -> dict[str, Any] | None:
         with self._lock:
-            row = self._db.execute("SELECT body FROM lookups WHERE id = ?", (lookup_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+            row = self._db.execute("SELECT id, body FROM lookups WHERE id = ?", (lookup_id,)).fetchone()
+        return self._load(*row) if row else None
 
     def count(self) -> int:
         with self._lock:
@@ -120,10 +137,10 @@ class Journal:
         """(seq, lookup) pairs `sink` has not confirmed yet, oldest first: what to (re)deliver."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT l.seq, l.body FROM lookups l WHERE NOT EXISTS "
+                "SELECT l.seq, l.id, l.body FROM lookups l WHERE NOT EXISTS "
                 "(SELECT 1 FROM deliveries d WHERE d.sink = ? AND d.seq = l.seq) ORDER BY l.seq LIMIT ?",
                 (sink, limit)).fetchall()
-        return [(seq, json.loads(body)) for seq, body in rows]
+        return [(seq, self._load(i, body)) for seq, i, body in rows]
 
     def pending(self, sink: str) -> int:
         """How many lookups `sink` has not confirmed (health: a dead webhook shows as a growing number)."""

@@ -24,6 +24,7 @@ from host_bridge.bridge.frames import FrameDecoder
 from host_bridge.bridge.journal import Journal
 from host_bridge.bridge.lookups import CounterSession, build_lookup, manual_lookup, now_source, with_epu
 from host_bridge.bridge.redact import Redactor
+from host_bridge.bridge.sealing import Sealer
 from host_bridge.bridge.sinks import Sink
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.stdout import StdoutSink
@@ -122,7 +123,8 @@ class Bridge:
     def __init__(self, cfg: Config, token: str, redactor: Redactor) -> None:
         self.cfg = cfg
         self.redactor = redactor
-        self.journal = Journal(cfg.journal)
+        # sealed at rest unless the config explicitly allows identifiers in clear (log_identifiers = true)
+        self.journal = Journal(cfg.journal, sealer=Sealer.from_file(cfg.journal_key), clear=cfg.log_identifiers)
         self.sessions: dict[str, CounterSession] = {}
         self._session_lock = threading.Lock()
         self.ports: dict[str, ReaderPort] = {}
