@@ -33,6 +33,11 @@ CONFIG_SET = 0x0A
 CONFIG = 0x0B
 LOG = 0x0C
 ERROR = 0x0D
+
+# the optional 1-byte body of the ACK for a streamed frame: what the host read in it (empty: unknown)
+FRAME_NOTHING = 0x00                    # no code in the frame
+FRAME_NEW = 0x01                        # a new read, delivered
+FRAME_SEEN = 0x02                       # only codes already delivered for this presentation (still in view)
 NAMES = {HELLO: "HELLO", READ: "READ", ACK: "ACK", FRAME_START: "FRAME_START", FRAME_CHUNK: "FRAME_CHUNK",
          FRAME_END: "FRAME_END", STATUS: "STATUS", HEARTBEAT: "HEARTBEAT", CONFIG_GET: "CONFIG_GET",
          CONFIG_SET: "CONFIG_SET", CONFIG: "CONFIG", LOG: "LOG", ERROR: "ERROR"}
@@ -304,8 +309,16 @@ def parse_read(msg):
     return p[i + 4:], {"format": fmt, "engine": engine, "captured_ms": captured}
 
 
-def ack(reader, seq):
-    return encode(ACK, seq, b"", reader)
+def ack(reader, seq, frame=None):
+    """ACK of a READ (empty body) or of a frame (`frame`: FRAME_NOTHING/NEW/SEEN, None for an empty body)."""
+    return encode(ACK, seq, b"" if frame is None else bytes((frame,)), reader)
+
+
+def parse_frame_ack(msg):
+    """What the host read in the acknowledged frame (FRAME_NOTHING/NEW/SEEN); None when it did not say (an
+    empty body: a host before this field) or said something this reader does not know."""
+    p = msg.payload
+    return p[0] if len(p) == 1 and p[0] <= FRAME_SEEN else None
 
 
 def frame_messages(reader, frame_id, kind, width, height, data, captured_ms=0):
