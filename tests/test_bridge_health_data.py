@@ -73,7 +73,8 @@ def run_bridge(tmp_path: Path, images: Path, epu_db: Path, allow: bool) -> tuple
         bridge = spawn(tmp_path, "bridge", "run", "--device", device, "--config", str(tmp_path / "electeur.toml"),
                        stdout=(tmp_path / "stdout.jsonl").open("w"))
         counts: list[int] = []
-        wait_until(lambda: settled_count(api_port, TOKEN, counts, at_least=6), 120, "the reads to settle")
+        shown = len(json.loads((images / "manifest.json").read_text()))   # every generated code reads
+        wait_until(lambda: settled_count(api_port, TOKEN, counts, at_least=shown), 120, "the reads to settle")
         files = {p.name + " (running)": p.read_bytes() for p in tmp_path.glob("journal.sqlite*")}
     finally:
         stop(bridge, sim, sandbox)
