@@ -3,16 +3,19 @@
 WAL mode so the API can read while the link writes; `record` is idempotent on the
 lookup id (a retransmitted read is stored once); each sink's delivery state is kept so
 a restart re-delivers exactly what was not delivered, with the same id. The API cursor
-is the row number, which AUTOINCREMENT keeps monotonic even after a retention purge.
+is the row number, which AUTOINCREMENT keeps monotonic even after a retention purge. A lookup
+revised later (ePU answered after being unreachable) moves to a new row number, so cursor
+readers and sinks get the new version once. Every failed write raises `JournalError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +36,12 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (sink, seq)
 );
 CREATE INDEX IF NOT EXISTS lookups_recorded ON lookups(recorded);
+CREATE INDEX IF NOT EXISTS lookups_epu_state ON lookups(json_extract(body, '$.epu.state'));
 """
+
+
+class JournalError(Exception):
+    """The journal could not be written (disk full, I/O error): the caller must not acknowledge the read."""
 
 
 def encode_cursor(seq: int) -> str:
@@ -80,7 +88,7 @@ class Journal:
         """Store `lookup` durably; returns (seq, new). A lookup id seen before is not stored again."""
         body = json.dumps(lookup, ensure_ascii=False, separators=(",", ":"))
         reader = (lookup.get("source") or {}).get("reader")
-        with self._lock:
+        with self._lock, self._writing():
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO lookups (id, reader, recorded, body) VALUES (?, ?, ?, ?)",
                 (lookup["id"], reader, self.clock(), body))
@@ -91,6 +99,33 @@ class Journal:
             for listener in self._listeners:
                 listener(seq, lookup)
         return seq, new
+
+    def revise(self, lookup: dict[str, Any]) -> int:
+        """Replace a recorded lookup by a newer version of it (same id): it gets a new row number, its
+        deliveries are forgotten (every sink gets the new version once) and listeners hear of it."""
+        body = json.dumps(lookup, ensure_ascii=False, separators=(",", ":"))
+        with self._lock, self._writing():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                reader, recorded = self._db.execute("SELECT reader, recorded FROM lookups WHERE id = ?",
+                                                    (lookup["id"],)).fetchone()
+                self._db.execute("DELETE FROM lookups WHERE id = ?", (lookup["id"],))
+                seq = self._db.execute("INSERT INTO lookups (id, reader, recorded, body) VALUES (?, ?, ?, ?)",
+                                       (lookup["id"], reader, recorded, body)).lastrowid
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        for listener in self._listeners:
+            listener(seq, lookup)
+        return seq
+
+    def epu_unreachable(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Lookups journaled while ePU could not be reached, oldest first: what to consult ePU about again."""
+        with self._lock:
+            rows = self._db.execute("SELECT body FROM lookups WHERE json_extract(body, '$.epu.state') = 'unreachable' "
+                                    "ORDER BY seq LIMIT ?", (limit,)).fetchall()
+        return [json.loads(body) for body, in rows]
 
     def after(self, cursor: str | None, limit: int = 100) -> tuple[list[dict[str, Any]], str]:
         """Lookups recorded after `cursor`, oldest first, and the cursor to ask with next time."""
@@ -134,12 +169,20 @@ class Journal:
 
     def mark_delivered(self, sink: str, seqs: list[int]) -> None:
         now = self.clock()
-        with self._lock:
+        with self._lock, self._writing():
             self._db.executemany("INSERT OR IGNORE INTO deliveries (sink, seq, delivered) VALUES (?, ?, ?)",
                                  [(sink, s, now) for s in seqs])
 
     def purge(self, older_than_s: float) -> int:
         """Retention: delete lookups recorded more than `older_than_s` seconds ago; returns how many."""
-        with self._lock:
+        with self._lock, self._writing():
             cur = self._db.execute("DELETE FROM lookups WHERE recorded < ?", (self.clock() - older_than_s,))
         return cur.rowcount
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """SQLite write errors (disk full, file too large, I/O error) as JournalError; the statement is rolled back."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc

@@ -2,7 +2,8 @@
 
 Each reader port runs in its own thread (pyserial blocks); it is re-opened after an
 unplug. The journal write happens inside the link's `on_read`, so the ACK the link sends
-when the callback returns means the read is on disk.
+when the callback returns means the read is on disk; a journal that cannot be written (disk
+full) refuses the read, the reader keeps it and resends, and the pharmacist is told.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from host_bridge.bridge.api import Api, own_origins
 from host_bridge.bridge.config import Config
 from host_bridge.bridge.devices import serial_readers
 from host_bridge.bridge.dispatch import Dispatcher
+from host_bridge.bridge.epu_recheck import epu_problem, recheck_pending
 from host_bridge.bridge.frames import FrameDecoder
-from host_bridge.bridge.journal import Journal
+from host_bridge.bridge.health import Health
+from host_bridge.bridge.journal import Journal, JournalError
 from host_bridge.bridge.lookups import CounterSession, build_lookup, manual_lookup, now_source, with_epu
 from host_bridge.bridge.redact import Redactor
 from host_bridge.bridge.sinks import Sink
@@ -30,7 +33,7 @@ from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink
 from host_bridge.decode.image import ImageError
 from host_bridge.epu.client import EpuClient
-from host_bridge.link.reader_link import ReaderLink
+from host_bridge.link.reader_link import NotNow, ReaderLink
 from host_bridge.errors import UserError
 
 log = logging.getLogger("electeur.bridge")
@@ -123,14 +126,17 @@ class Bridge:
         self.cfg = cfg
         self.redactor = redactor
         self.journal = Journal(cfg.journal)
+        self.health = Health()
         self.sessions: dict[str, CounterSession] = {}
         self._session_lock = threading.Lock()
         self.ports: dict[str, ReaderPort] = {}
         self._auto: set[str] = set()  # ports opened by `auto`
         sinks = self.build_sinks()
-        self.dispatcher = Dispatcher(self.journal, sinks)
+        self.dispatcher = Dispatcher(self.journal, sinks, backoff_s=cfg.retry_first_s, max_backoff_s=cfg.retry_max_s,
+                                     health=self.health)
         self.api = Api(self.journal, token=token, origins=own_origins(cfg.api_host, cfg.api_port),
-                       devices=self.devices, manual_entry=self.manual_entry, sinks=tuple(s.name for s in sinks))
+                       devices=self.devices, manual_entry=self.manual_entry, sinks=tuple(s.name for s in sinks),
+                       health=self.health)
         self.epu = EpuClient(cfg.epu.url, token=cfg.epu.token, timeout=cfg.epu.timeout_s) if cfg.epu else None
         if self.epu and urlsplit(self.epu.base_url).port == cfg.api_port and \
                 urlsplit(self.epu.base_url).hostname in ("127.0.0.1", "localhost", cfg.api_host):
@@ -144,12 +150,22 @@ class Bridge:
         sinks += [WebhookSink(w.url, token=w.token) for w in self.cfg.webhooks]
         if self.cfg.mqtt:
             m = self.cfg.mqtt
-            sinks.append(MqttSink(m.host, m.port, prefix=m.prefix, username=m.username, password=m.password))
+            sinks.append(MqttSink(m.host, m.port, prefix=m.prefix, username=m.username, password=m.password,
+                                  reconnect_max_s=self.cfg.retry_max_s))
         return sinks
 
     def record(self, lookup: dict[str, Any]) -> tuple[int, bool]:
+        """Journal `lookup`; JournalError (disk full...) is reported as a health problem and re-raised."""
         self.redactor.remember_lookup(lookup)
-        seq, new = self.journal.record(lookup)
+        if self.epu:
+            epu_problem(self.health, self.epu, lookup)
+        try:
+            seq, new = self.journal.record(lookup)
+        except JournalError as exc:
+            self.health.report("journal", "journal_unwritable", f"{exc}. Reads are NOT acknowledged: each reader "
+                               "keeps them and resends; free disk space, they are recorded as soon as it works.")
+            raise
+        self.health.resolve("journal", "the journal is writable again; the readers' waiting reads are recorded")
         log.info("%s lookup %s from %s: %s %s%s", "new" if new else "repeated", lookup["id"][:12],
                  lookup["source"].get("reader"), lookup["kind"], lookup["status"],
                  "".join(f" [{w['code']}]" for w in lookup.get("warnings", [])))
@@ -163,7 +179,10 @@ class Bridge:
         """Called by a port thread; returns once the lookup is journaled (then the link ACKs)."""
         source = now_source(reader, engine=engine, read_id=read_id)
         lookup = build_lookup(payload, source=source, session=self.session(reader))
-        self.record(with_epu(lookup, self.epu))
+        try:
+            self.record(with_epu(lookup, self.epu))
+        except JournalError as exc:
+            raise NotNow(str(exc)) from None
 
     def manual_entry(self, code: str) -> dict[str, Any]:
         """A code typed on the counter page: same lookup as `electeur lookup --code`, ePU state, journaled."""
@@ -200,9 +219,14 @@ class Bridge:
         while True:
             if "auto" in self.cfg.devices:
                 await asyncio.to_thread(self._scan)
-            purged = await asyncio.to_thread(self.journal.purge, self.cfg.retention_days * 86400)
-            if purged:
-                log.info("retention: purged %d lookups older than %g days", purged, self.cfg.retention_days)
+            try:
+                purged = await asyncio.to_thread(self.journal.purge, self.cfg.retention_days * 86400)
+                if purged:
+                    log.info("retention: purged %d lookups older than %g days", purged, self.cfg.retention_days)
+                if self.epu:
+                    await asyncio.to_thread(recheck_pending, self.journal, self.epu, self.health)
+            except JournalError as exc:     # disk full: already a health problem if reads fail; try again later
+                log.warning("housekeeping postponed: %s", exc)
             await asyncio.sleep(SCAN_S)
 
     async def serve(self, ready: threading.Event | None = None) -> None:
