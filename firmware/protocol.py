@@ -375,8 +375,10 @@ def error(reader, code, message, seq=0):
 class Outbox:
     """Reader side: READs kept and resent until ACKed (nothing is lost while the reader runs).
 
-    `due(now_ms)` returns the encoded frames to send now: new ones at once, then again every
-    `retry_ms`, doubling up to `max_retry_ms`. When `capacity` reads wait, `add` refuses (the scan
+    `due(now_ms)` returns the encoded frame to send now: the oldest unacknowledged read, at once, then
+    again every `retry_ms`, doubling up to `max_retry_ms`. A read goes out only once every older one is
+    acknowledged, so the host receives and journals a reader's reads in the order they were read, even
+    after a lost frame or while no host listened. When `capacity` reads wait, `add` refuses (the scan
     loop then waits instead of reading more codes).
     """
 
@@ -404,17 +406,17 @@ class Outbox:
         return self._items.pop(seq, None) is not None
 
     def due(self, now_ms):
-        out = []
-        for seq in sorted(self._items):
-            item = self._items[seq]
-            args, next_ms, interval = item
-            if interval and now_ms - next_ms < 0:
-                continue
-            flags = FLAG_RETRANSMIT if interval else 0
-            if interval:
-                self.resent += 1
-            interval = min(interval * 2, self.max_retry_ms) if interval else self.retry_ms
-            item[1] = now_ms + interval
-            item[2] = interval
-            out.append(read(self.reader, seq, args[0], args[1], args[2], args[3], flags))
-        return out
+        if not self._items:
+            return []
+        seq = min(self._items)
+        item = self._items[seq]
+        args, next_ms, interval = item
+        if interval and now_ms - next_ms < 0:
+            return []
+        flags = FLAG_RETRANSMIT if interval else 0
+        if interval:
+            self.resent += 1
+        interval = min(interval * 2, self.max_retry_ms) if interval else self.retry_ms
+        item[1] = now_ms + interval
+        item[2] = interval
+        return [read(self.reader, seq, args[0], args[1], args[2], args[3], flags)]

@@ -57,11 +57,11 @@ class MqttSink:
                 raise MqttError(f"MQTT publish to {topic} failed: {mqtt.error_string(info.rc)}")
             self._queued = (key, info.mid)      # queued by paho even when not connected (rc NO_CONN)
         mid = self._queued[1]
-        with self._cond:
-            if not self._cond.wait_for(lambda: mid in self._acked, self.timeout_s):
-                state = "connected" if self.client.is_connected() else "not connected"
-                raise MqttError(f"MQTT broker ({state}) did not acknowledge {topic} within {self.timeout_s} s; "
-                                "the message stays queued")
+        connected = self.client.is_connected()
+        with self._cond:   # not connected: fail at once, the dispatcher's back-off paces the next look
+            if not self._cond.wait_for(lambda: mid in self._acked, self.timeout_s if connected else 0):
+                raise MqttError(f"MQTT broker did not acknowledge {topic} within {self.timeout_s} s; the message "
+                                "stays queued" if connected else "MQTT broker not connected; the message stays queued")
             self._acked.clear()
         self._queued = None
 
