@@ -43,12 +43,15 @@ def reader_seq(lookup: dict[str, Any]) -> int:
 
 
 def out_of_order(deliveries: list[dict[str, Any]]) -> int:
-    """First versions delivered after a later read of the same reader (revisions excluded: they come later by design)."""
+    """First deliveries of a lookup made after a later read of the same reader (re-sent copies and revisions
+    excluded: they come later by design)."""
     last: dict[str, int] = {}
+    seen: set[str] = set()
     bad = 0
     for lookup in deliveries:
-        if "revision" in lookup:
+        if "revision" in lookup or lookup["id"] in seen:
             continue
+        seen.add(lookup["id"])
         reader, seq = lookup["source"]["reader"], reader_seq(lookup)
         bad += seq < last.get(reader, -1)
         last[reader] = max(seq, last.get(reader, -1))

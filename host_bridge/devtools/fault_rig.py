@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import re
 import signal
 import socket
@@ -110,8 +111,9 @@ class Broker:
     def __init__(self, workdir: Path) -> None:
         self.port = free_port()
         self.conf = workdir / "mosquitto.conf"
+        # `user`: started as root, mosquitto would switch to user "mosquitto" and could not save its sessions here
         self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-                             f"persistence_location {workdir}/\n")
+                             f"persistence_location {workdir}/\nuser {pwd.getpwuid(os.getuid()).pw_name}\n")
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "Broker":
