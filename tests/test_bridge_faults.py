@@ -5,6 +5,7 @@ Plus one test per bug these scenarios found (see docs/reliability.md, "Bridge fa
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import time
 
@@ -172,3 +173,76 @@ def test_an_unreachable_epu_state_is_completed_by_a_revision_every_sink_gets_onc
     assert not any(w["code"] == "epu_unreachable" for w in revised["warnings"])
     assert journal.count() == 1 and [lk["id"] for _, lk in journal.undelivered("webhook")] == [lookup["id"]]
     assert journal.epu_unreachable() == []
+
+
+@pytest.mark.slow
+def test_counter_page_shows_each_problem_as_a_banner_and_replaces_a_card_completed_by_epu(tmp_path):
+    """What the pharmacist sees, in the real page: a banner per problem while it lasts, and the card of an
+    e-prescription read while ePU was down updated in place once ePU answered."""
+    from tests.test_counter_page import CHROMIUM_ARGS, TOKEN, Server, expect, playwright
+
+    journal = Journal(tmp_path / "j.sqlite")
+    down = EpuClient("http://127.0.0.1:9", timeout=0.5)
+    lookup = down.attach(build_lookup(ex.ordonnance(), source=now_source("reader-1", read_id="1-1")))
+    journal.record(lookup)
+    server = Server(journal)
+    health = server.api.health
+    try:
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{server.port}/#token={TOKEN}")
+            page.wait_for_selector("#link.on")
+            card = page.locator(".card")
+            expect(card).to_contain_text("ePU injoignable — nouvel essai automatique")
+            expect(page.locator("#problems")).to_be_hidden()
+
+            health.report("journal", "journal_unwritable", "journal cannot be written: disk I/O error")
+            health.report("epu", "epu_unreachable", "ePU unreachable")
+            banner = page.locator("#problems li")
+            expect(banner).to_have_count(2)
+            expect(banner.nth(0)).to_contain_text("les lectures ne sont PAS enregistrées")
+            expect(banner.nth(1)).to_contain_text("ePU injoignable")
+
+            health.resolve("journal", "writable again")
+            expect(banner).to_have_count(1)
+            with SandboxServer() as sandbox:
+                client = EpuClient(sandbox.url, timeout=1)
+                client.register(ex.NUMBER, {"lines": []})
+                assert recheck_pending(journal, client, health) == 1
+            expect(page.locator("#problems")).to_be_hidden()
+            expect(card).to_have_count(1)
+            expect(card).to_contain_text("disponible")
+            assert "injoignable" not in card.inner_text()
+            browser.close()
+    finally:
+        server.stop()
+        journal.close()
+
+
+def test_housekeeping_survives_a_journal_that_cannot_be_written(tmp_path, monkeypatch):
+    """Before: a retention purge failing on a full disk ended `serve()`: the whole bridge stopped."""
+    import asyncio
+
+    from host_bridge.bridge import service
+    from host_bridge.bridge.config import Config
+    from host_bridge.bridge.redact import Redactor
+    from host_bridge.devtools.fault_rig import free_port
+
+    bridge = service.Bridge(Config(journal=tmp_path / "j.sqlite", epu=None, devices=[], api_port=free_port()),
+                            "t" * 20, Redactor())
+    calls: list[float] = []
+
+    def purge(older_than_s: float) -> int:
+        calls.append(older_than_s)
+        raise JournalError("journal cannot be written: database or disk is full")
+
+    monkeypatch.setattr(bridge.journal, "purge", purge)
+    monkeypatch.setattr(service, "SCAN_S", 0.05)
+
+    async def serve_a_while() -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(bridge.serve(), 1.0)
+
+    asyncio.run(serve_a_while())
+    assert len(calls) >= 3                          # still running, trying again each round
