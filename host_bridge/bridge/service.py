@@ -96,7 +96,8 @@ class ReaderPort:
         # and never saw the HELLO (whose display name only shows in /api/devices): ids stay stable.
         # seq plus the reader's capture clock: a retransmission repeats both, a rebooted reader does not.
         read_id = f"{seq}-{meta.get('captured_ms', 0)}"
-        self.bridge.on_read(f"reader-{reader_id}", read_id, payload, meta.get("engine") or None)
+        self.bridge.on_read(f"reader-{reader_id}", read_id, payload, meta.get("engine") or None,
+                            resent=bool(meta.get("retransmitted")))
         self.reads += 1
 
     def _on_frame(self, reader_id: int, frame: Any) -> None:
@@ -154,7 +155,7 @@ class Bridge:
                                   reconnect_max_s=self.cfg.retry_max_s))
         return sinks
 
-    def record(self, lookup: dict[str, Any]) -> tuple[int, bool]:
+    def record(self, lookup: dict[str, Any], resent: bool = False) -> tuple[int, bool]:
         """Journal `lookup`; JournalError (disk full...) is reported as a health problem and re-raised."""
         self.redactor.remember_lookup(lookup)
         if self.epu:
@@ -166,8 +167,9 @@ class Bridge:
                                "keeps them and resends; free disk space, they are recorded as soon as it works.")
             raise
         self.health.resolve("journal", "the journal is writable again; the readers' waiting reads are recorded")
-        log.info("%s lookup %s from %s: %s %s%s", "new" if new else "repeated", lookup["id"][:12],
-                 lookup["source"].get("reader"), lookup["kind"], lookup["status"],
+        # "resent": the reader sent it again, unacknowledged (a bridge killed or a port closed before the ACK)
+        log.info("%s lookup %s from %s%s: %s %s%s", "new" if new else "repeated", lookup["id"][:12],
+                 lookup["source"].get("reader"), " (resent)" if resent else "", lookup["kind"], lookup["status"],
                  "".join(f" [{w['code']}]" for w in lookup.get("warnings", [])))
         return seq, new
 
@@ -175,12 +177,12 @@ class Bridge:
         with self._session_lock:
             return self.sessions.setdefault(reader, CounterSession(reader))
 
-    def on_read(self, reader: str, read_id: str, payload: bytes, engine: str | None) -> None:
+    def on_read(self, reader: str, read_id: str, payload: bytes, engine: str | None, resent: bool = False) -> None:
         """Called by a port thread; returns once the lookup is journaled (then the link ACKs)."""
         source = now_source(reader, engine=engine, read_id=read_id)
         lookup = build_lookup(payload, source=source, session=self.session(reader))
         try:
-            self.record(with_epu(lookup, self.epu))
+            self.record(with_epu(lookup, self.epu), resent)
         except JournalError as exc:
             raise NotNow(str(exc)) from None
 
