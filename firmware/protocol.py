@@ -387,7 +387,8 @@ class Outbox:
         self.capacity = capacity
         self.retry_ms = retry_ms
         self.max_retry_ms = max_retry_ms
-        self._items = {}                # seq -> [wire bytes without flags, data args, next_ms, interval]
+        self._items = {}                # seq -> [data args, next_ms, interval, order added]
+        self._added = 0                 # insertion counter: seq numbers wrap at 2**32
         self.resent = 0
 
     def __len__(self):
@@ -399,7 +400,8 @@ class Outbox:
     def add(self, seq, data, fmt="qr", engine="", captured_ms=0):
         if self.full():
             return False
-        self._items[seq] = [(data, fmt, engine, captured_ms), 0, 0]
+        self._added += 1
+        self._items[seq] = [(data, fmt, engine, captured_ms), 0, 0, self._added]
         return True
 
     def ack(self, seq):
@@ -408,9 +410,9 @@ class Outbox:
     def due(self, now_ms):
         if not self._items:
             return []
-        seq = min(self._items)
+        seq = min(self._items, key=lambda s: self._items[s][3])
         item = self._items[seq]
-        args, next_ms, interval = item
+        args, next_ms, interval, _ = item
         if interval and now_ms - next_ms < 0:
             return []
         flags = FLAG_RETRANSMIT if interval else 0

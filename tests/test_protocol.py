@@ -137,6 +137,15 @@ def test_outbox_resends_until_acked_with_backoff() -> None:
     assert len(box) == 0 and box.add(3, b"c")
 
 
+def test_outbox_sends_in_the_order_reads_were_added_across_the_sequence_wrap() -> None:
+    box = P.Outbox(reader=3)
+    box.add(0xFFFFFFFF, b"older")
+    box.add(0, b"newer")
+    assert [m.seq for m in P.Decoder().feed(b"".join(box.due(0)))] == [0xFFFFFFFF]
+    box.ack(0xFFFFFFFF)
+    assert [m.seq for m in P.Decoder().feed(b"".join(box.due(0)))] == [0]
+
+
 def test_docs_examples_match_the_encoder() -> None:
     import re
 
