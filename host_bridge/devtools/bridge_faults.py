@@ -238,7 +238,7 @@ def epu_faults(workdir: Path, *, per_phase: int = 3, show_ms: int = 600) -> dict
     from host_bridge.samples.content import ordonnance
 
     rng = random.Random(8)
-    contents = [ordonnance(rng) for _ in range(3 * per_phase + 10)]
+    contents = [ordonnance(rng) for _ in range(3 * per_phase + 4)]
     store = EpuStore(workdir / "epu.sqlite")
     for c in contents:
         store.register(c.fields["prescription_number"], {"lines": [{"text": "PARACETAMOL 1 g cp", "qty": 2}]})
@@ -247,14 +247,19 @@ def epu_faults(workdir: Path, *, per_phase: int = 3, show_ms: int = 600) -> dict
     port = free_port()
     receiver = WebhookReceiver().start()
     sandbox: Sandbox | None = None
-    reader = bridge = None
+    reader: Reader | None = None
+    bridge: Bridge | None = None
     seen: dict[str, str] = {}
     try:
         for why, (pattern, options) in EPU_FAULTS.items():
+            if reader:
+                reader.pause()              # no reads while the sandbox restarts: each read meets one fault
             if sandbox:
                 sandbox.stop()
             sandbox = Sandbox(workdir, port, *options) if options else None
-            if bridge is None:
+            if reader:
+                reader.pause(False)
+            else:
                 reader = Reader(workdir, payloads, show_ms)
                 bridge = Bridge(workdir, reader.device, sinks_config(receiver, None, epu_url=f"http://127.0.0.1:{port}"))
             wait_until(lambda: unreachable(bridge, pattern) >= per_phase, 90, f"{per_phase} reads with ePU {why}")

@@ -7,6 +7,7 @@ scenarios). Every piece is the real thing; only the failures are chosen by us.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -174,6 +175,18 @@ class Process:
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
+
+    def pause(self, paused: bool = True) -> None:
+        """SIGSTOP (or SIGCONT) the process and its children (`electeur sim` runs the firmware in a child)."""
+        pids, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            with contextlib.suppress(OSError, ValueError):
+                todo += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP if paused else signal.SIGCONT)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
