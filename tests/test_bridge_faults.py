@@ -246,3 +246,29 @@ def test_housekeeping_survives_a_journal_that_cannot_be_written(tmp_path, monkey
 
     asyncio.run(serve_a_while())
     assert len(calls) >= 3                          # still running, trying again each round
+
+
+def test_a_streamed_code_not_recorded_while_the_journal_is_full_is_read_from_a_later_frame(tmp_path, monkeypatch):
+    """Before: the frame decoder had already counted the sighting, so a code held in view while the journal
+    was full was never read (it had to leave the view and come back)."""
+    import segno
+
+    from host_bridge.bridge import service
+    from host_bridge.bridge.config import Config
+    from host_bridge.bridge.redact import Redactor
+    from host_bridge.decode.image import load_gray
+    from host_bridge.link.reader_link import Frame, NotNow
+
+    bridge = service.Bridge(Config(journal=tmp_path / "j.sqlite", epu=None, devices=[]), "t" * 20, Redactor())
+    port = service.ReaderPort("/dev/null", bridge)
+    segno.make_qr("HELD-IN-VIEW", error="m").save(tmp_path / "code.png", scale=4, border=4)
+    gray = load_gray(tmp_path / "code.png")
+    frame = lambda n: Frame(n, "gray8", gray.shape[1], gray.shape[0], gray.tobytes(), 1000 + n)  # noqa: E731
+    real = bridge.journal.record
+    monkeypatch.setattr(bridge.journal, "record", lambda lookup: (_ for _ in ()).throw(JournalError("disk full")))
+    with pytest.raises(NotNow):
+        port._on_frame(1, frame(1))
+    monkeypatch.setattr(bridge.journal, "record", real)
+    port._on_frame(1, frame(2))                     # the next frame, code still in view, space back
+    assert [lk["text"] for lk in bridge.journal.after(None)[0]] == ["HELD-IN-VIEW"]
+    assert bridge.health.problems() == []

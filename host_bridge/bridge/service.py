@@ -109,7 +109,12 @@ class ReaderPort:
             log.warning("device %s: %s frame %d dropped: %s", self.device, reader, frame.frame_id, exc)
             return
         for i, symbol in enumerate(symbols):
-            self.bridge.on_read(reader, f"f{frame.frame_id}-{frame.captured_ms}-{i}", symbol.data, symbol.engine)
+            try:
+                self.bridge.on_read(reader, f"f{frame.frame_id}-{frame.captured_ms}-{i}", symbol.data, symbol.engine)
+            except NotNow:          # journal full: the codes still in view are read from a later frame
+                for later in symbols[i:]:
+                    self.bridge.frames.sightings.forget(reader, later.data)
+                raise
             self.reads += 1
 
     def start(self) -> None:
