@@ -156,7 +156,8 @@ def journal_full(workdir: Path, *, reads: int = 30, hold_s: float = 3.0, show_ms
         wait_until(lambda: bridge.health()["lookups"] >= reads // 3, 60, "the first reads")
         largest = max(p.stat().st_size for p in journal_files(bridge.journal))   # no file of it may grow
         resource.prlimit(bridge.proc.pid, resource.RLIMIT_FSIZE, (largest, resource.RLIM_INFINITY))
-        wait_until(lambda: bridge.health()["problems"], 30, "the bridge to notice the full journal")
+        wait_until(lambda: any(p["code"] == "journal_unwritable" for p in bridge.health()["problems"]), 30,
+                   "the bridge to notice the full journal")
         at_full = bridge.health()["lookups"]
         during = saw(bridge)
         time.sleep(hold_s)
