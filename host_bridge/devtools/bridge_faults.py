@@ -222,7 +222,7 @@ def sinks_down(workdir: Path, *, reads: int = 40, outage_s: float = 6.0, retry: 
     return fig
 
 
-EPU_FAULTS = {"timed out": (r"timed out", ("--delay-s", "3")), "HTTP 500": (r"injected_fault|500", ("--fail-status", "500")),
+EPU_FAULTS = {"timed out": (r"timed out", ("--delay-s", "3")), "HTTP 500": (r"fail with 500", ("--fail-status", "500")),
               "refused": (r"[Rr]efused", None)}     # phase: (pattern of the lookup's epu.detail, sandbox options or stopped)
 
 
