@@ -239,7 +239,7 @@ def epu_faults(workdir: Path, *, per_phase: int = 3, show_ms: int = 600) -> dict
     from host_bridge.samples.content import ordonnance
 
     rng = random.Random(8)
-    contents = [ordonnance(rng) for _ in range(3 * per_phase + 4)]
+    contents = [ordonnance(rng) for _ in range(6 * per_phase + 4)]    # margin: a slow phase's backlog goes to the next
     store = EpuStore(workdir / "epu.sqlite")
     for c in contents:
         store.register(c.fields["prescription_number"], {"lines": [{"text": "PARACETAMOL 1 g cp", "qty": 2}]})
