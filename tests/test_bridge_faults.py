@@ -6,12 +6,15 @@ Plus one test per bug these scenarios found (see docs/reliability.md, "Bridge fa
 from __future__ import annotations
 
 import contextlib
+import json
 import resource
 import time
 
+import jsonschema
 import pytest
 
 import payload_examples as ex
+from conftest import REPO
 from host_bridge.bridge.dispatch import Dispatcher
 from host_bridge.bridge.epu_recheck import recheck_pending
 from host_bridge.bridge.health import Health
@@ -169,6 +172,7 @@ def test_an_unreachable_epu_state_is_completed_by_a_revision_every_sink_gets_onc
         assert recheck_pending(journal, down, health) == 0 and health.problems()[0]["code"] == "epu_unreachable"
         assert recheck_pending(journal, client, health) == 1 and health.problems() == []
     revised = journal.get(lookup["id"])
+    jsonschema.validate(revised, json.loads((REPO / "docs/schemas/epu-lookup.v1.json").read_text()))
     assert revised["epu"]["state"] == "available" and revised["revision"] == 2 and revised["status"] == "ok"
     assert not any(w["code"] == "epu_unreachable" for w in revised["warnings"])
     assert journal.count() == 1 and [lk["id"] for _, lk in journal.undelivered("webhook")] == [lookup["id"]]
