@@ -4,7 +4,12 @@ import json
 
 PATH = "/config.json"
 
-# key: (default, kind, choices or (min, max))
+# Light profiles stepped through while a code is in view and does not read: the LED, and the exposure in
+# percent of the camera's automatic exposure (100 = automatic; 25 = a quarter, for a glaring phone screen).
+LIGHT_PROFILES = [{"led": True, "exposure": 100}, {"led": False, "exposure": 25}, {"led": False, "exposure": 100}]
+EXPOSURE = (5, 400)
+
+# key: (default, kind, choices or (min, max)); a list's rule is (min, max) items
 SCHEMA = {
     "reader_id": (1, int, (0, 65535)),
     "name": ("", str, (0, 32)),
@@ -23,13 +28,30 @@ SCHEMA = {
     "hid_max_len": (512, int, (1, 4096)),
     "heartbeat_ms": (5000, int, (0, 600000)),
     "frame_ack_ms": (2000, int, (10, 60000)),
+    "outbox_max": (16, int, (1, 64)),
+    "outbox_wait_ms": (30000, int, (0, 600000)),
+    "ack_feedback_ms": (1500, int, (100, 60000)),
     "tcp_port": (7373, int, (1, 65535)),
     "illumination": ("auto", str, ("auto", "on", "off")),
+    "light_profiles": (LIGHT_PROFILES, list, (1, 8)),
 }
 
 
 def defaults():
-    return dict((k, v[0]) for k, v in SCHEMA.items())
+    return dict((k, list(v[0]) if v[1] is list else v[0]) for k, v in SCHEMA.items())
+
+
+def check_profiles(key, value, rule):
+    """None when `value` is a list of light profiles {"led": bool, "exposure": percent}, else a message."""
+    if not isinstance(value, list) or not rule[0] <= len(value) <= rule[1]:
+        return "%s must be a list of %d to %d profiles" % (key, rule[0], rule[1])
+    for p in value:
+        if not isinstance(p, dict) or sorted(p) != ["exposure", "led"] or not isinstance(p["led"], bool):
+            return '%s: each profile is {"led": true|false, "exposure": percent}' % key
+        e = p["exposure"]
+        if not isinstance(e, int) or isinstance(e, bool) or not EXPOSURE[0] <= e <= EXPOSURE[1]:
+            return "%s: exposure must be between %d and %d (percent; 100 = automatic)" % (key, EXPOSURE[0], EXPOSURE[1])
+    return None
 
 
 def check(key, value):
@@ -37,6 +59,8 @@ def check(key, value):
     if key not in SCHEMA:
         return "unknown key '%s'" % key
     default, kind, rule = SCHEMA[key]
+    if kind is list:
+        return check_profiles(key, value, rule)
     if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
         return "%s must be an integer" % key
     if kind is str and not isinstance(value, str):

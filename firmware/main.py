@@ -25,6 +25,8 @@ def build(prof, cfg, port, camera, keyboard=None, decoder="probe", watchdog=None
         raise SetupError("output %s needs an on-board decoder and this build has none" % cfg["output"])
     feedback = Feedback(prof)
     output = open_output(cfg, prof, port, feedback, keyboard)
+    if hasattr(output, "watchdog"):
+        output.watchdog = watchdog
     if hasattr(output, "caps"):
         output.caps.append("decode:" + decoder.name if decoder else "stream:" + cfg["stream_format"])
     return ScanLoop(cfg, camera, decoder, output, feedback, watchdog), output, messages
@@ -46,13 +48,16 @@ def main(board_name=None):
     camera = open_camera(prof, cfg)
     keyboard = None
     if cfg["output"] == "hid":
-        import usb.device
-        from usb.device.keyboard import KeyboardInterface
+        from firmware import boot       # registered at boot (/boot.py) so the host sees the keyboard at once
         from firmware.outputs.hid import UsbKeyboard
-        kbd = KeyboardInterface()
-        usb.device.get().init(kbd, builtin_driver=True)
-        keyboard = UsbKeyboard(kbd)
+        if boot.setup() is None:
+            errors.append("output hid: no USB keyboard (%s): framed used" % boot.reason)
+            cfg["output"] = "framed"
+        else:
+            keyboard = UsbKeyboard(boot.keyboard)
     loop, output, messages = build(prof, cfg, StdioPort(), camera, keyboard, watchdog=Watchdog())
+    if hasattr(output, "restore"):
+        messages += output.restore()    # reads a power cut left unacknowledged: resent with their own seq
     output.start()
     report(output, errors + messages)
     asyncio.run(loop.run())

@@ -1,5 +1,6 @@
 # Presentation mode: a cheap change detector on a downsampled frame decides whether a frame is worth
-# decoding or sending; when nothing reads, frames alternate illumination (LED glares on phone screens).
+# decoding or sending; when something is in view and nothing reads, frames step through light profiles
+# (LED and exposure: the LED lights paper but glares on a phone screen).
 GRID = 16                               # samples per row and per column
 
 
@@ -28,8 +29,10 @@ class ChangeDetector:
         self.max_idle = max_idle
         self._ref = None
         self._idle = 0
+        self.moved = True               # the last changed() saw the scene move (not only the idle retry)
 
     def changed(self, frame):
+        self.moved = True
         if not self.threshold:
             return True
         thumb = thumbnail(frame)
@@ -44,7 +47,8 @@ class ChangeDetector:
         for i in range(len(thumb)):
             d = thumb[i] - ref[i]
             diff += d if d > 0 else -d
-        if diff > self.threshold * len(thumb) or self._idle >= self.max_idle:
+        self.moved = diff > self.threshold * len(thumb)
+        if self.moved or self._idle >= self.max_idle:
             self._ref = thumb
             self._idle = 0
             return True
@@ -53,20 +57,60 @@ class ChangeDetector:
 
 
 class Light:
-    """When frames stop reading, alternate the LED on and off (paper wants light, phones glare)."""
+    """Steps through light profiles (config `light_profiles`) while something is in view and nothing reads;
+    back to the last profile that read once the scene has been still for `linger` frames (a counter's
+    lighting is stable).
 
-    def __init__(self, camera, mode="auto", every=3):
+    `mode` "auto" cycles `profiles`; "on"/"off" hold the LED so, with automatic exposure. Cameras without
+    `set_exposure` (optional in the camera interface) only switch the LED."""
+
+    def __init__(self, camera, mode, profiles, every=1, linger=30):
         self.camera = camera
-        self.mode = mode
+        self.profiles = [(p["led"], p["exposure"]) for p in profiles] if mode == "auto" else [(mode == "on", 100)]
         self.every = every
+        self.linger = linger
         self.misses = 0
-        self.on = mode != "off"
-        camera.set_light(self.on)
+        self.index = self.good = 0
+        self.still = linger             # frames since the scene last moved: nothing is presented at boot
+        self._apply()
+        self._switched = False
+
+    def _apply(self):
+        led, exposure = self.profiles[self.index]
+        self.camera.set_light(led)
+        set_exposure = getattr(self.camera, "set_exposure", None)
+        if set_exposure:
+            set_exposure(exposure)
+        self._switched = True           # the next frame changes because the light did, not the scene
+
+    def _go(self, index):
+        if index != self.index:
+            self.index = index
+            self._apply()
+
+    def seen(self, moved):
+        """Every frame: whether the change detector saw the scene move. True when this is the first frame
+        under a new profile: worth a look even when the detector sees little change (LED off on a screen)."""
+        switched = self._switched
+        self._switched = False
+        if moved and not switched:
+            self.still = 0
+        elif self.still < self.linger:
+            self.still += 1
+            if self.still == self.linger:
+                self.misses = 0
+                self._go(self.good)
+        return switched
 
     def result(self, read):
-        if self.mode != "auto":
+        """After each decode: a read keeps this profile (and remembers it); misses step to the next one."""
+        if read:
+            self.misses = 0
+            self.good = self.index
             return
-        self.misses = 0 if read else self.misses + 1
-        if self.misses and self.misses % self.every == 0:
-            self.on = not self.on
-            self.camera.set_light(self.on)
+        if self.still >= self.linger or len(self.profiles) < 2:
+            return                      # nothing presented: an idle retry, keep the light steady
+        self.misses += 1
+        if self.misses >= self.every:
+            self.misses = 0
+            self._go((self.index + 1) % len(self.profiles))

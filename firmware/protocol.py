@@ -232,6 +232,10 @@ class Decoder:
         else:
             self._buf += chunk
 
+    def partial(self):
+        """True while bytes of an unfinished frame wait for their delimiter (at end of input: a torn frame)."""
+        return bool(self._buf) or self._overflow
+
     def feed(self, data):
         """Bytes in, list of Message out."""
         data = bytes(data)
@@ -378,8 +382,10 @@ class Outbox:
     `due(now_ms)` returns the encoded frame to send now: the oldest unacknowledged read, at once, then
     again every `retry_ms`, doubling up to `max_retry_ms`. A read goes out only once every older one is
     acknowledged, so the host receives and journals a reader's reads in the order they were read, even
-    after a lost frame or while no host listened. When `capacity` reads wait, `add` refuses (the scan
-    loop then waits instead of reading more codes).
+    after a lost frame or while no host listened. When `capacity` reads wait, `add` refuses: the output
+    refuses the read (error feedback) and keeps the older ones. `records()` and `add(..., resent=True)`
+    let the reader keep the outbox on flash across a reboot (firmware/outbox_file.py): a restored read
+    keeps its seq, reader id and capture time, so the host recognises a resend.
     """
 
     def __init__(self, reader, capacity=16, retry_ms=500, max_retry_ms=4000):
@@ -387,38 +393,55 @@ class Outbox:
         self.capacity = capacity
         self.retry_ms = retry_ms
         self.max_retry_ms = max_retry_ms
-        self._items = {}                # seq -> [data args, next_ms, interval, order added]
-        self._added = 0                 # insertion counter: seq numbers wrap at 2**32
+        self._items = {}                # seq -> [(data, fmt, engine, captured_ms, reader), next_ms, interval, sent, order]
+        self._added = 0                 # insertion counter (order added): seq numbers wrap at 2**32
         self.resent = 0
 
     def __len__(self):
         return len(self._items)
 
+    def __contains__(self, seq):
+        return seq in self._items
+
     def full(self):
         return len(self._items) >= self.capacity
 
-    def add(self, seq, data, fmt="qr", engine="", captured_ms=0):
-        if self.full():
+    def add(self, seq, data, fmt="qr", engine="", captured_ms=0, reader=None, resent=False):
+        """Keep a read until ACKed; False when full. `resent`: it went out before (a restored read, never refused)."""
+        if self.full() and not resent:
             return False
         self._added += 1
-        self._items[seq] = [(data, fmt, engine, captured_ms), 0, 0, self._added]
+        self._items[seq] = [(data, fmt, engine, captured_ms, self.reader if reader is None else reader), 0, 0,
+                            resent, self._added]
         return True
 
     def ack(self, seq):
         return self._items.pop(seq, None) is not None
 
+    def records(self):
+        """(seq, reader, data, fmt, engine, captured_ms) of every waiting read, oldest seq first."""
+        for seq in sorted(self._items):
+            data, fmt, engine, captured, reader = self._items[seq][0]
+            yield seq, reader, data, fmt, engine, captured
+
+    def rewind(self):
+        """Every waiting read due at once (a host just connected: no need to wait out the backoff)."""
+        for item in self._items.values():
+            item[1] = 0
+            item[2] = 0
+
     def due(self, now_ms):
         if not self._items:
             return []
-        seq = min(self._items, key=lambda s: self._items[s][3])
+        seq = min(self._items, key=lambda s: self._items[s][4])
         item = self._items[seq]
-        args, next_ms, interval, _ = item
+        args, next_ms, interval, sent, _ = item
         if interval and now_ms - next_ms < 0:
             return []
-        flags = FLAG_RETRANSMIT if interval else 0
-        if interval:
+        if sent:
             self.resent += 1
         interval = min(interval * 2, self.max_retry_ms) if interval else self.retry_ms
         item[1] = now_ms + interval
         item[2] = interval
-        return [read(self.reader, seq, args[0], args[1], args[2], args[3], flags)]
+        item[3] = True
+        return [read(args[4], seq, args[0], args[1], args[2], args[3], FLAG_RETRANSMIT if sent else 0)]

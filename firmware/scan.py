@@ -17,7 +17,7 @@ class ScanLoop:
         self.watchdog = watchdog
         self.dedupe = Dedupe(cfg["dedupe_ms"])
         self.detector = ChangeDetector(cfg["change_threshold"])
-        self.light = Light(camera, cfg["illumination"])
+        self.light = Light(camera, cfg["illumination"], cfg["light_profiles"])
         self.stats = {"frames": 0, "decoded": 0, "streamed": 0, "reads": 0, "refused": 0, "skipped": 0}
         self._beat = ticks_ms()
         self.decode_ms = None           # how long the last on-board decode took
@@ -35,7 +35,9 @@ class ScanLoop:
         if frame is None:
             return False
         self.stats["frames"] += 1
-        if not self.detector.changed(frame):
+        changed = self.detector.changed(frame)
+        changed = self.light.seen(self.detector.moved) or changed
+        if not changed:
             self.stats["skipped"] += 1
         elif self.streaming():
             await self.output.send_frame(frame)
@@ -57,9 +59,10 @@ class ScanLoop:
             if not self.dedupe.fresh(payload, captured):
                 continue
             try:
-                await self.output.emit(payload, fmt, self.decoder.name, captured)
+                delivered = await self.output.emit(payload, fmt, self.decoder.name, captured)
                 self.stats["reads"] += 1
-                await self.feedback.good()
+                if delivered:           # framed/tcp: the output gives it when the host's ACK arrives
+                    await self.feedback.good()
             except Refused:
                 self.stats["refused"] += 1
                 await self.feedback.error()

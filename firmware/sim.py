@@ -1,8 +1,12 @@
 # The virtual reader: the real firmware with the simulated board. Runs on CPython and MicroPython:
 #   sim.py --images DIR [--mode framed|line|hid] [--show-ms N] [--loop] [--idle] [--decode auto|host]
-#          [--reader-id N] [--drain-ms N]
-# DIR holds binary PGM frames (the host converts PNG/JPEG) and frames.txt, their order one name a line.
-# Output goes to stdout; in framed mode the host's ACKs come on stdin.
+#          [--reader-id N] [--drain-ms N] [--stream-format gray8|jpeg] [--flash FLASHDIR] [--trace-feedback]
+# DIR holds binary PGM frames (the host converts PNG/JPEG) or .jpg frames (streamed as JPEG bytes) and
+# frames.txt, their order one name a line.
+# Output goes to stdout; in framed mode the host's ACKs come on stdin. FLASHDIR plays the board's flash:
+# config.json is read from it (the command line's keys win) and saved to it, and the outbox is kept in
+# outbox.bin there, so a reader killed and restarted on the same FLASHDIR resends what was not acknowledged.
+# --trace-feedback prints each feedback pattern (good, error, pending) as a line on stderr.
 import asyncio
 import sys
 
@@ -15,8 +19,8 @@ from firmware.ports import StdioPort
 
 def parse(argv):
     opts = {"images": None, "mode": "framed", "show-ms": "0", "decode": "auto", "reader-id": "1",
-            "drain-ms": "30000"}
-    flags = {"loop": False, "idle": False}
+            "drain-ms": "30000", "stream-format": "gray8", "flash": ""}
+    flags = {"loop": False, "idle": False, "trace-feedback": False}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -40,8 +44,11 @@ def frame_paths(d):
 
 def setup(opts, flags):
     """The scan loop, output and port, wired from the simulated board; SetupError when impossible."""
-    cfg, errors = config.validate({"output": opts["mode"], "decode": opts["decode"],
-                                   "reader_id": int(opts["reader-id"]), "heartbeat_ms": 0})
+    flash = opts["flash"]
+    base, errors = config.load(flash + "/config.json") if flash else (None, [])
+    cfg, more = config.validate({"output": opts["mode"], "decode": opts["decode"], "stream_format": opts["stream-format"],
+                                 "reader_id": int(opts["reader-id"]), "heartbeat_ms": 0}, base)
+    errors += more
     if opts["show-ms"] == "0":
         cfg["change_threshold"] = 0     # one frame per image: each image is a new presentation
     port = StdioPort()
@@ -54,16 +61,22 @@ def setup(opts, flags):
     except (OSError, ValueError):
         raise SetupError("cannot read %s/frames.txt" % opts["images"])
     loop, output, messages = build(boards.SIM, cfg, port, camera, keyboard)
-    output.config_path = opts["images"] + "/config.json"     # CONFIG_SET saves beside the frames, not in /
+    output.config_path = (flash or opts["images"]) + "/config.json"     # CONFIG_SET saves there, not in /
+    if flash and hasattr(output, "restore"):
+        errors += output.restore(flash + "/outbox.bin")
+    if flags["trace-feedback"]:
+        loop.feedback.trace = lambda kind: sys.stderr.write("feedback %s\n" % kind)
     output.start()
     report(output, errors + messages)
     return loop, output, port
 
 
 async def run(loop, output, port, flags):
-    """Scan every image, deliver what is pending (up to --drain-ms), then idle with --idle until stdin closes."""
+    """Scan every image, deliver what is pending (up to --drain-ms), then idle with --idle until stdin closes
+    (with --idle a closed stdin also ends the scan: nobody is left to read it)."""
     while await loop.step():
-        pass
+        if flags["idle"] and port.closed:
+            return                      # the host end (the pty relay) is gone: even with --loop, stop
     await output.drain(int(flags["drain-ms"]))
     while flags["idle"] and not port.closed:
         output.poll()

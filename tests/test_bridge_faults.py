@@ -76,7 +76,7 @@ def test_epu_slow_failing_and_stopped_reads_shown_unreachable_then_completed(tmp
     assert fig["completed when ePU returned"] == sum(causes.values()) and fig["final ePU states"] == ["available"]
     assert fig["webhook: delivered"] == fig["journaled"]            # the completed version of each, once
     assert fig["webhook: re-sent copies (dropped by key)"] == 0
-    assert "ePU could not be reached: retry" in fig["card while down"]
+    assert "ePU injoignable : réessayez" in fig["card while down"]
     assert all("epu_unreachable" in seen for seen in fig["saw during"].values())
     assert fig["saw after"].startswith("status ok")
 
@@ -183,19 +183,20 @@ def test_an_unreachable_epu_state_is_completed_by_a_revision_every_sink_gets_onc
 def test_counter_page_shows_each_problem_as_a_banner_and_replaces_a_card_completed_by_epu(tmp_path):
     """What the pharmacist sees, in the real page: a banner per problem while it lasts, and the card of an
     e-prescription read while ePU was down updated in place once ePU answered."""
-    from tests.test_counter_page import CHROMIUM_ARGS, TOKEN, Server, expect, playwright
+    from tests.api_server import ApiServer
+    from tests.test_counter_page import CHROMIUM_ARGS, TOKEN, expect, playwright
 
     journal = Journal(tmp_path / "j.sqlite")
     down = EpuClient("http://127.0.0.1:9", timeout=0.5)
     lookup = down.attach(build_lookup(ex.ordonnance(), source=now_source("reader-1", read_id="1-1")))
     journal.record(lookup)
-    server = Server(journal)
+    server = ApiServer(journal, TOKEN)
     health = server.api.health
     try:
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{server.port}/#token={TOKEN}")
+            page.goto(f"{server.base}/#token={TOKEN}")
             page.wait_for_selector("#link.on")
             card = page.locator(".card")
             expect(card).to_contain_text("ePU injoignable — nouvel essai automatique")

@@ -50,7 +50,8 @@ def test_corrupt_or_mislabelled_frames_are_clear_errors():
 
 
 def test_code_held_in_view_for_many_frames_is_one_journaled_read(tmp_path, caplog):
-    bridge = Bridge(Config(journal=tmp_path / "j.sqlite", epu=None), "t" * 20, Redactor())
+    cfg = Config(journal=tmp_path / "j.sqlite", journal_key=tmp_path / "journal.key", epu=None)
+    bridge = Bridge(cfg, "t" * 20, Redactor())
     port = ReaderPort("/dev/null", bridge)
     code = printed_code((640, 480), seed=3)
     for n in range(10):

@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from host_bridge.bridge.journal import Journal
+from host_bridge.bridge.sealing import Sealer
 from host_bridge.bridge.lookups import build_lookup
 from host_bridge.errors import UserError
 
@@ -72,3 +73,46 @@ def test_corrupt_journal_file_is_a_user_error_and_is_not_overwritten(tmp_path):
     with pytest.raises(UserError, match="cannot open journal"):
         Journal(path)
     assert path.read_bytes().startswith(b"this is not a database")
+
+
+def identified(n: int) -> dict:
+    """A lookup carrying a NIR, a name and a birth date, as an INS code does."""
+    lk = lookup(n)
+    lk["fields"] = {"ins_number": "180057512345678", "patient_family_name": "QUÉMÉNEUR", "patient_birth_date": "1980-05-17"}
+    lk["text"] = "IS0100000000000000000000 S1180057512345678 QUÉMÉNEUR 17-05-1980"
+    return lk
+
+
+def file_bytes(path) -> bytes:
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))  # the db, -wal and -shm
+
+
+def test_sealed_journal_keeps_identifiers_out_of_its_files_and_reads_them_back(tmp_path):
+    path = tmp_path / "j.sqlite"
+    sealer = Sealer.from_file(tmp_path / "cfg" / "journal.key")
+    assert (tmp_path / "cfg" / "journal.key").stat().st_mode & 0o777 == 0o600
+    j = Journal(path, sealer=sealer)
+    j.record(identified(1))
+    raw = file_bytes(path)
+    for secret in ("180057512345678", "QUÉMÉNEUR", "1980-05-17", "17-05-1980"):
+        assert secret.encode() not in raw
+    assert j.get(identified(1)["id"]) == identified(1) and j.undelivered("stdout")[0][1] == identified(1)
+    j.close()
+
+    clear = Journal(path, sealer=sealer, clear=True)       # log_identifiers = true: the explicit switch
+    clear.record(identified(2))
+    assert b"QU\xc3\x89M\xc3\x89NEUR" in file_bytes(path)  # the grep finds a name written in clear
+    assert [lk["id"] for lk in clear.after(None)[0]] == [identified(1)["id"], identified(2)["id"]]  # both forms read
+    clear.close()
+
+
+def test_a_sealed_journal_with_a_lost_or_wrong_key_is_refused_at_start_with_the_fix(tmp_path):
+    path = tmp_path / "j.sqlite"
+    Journal(path, sealer=Sealer.from_file(tmp_path / "a.key")).record(identified(1))
+    with pytest.raises(UserError, match="restore the one the journal was written with"):
+        Journal(path, sealer=Sealer.from_file(tmp_path / "other.key"))
+    with pytest.raises(UserError, match="give the bridge its journal key"):
+        Journal(path)
+    (tmp_path / "bad.key").write_text("not base64!")
+    with pytest.raises(UserError, match="cannot read journal key"):
+        Sealer.from_file(tmp_path / "bad.key")

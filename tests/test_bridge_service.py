@@ -11,7 +11,7 @@ from host_bridge.bridge.service import Bridge
 
 
 def test_sinks_come_from_the_config(tmp_path):
-    cfg = Config(journal=tmp_path / "j.sqlite", epu=None, stdout=True,
+    cfg = Config(journal=tmp_path / "j.sqlite", journal_key=tmp_path / "journal.key", epu=None, stdout=True,
                  webhooks=[Webhook("http://127.0.0.1:9/a"), Webhook("http://127.0.0.1:9/b", token="x")],
                  mqtt=Mqtt("127.0.0.1", 9))
     bridge = Bridge(cfg, "t" * 20, Redactor())
@@ -28,7 +28,8 @@ def test_auto_opens_only_ports_of_known_boards(tmp_path, monkeypatch):
     monkeypatch.setattr(devices.list_ports, "comports", lambda: ports)
     opened = []
     monkeypatch.setattr(service.ReaderPort, "start", lambda self: opened.append(self.device))
-    bridge = Bridge(Config(journal=tmp_path / "j.sqlite", epu=None), "t" * 20, Redactor())
+    cfg = Config(journal=tmp_path / "j.sqlite", journal_key=tmp_path / "journal.key", epu=None)
+    bridge = Bridge(cfg, "t" * 20, Redactor())
     bridge._scan()
     bridge._scan()  # a port already open is not opened twice
     assert opened == ["/dev/ttyUSB7"]

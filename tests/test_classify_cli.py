@@ -52,7 +52,7 @@ def test_lookup_code_accepts_the_printed_form_and_refuses_a_typo() -> None:
     assert ok.returncode == 0
     assert json.loads(ok.stdout)["fields"] == {"prescription_number": ex.NUMBER}
     typo = electeur("lookup", "--code", "0" + ex.NUMBER[1:] if ex.NUMBER[0] != "0" else "1" + ex.NUMBER[1:])
-    assert typo.returncode == 2 and b"check character" in typo.stderr and b"Traceback" not in typo.stderr
+    assert typo.returncode == 2 and "caractère de contrôle" in typo.stderr.decode() and b"Traceback" not in typo.stderr
 
 
 def test_samples_command_refuses_bad_arguments_in_one_line(tmp_path) -> None:

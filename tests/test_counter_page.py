@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 
 import pytest
-from aiohttp import web
 
-from host_bridge.bridge.api import Api, own_origins
 from host_bridge.bridge.journal import Journal
 from host_bridge.bridge.lookups import build_lookup
 from host_bridge.payloads.profiles import default_profiles
+from tests.api_server import ApiServer
 from tests.conftest import REPO
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -35,33 +32,6 @@ def lookup(n: int, kind: str, fields: dict, warnings: list | None = None, epu: d
     return lk
 
 
-class Server:
-    """The real API on a loopback port, in a thread with its own event loop."""
-
-    def __init__(self, journal: Journal) -> None:
-        self.journal = journal
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.port = 0
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
-
-    async def _start(self) -> None:
-        self.api = Api(self.journal, token=TOKEN, origins=set(), devices=lambda: [
-            {"device": "/dev/ttyUSB0", "state": "connected", "error": None, "reads": 3,
-             "readers": [{"id": 1, "name": "comptoir-1", "board": "esp32-s3-eye", "firmware": "0.1.0"}]}])
-        self.runner = web.AppRunner(self.api.build())
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-        self.api.origins = own_origins("127.0.0.1", self.port)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-
-
 @pytest.mark.slow
 def test_counter_page_shows_reads_live_and_manual_entry(tmp_path):
     journal = Journal(tmp_path / "j.sqlite")
@@ -70,9 +40,11 @@ def test_counter_page_shows_reads_live_and_manual_entry(tmp_path):
         "patient_given_names": "Marie", "patient_birth_date": "1980-05-17"}, epu={"state": "available"}))
     journal.record(lookup(2, "ins", {"ins_number": "280057512345678", "patient_family_name": HOSTILE},
                           [{"code": "not_a_prescription", "severity": "warning",
-                            "message": "An e-prescription was expected, but this is the patient's INS code."}]))
-    server = Server(journal)
-    base = f"http://127.0.0.1:{server.port}/"
+                            "message": "Une ordonnance numérique était attendue, mais c'est le code INS du patient."}]))
+    server = ApiServer(journal, TOKEN, devices=lambda: [
+        {"device": "/dev/ttyUSB0", "state": "connected", "error": None, "reads": 3,
+         "readers": [{"id": 1, "name": "comptoir-1", "board": "esp32-s3-eye", "firmware": "0.1.0"}]}])
+    base = server.base + "/"
     try:
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -83,19 +55,19 @@ def test_counter_page_shows_reads_live_and_manual_entry(tmp_path):
             expect(cards).to_have_count(2)
             first = cards.nth(1).inner_text()
             assert "Ordonnance numérique" in first and "DUPONT Marie" in first and "K7P39QXA2M4TB8RD" in first
-            assert "RPPS 10101010101" in first and "disponible" in first
+            assert "RPPS 10101010101" in first and "disponible" in first and "17/05/1980" in first
             ins = cards.nth(0).inner_text()
-            assert "INS — pas une ordonnance" in ins and "INS code" in ins
+            assert "INS — pas une ordonnance" in ins and "code INS du patient" in ins
             assert HOSTILE.split()[0] in ins and page.locator(".card img").count() == 0  # text, not markup
             assert "comptoir-1" in page.locator("#readers").inner_text()
             assert "token" not in page.url  # the token leaves the address bar
 
             journal.record(lookup(3, "ordonnance", {"prescription_number": "AAAA1111BBBB2222"},
                                   [{"code": "already_dispensed", "severity": "warning",
-                                    "message": "ePU: this prescription was already dispensed."}],
+                                    "message": "Selon l'ePU, cette ordonnance a déjà été délivrée en totalité."}],
                                   epu={"state": "dispensed"}))
             expect(cards).to_have_count(3)
-            assert "already dispensed" in cards.nth(0).inner_text() and "déjà délivrée" in cards.nth(0).inner_text()
+            assert "déjà été délivrée en totalité" in cards.nth(0).inner_text() and "déjà délivrée" in cards.nth(0).inner_text()
 
             page.fill("#code", "K7P3 9QXA 2M4T B8RC")  # one character mistyped
             page.click("#manual button")

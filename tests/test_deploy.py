@@ -68,14 +68,14 @@ def test_dry_run_lists_compiled_mpy_files_for_every_board(board: str, capsys) ->
 
 def test_deploy_copies_firmware_profile_and_config_then_resets(simboard, capsys) -> None:
     board = simboard("--machine", "ESP32S3 module with ESP32S3")
-    assert main(["deploy", "--board", "esp32-s3-eye", "--port", board.port, "--output", "hid"]) == 0
+    assert main(["deploy", "--board", "esp32-s3-eye", "--port", board.port, "--output", "line"]) == 0
     files = board.files()
     assert {"board.json", "config.json", "main.py", "firmware/__init__.mpy"} <= files
     assert len([f for f in files if f.endswith(".mpy")]) == N_MODULES
     mpy = (board.root / "firmware/__init__.mpy").read_bytes()
     assert mpy[:3] == b"M\x06\x00"  # .mpy header: magic, version 6, no native code
     assert (board.root / "board.json").read_bytes() == (BOARDS_DIR / "esp32-s3-eye.json").read_bytes()
-    assert json.loads((board.root / "config.json").read_text())["output"] == "hid"
+    assert json.loads((board.root / "config.json").read_text())["output"] == "line"   # hid: test_deploy_hid.py
     assert board.resets() == 1
     assert "device: MicroPython 1.27.0" in capsys.readouterr().out
 

@@ -281,25 +281,3 @@ def test_tcp_reader_is_found_by_zeroconf_on_the_host() -> None:
     found = [r for r in readers if r["name"] == "reader-42._electeur._tcp.local."]
     assert found and found[0]["port"] == f"tcp://127.0.0.1:{free}"
     assert found[0]["properties"]["board"] == "sim" and found[0]["properties"]["reader"] == "42"
-
-
-def test_light_alternates_while_nothing_reads_and_stays_once_a_code_reads() -> None:
-    from firmware.presence import Light
-
-    class Cam:
-        def __init__(self) -> None:
-            self.states: list[bool] = []
-
-        def set_light(self, on: bool) -> None:
-            self.states.append(on)
-
-    cam = Cam()
-    light = Light(cam, "auto", every=2)
-    for read in [False] * 6 + [True] * 4:
-        light.result(read)
-    assert cam.states == [True, False, True, False]
-    fixed = Cam()
-    off = Light(fixed, "off")
-    for _ in range(6):
-        off.result(False)
-    assert fixed.states == [False]

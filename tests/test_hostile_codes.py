@@ -92,7 +92,7 @@ def _scan(payload: bytes, output_for) -> tuple[Feedback, ScanLoop]:
     cfg = config.defaults()
     cfg["change_threshold"] = 0
     shot, feedback = OneShot(payload), Feedback({})
-    loop = ScanLoop(cfg, shot, shot, output_for(cfg), feedback)
+    loop = ScanLoop(cfg, shot, shot, output_for(cfg, feedback), feedback)
     asyncio.run(loop.step())
     return feedback, loop
 
@@ -116,7 +116,7 @@ def test_hid_types_no_control_key_and_refused_reads_give_error_feedback(corpus, 
     _, payload, _ = corpus[name]
     port = Port()
     kbd = RecordingKeyboard(port, "azerty")
-    feedback, loop = _scan(payload, lambda cfg: HidOutput(kbd, cfg))
+    feedback, loop = _scan(payload, lambda cfg, fb: HidOutput(kbd, cfg))
     *body, last = kbd.pressed or [None]
     for code, mods in body:
         assert mods in (0, keymaps.SHIFT, keymaps.ALTGR) and code not in (keymaps.ENTER, keymaps.TAB)
@@ -133,7 +133,7 @@ def test_hid_types_no_control_key_and_refused_reads_give_error_feedback(corpus, 
 def test_line_sends_one_whole_line_or_refuses(corpus, name: str) -> None:
     _, payload, _ = corpus[name]
     port = Port()
-    feedback, _ = _scan(payload, lambda cfg: LineOutput(port, cfg))
+    feedback, _ = _scan(payload, lambda cfg, fb: LineOutput(port, cfg))
     if b"\r" in payload or b"\n" in payload:
         assert feedback.error_count == 1 and port.written == b""
     else:
@@ -146,8 +146,9 @@ def test_framed_delivers_exact_bytes_once_and_is_acknowledged(corpus, name: str)
     fw_port, host_stream, reads = Port(), Port(), []
     link = ReaderLink(host_stream, lambda reader, seq, data, meta: reads.append(data))
     holder: list[FramedOutput] = []
-    feedback, _ = _scan(payload, lambda cfg: holder.append(FramedOutput(fw_port, cfg, {"name": "sim"}, 10))
+    feedback, _ = _scan(payload, lambda cfg, fb: holder.append(FramedOutput(fw_port, cfg, {"name": "sim"}, 10, fb))
                         or holder[0])
+    assert feedback.good_count == 0                     # framed: the good beep waits for the host's ACK
     link.feed(fw_port.written)
     fw_port.incoming = host_stream.written
     holder[0].poll()

@@ -114,7 +114,7 @@ def test_manual_code_tolerates_spaces_dashes_case_and_checks() -> None:
     scanned = lookup(ex.ordonnance())
     assert (result["kind"], result["action"], result["fields"]["prescription_number"]) == \
         (scanned["kind"], scanned["action"], scanned["fields"]["prescription_number"])
-    with pytest.raises(UserError, match="check character"):
+    with pytest.raises(UserError, match="caractère de contrôle"):
         manual_lookup(ex.NUMBER[:5] + ex.NUMBER[6] + ex.NUMBER[5] + ex.NUMBER[7:], source=SOURCE)
 
 
@@ -135,7 +135,7 @@ def test_session_patient_is_the_apcv_beneficiary_accents_and_case_folded() -> No
     lookup(ex.apcv(family="Durand", birth="1981-03-01"), source=at(0), session=other)
     mismatch = lookup(ex.ordonnance(), source=at(5), session=other)
     assert "patient_mismatch" in codes(mismatch) and mismatch["status"] == "warning"
-    assert "family name" in mismatch["warnings"][0]["message"] and "Durand" not in mismatch["warnings"][0]["message"]
+    assert "nom" in mismatch["warnings"][0]["message"] and "Durand" not in mismatch["warnings"][0]["message"]
 
 
 def test_session_same_prescription_twice_and_ins_where_prescription_expected() -> None:

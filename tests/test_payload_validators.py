@@ -11,7 +11,7 @@ def test_nir_published_examples_pass(number: str) -> None:
     assert v.nir(number) is None
 
 
-@pytest.mark.parametrize("number,why", [("253072A07300470", "key"), ("255081416802539", "key"),
+@pytest.mark.parametrize("number,why", [("253072A07300470", "clé"), ("255081416802539", "clé"),
                                         ("25508141680253", "15"), ("955081416802538", "15"), ("2550814168025AB", "15")])
 def test_nir_bad_key_or_shape_is_refused(number: str, why: str) -> None:
     assert why in v.nir(number)
@@ -27,8 +27,8 @@ def test_luhn_numbers() -> None:
     assert v.finess("750712184") is None                                  # AP-HP's FINESS
     assert "Luhn" in v.finess("750712185")
     assert v.rpps("10000000017") is None and "Luhn" in v.rpps("10000000018")
-    assert "11 digits" in v.rpps("1000000001")
-    assert "9 digits" in v.am_number("12345678X")
+    assert "11 chiffres" in v.rpps("1000000001")
+    assert "9 chiffres" in v.am_number("12345678X")
 
 
 @pytest.mark.parametrize("value", ["4006381333931", "09506000134352", "00012345600012"])
@@ -37,7 +37,7 @@ def test_gtin_published_examples(value: str) -> None:
 
 
 def test_gtin_wrong_check_digit() -> None:
-    assert "check digit" in v.gtin("4006381333932")
+    assert "clé de contrôle" in v.gtin("4006381333932")
 
 
 def test_dates() -> None:
@@ -45,7 +45,7 @@ def test_dates() -> None:
     assert v.date_dmy("29-02-2024") is None and v.date_dmy("2024-02-29")
     assert v.yymmdd("261200") is None and str(v.gs1_date("261200")) == "2026-12-31"  # DD=00: last day of month
     assert v.yymmdd("261301")
-    assert v.period("20260101-20261231") is None and "after" in v.period("20270101-20261231")
+    assert v.period("20260101-20261231") is None and "après sa fin" in v.period("20270101-20261231")
 
 
 def test_prescription_number_catches_typos_and_swaps() -> None:
@@ -71,8 +71,8 @@ def test_2ddoc_header_dates_are_hex_days_since_2000() -> None:
     assert length == 22 and head["issue_date"] is None and "perimeter" not in head
 
 
-@pytest.mark.parametrize("text,why", [("DC05FR0000011E5A1E5A01", "version"), ("DC03FR0000011E5G1E5A01A1", "hexadecimal"),
-                                      ("DC02FR00", "22 characters"), ("DC02FR0000011E5B1E5A01", "before")])
+@pytest.mark.parametrize("text,why", [("DC05FR0000011E5A1E5A01", "version"), ("DC03FR0000011E5G1E5A01A1", "hexadécimaux"),
+                                      ("DC02FR00", "22 caractères"), ("DC02FR0000011E5B1E5A01", "antérieure")])
 def test_2ddoc_bad_headers(text: str, why: str) -> None:
     with pytest.raises(twoddoc.HeaderError, match=why):
         twoddoc.parse_header(text)

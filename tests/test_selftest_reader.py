@@ -3,6 +3,8 @@ camera frames from an image): the self-test asks for the config over the wire pr
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -15,25 +17,30 @@ from host_bridge.cli import main
 
 def _start_virtual_reader(tmp_path: Path, runtime: str):
     segno.make("selftest 1").save(tmp_path / "a.png", scale=6, border=4)
+    # its own process group: the MicroPython runtime is a node child that must go with it
     proc = subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "sim", "--images", str(tmp_path), "--pty",
-                             "--loop", "--show-ms", "200", "--runtime", runtime], stdout=subprocess.PIPE, text=True)
+                             "--loop", "--show-ms", "200", "--runtime", runtime], stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
     return proc, proc.stdout.readline().strip()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 @pytest.fixture
 def virtual_reader(tmp_path: Path):
     proc, pty_path = _start_virtual_reader(tmp_path, "cpython")
     yield pty_path
-    proc.kill()
-    proc.wait()
+    _stop(proc)
 
 
 @pytest.fixture
 def micropython_reader(tmp_path: Path):
     proc, pty_path = _start_virtual_reader(tmp_path, "micropython")
     yield pty_path
-    proc.kill()
-    proc.wait()
+    _stop(proc)
 
 
 def test_selftest_reports_what_the_virtual_reader_says(virtual_reader: str, capsys) -> None:

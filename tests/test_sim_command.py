@@ -70,3 +70,22 @@ def test_sim_pty_link_refuses_to_replace_a_file_and_needs_pty(tmp_path, corpus) 
                           capture_output=True, cwd=REPO, timeout=30)
     assert proc.returncode == 2 and b"--pty-link needs --pty" in proc.stderr
     assert not (tmp_path / "link").exists()
+
+
+def test_sim_flash_dir_holds_the_readers_config_and_is_checked(tmp_path) -> None:
+    import segno
+    images, flash = tmp_path / "images", tmp_path / "flash"
+    images.mkdir()
+    flash.mkdir()
+    segno.make_qr("FLASH-CONFIG").save(str(images / "a.png"), scale=4, border=4)
+    (flash / "config.json").write_text('{"line_prefix": "> "}')
+    proc = subprocess.run([*ELECTEUR, "sim", "--images", str(images), "--mode", "line", "--show-ms", "0",
+                           "--flash", str(flash)], capture_output=True, cwd=REPO, timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode().splitlines() == ["> FLASH-CONFIG"]        # the board's saved config applies
+    proc = subprocess.run([*ELECTEUR, "sim", "--images", str(images), "--flash", str(tmp_path / "none")],
+                          capture_output=True, cwd=REPO, timeout=30)
+    assert proc.returncode == 2 and b"not a directory" in proc.stderr
+    proc = subprocess.run([*ELECTEUR, "sim", "--images", str(images), "--runtime", "micropython",
+                           "--flash", str(flash)], capture_output=True, cwd=REPO, timeout=30)
+    assert proc.returncode == 2 and b"--flash needs --runtime cpython" in proc.stderr

@@ -3,7 +3,8 @@
     python tools/fuzz.py TARGET [libFuzzer options, e.g. -runs=100000 -max_total_time=60 CORPUS_DIR]
 
 Targets: protocol (streaming decoder + body parsers), lookup (build_lookup + schema + redaction),
-twoddoc (2D-Doc header), gs1 (element strings), config (firmware config loader).
+twoddoc (2D-Doc header), gs1 (element strings), config (firmware config loader), api (the bridge API's
+request parsing: bearer token, paging query, manual-entry body, then the manual lookup itself).
 Each target turns the input into the module's documented errors; any other exception is a crash
 that libFuzzer reports with the input that caused it (written to crash-<sha1>).
 """
@@ -17,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Callable
+from urllib.parse import parse_qsl
 
 import atheris
 
@@ -28,7 +30,10 @@ import jsonschema
 with atheris.instrument_imports():
     from firmware import config
     from firmware import protocol as P
+    from host_bridge.bridge.api import BadRequest, bearer_token, manual_code, paging
+    from host_bridge.errors import UserError
     from host_bridge.payloads import build_lookup, gs1, redacted, twoddoc
+    from host_bridge.payloads.manual import manual_lookup
     from host_bridge.payloads.lookup import decode_text
 
 from host_bridge.samples.content import KIND_WEIGHTS, make
@@ -84,8 +89,29 @@ def fuzz_config(data: bytes) -> None:
     assert set(cfg) == set(config.SCHEMA) and all(config.check(k, v) is None for k, v in cfg.items())
 
 
+def fuzz_api(data: bytes) -> None:
+    """One request's inputs, NUL-separated: query string, Authorization, WebSocket subprotocols, body.
+    BadRequest/UserError (and ValueError for a cursor we never gave out) are the documented refusals."""
+    query_b, auth, proto, body = (data.split(b"\0", 3) + [b""] * 4)[:4]
+    query = dict(parse_qsl(query_b.decode("utf-8", "surrogateescape")))
+    headers = {"Authorization": auth.decode("utf-8", "surrogateescape"),
+               "Sec-WebSocket-Protocol": proto.decode("utf-8", "surrogateescape")}
+    given = bearer_token(headers, query, websocket=len(data) % 2 == 0)
+    assert given is None or isinstance(given, str)
+    try:
+        paging(query)
+    except ValueError:  # BadRequest is a ValueError
+        pass
+    try:
+        lookup = manual_lookup(manual_code(body), source=SOURCE)
+    except (BadRequest, UserError):
+        return
+    LOOKUP.validate(lookup)
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {"protocol": fuzz_protocol, "lookup": fuzz_lookup,
-                                                "twoddoc": fuzz_twoddoc, "gs1": fuzz_gs1, "config": fuzz_config}
+                                                "twoddoc": fuzz_twoddoc, "gs1": fuzz_gs1, "config": fuzz_config,
+                                                "api": fuzz_api}
 
 
 def seeds(target: str) -> list[bytes]:
@@ -94,6 +120,9 @@ def seeds(target: str) -> list[bytes]:
     payloads = [make(kind, rng, dt.date(2026, 1, 1)).payload for kind in KIND_WEIGHTS]
     if target == "protocol":
         return [P.read(1, n, p) for n, p in enumerate(payloads)] + [P.status(1, {"ok": True}), P.ack(1, 3)]
+    if target == "api":
+        return [b"after=3&limit=10\0Bearer t\0bearer.t\0" + json.dumps({"code": "K7P3 9QXA 2M4T B8RD"}).encode(),
+                b"last=20" + b"\0" * 3 + b'{"code": "K7P39QXA2M4TB8RD"}']
     if target == "config":
         return [json.dumps(config.defaults()).encode(), b'{"output": "hid", "hid_gs": "~"}']
     return payloads

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import builtins
+import errno
 import io
 import json
 import os
@@ -144,7 +145,10 @@ class Board:
             self.raw = False
             return b"", b"reset"
         except BaseException as exc:  # the board reports any exception as a traceback on stderr
-            err = "Traceback (most recent call last):\r\n" + "".join(traceback.format_exception_only(exc))
+            last = "".join(traceback.format_exception_only(exc))
+            if isinstance(exc, OSError) and exc.errno in errno.errorcode:   # as MicroPython words it
+                last = f"OSError: [Errno {exc.errno}] {errno.errorcode[exc.errno]}\r\n"
+            err = "Traceback (most recent call last):\r\n" + last
         finally:
             sys.stdout = real_stdout
         return out.getvalue().replace("\n", "\r\n").encode(), err.encode()

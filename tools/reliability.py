@@ -10,7 +10,10 @@
 3. hostile codes (tools/hostile_codes.py) through decode, classify, hid, line and framed: crashes,
    control keys typed, reads split, refused reads without error feedback, hostile codes taken as usable;
 4. generated samples replayed through the CLI: identifiers (NIR, names, birth dates) in clear in the
-   logs, stderr, table and report.
+   logs, stderr, table and report;
+5. API inputs: random requests (method, path with traversal, token, Origin, body) against the bridge's real
+   aiohttp app on 127.0.0.1: 5xx answers, tracebacks, refusals without a JSON error, journal writes by
+   refused requests.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from firmware import protocol as P  # noqa: E402
 from firmware.outputs import Refused  # noqa: E402
 from firmware.outputs.hid import SUFFIX, plan  # noqa: E402
 from firmware.outputs.line import LineOutput  # noqa: E402
+from host_bridge.bridge.api import Api, own_origins  # noqa: E402
+from host_bridge.bridge.journal import Journal  # noqa: E402
 from host_bridge.cli import main as electeur  # noqa: E402
 from host_bridge.decode.engines import get_engine  # noqa: E402
 from host_bridge.decode.image import load_gray  # noqa: E402
@@ -196,6 +201,68 @@ def redaction(out: Path) -> dict[str, int]:
     return {"identifiers in the samples": len(secrets), "unredacted identifiers in logs": sum(s in text for s in secrets)}
 
 
+API_TOKEN = "reliability-token-0123456789"
+API_PATHS = ["/api/lookups", "/api/lookups/manual", "/api/lookups/x", "/api/health", "/api/devices", "/api/events",
+             "/api/openapi.json", "/", "/counter.js", "/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",
+             "/api/lookups/..%2F..%2Fjournal.sqlite", "/index.html%00.js", "/nothing"]
+
+
+def _api_request(rng: random.Random, own: str) -> tuple[str, str, dict[str, str], bytes | None]:
+    """One random request: mostly plausible, often hostile."""
+    path = rng.choice(API_PATHS) + rng.choice(["", "", "?after=" + str(rng.choice([3, 10**20, -1, "x"])),
+                                                f"?limit={rng.randrange(-5, 5000)}", "?last=abc", f"/{rng.random()}"])
+    headers = {"Authorization": rng.choice([f"Bearer {API_TOKEN}"] * 3 + ["", "Bearer", f"Bearer {API_TOKEN}x",
+                                                                            API_TOKEN, "Bearer \u00e9\u00ff"]),
+               "Origin": rng.choice(["", "", own, "http://evil.example", "null", own + ".evil.example"])}
+    code = rng.choice(["K7P3 9QXA 2M4T B8RD", "K7P3 9QXA 2M4T B8RC", "<script>x</script>", "\u202eDR8BT4M2AXQ93P7K",
+                       "A" * rng.randrange(0, 200), "".join(chr(rng.randrange(0, 0x3000)) for _ in range(20))])
+    body = rng.choice([None, rng.randbytes(rng.randrange(300)), json.dumps({"code": code}).encode(),
+                       json.dumps({"code": rng.randrange(9)}).encode(), b"[" * 3000, b"x" * 70_000, b"\xff\xfe"])
+    return rng.choice(["GET", "GET", "POST", "PUT", "DELETE"]), path, {k: v for k, v in headers.items() if v}, body
+
+
+def api_inputs(n: int, journal_path: Path) -> dict[str, int]:
+    """Random requests against the real API app (aiohttp test server on 127.0.0.1)."""
+    from aiohttp.test_utils import TestClient, TestServer
+    from yarl import URL
+
+    logging.getLogger("electeur").addHandler(logging.NullHandler())  # refusals are logged; not this report's output
+
+    fig = {"requests": n, "answered 2xx": 0, "refused 4xx with a JSON error": 0, "5xx answers": 0,
+           "tracebacks in answers": 0, "refusals without a JSON error": 0, "journal rows written by refusals": 0,
+           "manual entries journaled": 0, "still answering after": 0}
+
+    async def run() -> None:
+        rng, journal = random.Random(8), Journal(journal_path)
+        api = Api(journal, token=API_TOKEN, origins=set())
+        async with TestClient(TestServer(api.build(), host="127.0.0.1")) as client:
+            api.origins = own_origins("127.0.0.1", client.port)
+            for _ in range(n):
+                method, path, headers, body = _api_request(rng, f"http://127.0.0.1:{client.port}")
+                before = journal.count()
+                url = URL(f"http://127.0.0.1:{client.port}{path}", encoded=True)   # sent as written, '..' included
+                async with client.session.request(method, url, headers=headers, data=body) as r:
+                    data, status, ctype = await r.read(), r.status, r.content_type
+                fig["tracebacks in answers"] += b"Traceback" in data
+                fig["5xx answers"] += status >= 500
+                if status < 400:
+                    fig["answered 2xx"] += 1
+                    fig["manual entries journaled"] += journal.count() - before
+                    continue
+                fig["journal rows written by refusals"] += journal.count() - before
+                try:
+                    ok = ctype == "application/json" and isinstance(json.loads(data)["error"], str)
+                except ValueError:
+                    ok = False
+                fig["refused 4xx with a JSON error" if ok else "refusals without a JSON error"] += 1
+            async with client.get("/api/health", headers={"Authorization": f"Bearer {API_TOKEN}"}) as r:
+                fig["still answering after"] = int(r.status == 200)
+        journal.close()
+
+    asyncio.run(run())
+    return fig
+
+
 def faults(argv: list[str]) -> int:
     """Bridge faults against real processes (host_bridge/devtools/bridge_faults.py): per fault, reads sent,
     delivered per sink, lost, duplicates, and what the pharmacist saw."""
@@ -230,6 +297,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         sections = {"link faults": link_faults(args.seeds), "random inputs": random_inputs(args.inputs),
                     "hostile codes": hostile(Path(tmp) / "hostile"), "health data": redaction(Path(tmp) / "samples")}
+        sections["api inputs"] = api_inputs(args.inputs, Path(tmp) / "api.sqlite")
     for title, figures in sections.items():
         print(f"{title}:")
         for name, value in figures.items():

@@ -22,6 +22,7 @@ class Esp32Camera:
         kw["xclk_freq"] = cam.get("xclk_hz", 20000000)
         self.cam = Camera(**kw)
         self.width, self.height = self.cam.get_pixel_width(), self.cam.get_pixel_height()
+        self._auto_aec = None
 
     def capture(self):
         import time
@@ -34,6 +35,21 @@ class Esp32Camera:
         if self.led:
             pin, high = self.led
             pin.value(1 if on == high else 0)
+
+    def set_exposure(self, percent):
+        """100: automatic exposure and gain; else that percent of the value AEC had chosen (0-1200), gain 1x."""
+        cam = self.cam
+        if percent == 100:
+            cam.set_exposure_ctrl(True)
+            cam.set_gain_ctrl(True)
+            self._auto_aec = None
+            return
+        if self._auto_aec is None:
+            self._auto_aec = cam.get_aec_value() or 300
+        cam.set_exposure_ctrl(False)
+        cam.set_gain_ctrl(False)
+        cam.set_agc_gain(0)
+        cam.set_aec_value(max(0, min(1200, self._auto_aec * percent // 100)))
 
     def close(self):
         self.cam.deinit()

@@ -1,9 +1,12 @@
 # `framed` output: the wire protocol over a byte port (USB-CDC, UART, stdout in the simulator).
-# Reads go through the Outbox (resent until ACKed); frames are streamed one at a time, the next one
-# only after the host ACKed the previous (or `frame_ack_ms` passed): flow control on a slow link.
+# Reads go through the Outbox (resent until ACKed; kept on flash too once `restore()` named its file);
+# the good-read feedback comes with the host's ACK, a "pending" pattern when it is late. Frames are
+# streamed one at a time, the next one only after the host ACKed the previous (or `frame_ack_ms` passed):
+# flow control on a slow link.
 
-from firmware import config, protocol as P
+from firmware import config, outbox_file, protocol as P
 from firmware.clock import pause, sleep_ms, ticks_diff, ticks_ms
+from firmware.outputs import Refused
 
 VERSION = "0.1.0"
 
@@ -11,12 +14,12 @@ VERSION = "0.1.0"
 class FramedOutput:
     can_stream = True
 
-    def __init__(self, port, cfg, board, seq0=None):
+    def __init__(self, port, cfg, board, seq0=None, feedback=None):
         self.port = port
         self.cfg = cfg
         self.board = board
         self.reader = cfg["reader_id"]
-        self.outbox = P.Outbox(self.reader)
+        self.outbox = P.Outbox(self.reader, cfg["outbox_max"])
         self.decoder = P.Decoder()
         self.seq = seq0 if seq0 is not None else _boot_seq()
         self.seq0 = self.seq            # HELLO always announces this boot's first sequence number
@@ -25,9 +28,31 @@ class FramedOutput:
         self.caps = ["framed"]
         self.on_config = None           # called with the new config after a valid CONFIG_SET
         self.config_path = config.PATH
+        self.feedback = feedback
+        self.outbox_path = None         # set by restore(): the outbox is then kept on flash
+        self.flash_writes = 0
+        self._waiting = {}              # seq -> [emitted ms, pending shown]: good feedback waits for the ACK
+        self.watchdog = None            # fed while a read waits for room in a full outbox
+
+    def restore(self, path=outbox_file.PATH):
+        """Keep the outbox in the file `path` from now on and reload the reads a power cut left there (they
+        are resent with their own seq). Returns the problems to report (damaged records skipped)."""
+        self.outbox_path = path
+        return outbox_file.load(self.outbox, path)
+
+    def _save(self):
+        if self.outbox_path is None:
+            return
+        try:
+            outbox_file.save(self.outbox, self.outbox_path)
+            self.flash_writes += 1
+        except OSError as exc:
+            self.error("outbox", "not saved to flash: %s" % exc)
 
     def next_seq(self):
         self.seq = (self.seq + 1) & 0xFFFFFFFF
+        while self.seq in self.outbox:  # a read restored from flash keeps its seq: never reuse it
+            self.seq = (self.seq + 1) & 0xFFFFFFFF
         return self.seq
 
     def start(self):
@@ -49,23 +74,40 @@ class FramedOutput:
     def poll(self):
         data = self.port.read()
         if data:
+            acked = 0
             for msg in self.decoder.feed(data):
-                self._handle(msg)
+                acked += self._handle(msg)
+            if acked:
+                self._save()            # one flash write for every ACK of this batch
+        if self._waiting:
+            self._late()
         for wire in self.outbox.due(ticks_ms()):
             self.port.write(wire)
 
+    def _late(self):
+        """The "pending" feedback, once per read, for reads the host has not acknowledged in time."""
+        now = ticks_ms()
+        for w in self._waiting.values():
+            if not w[1] and ticks_diff(now, w[0]) >= self.cfg["ack_feedback_ms"]:
+                w[1] = True
+                self.feedback.signal("pending")
+
     def _handle(self, msg):
+        """Act on one message from the host; 1 when it acknowledged a waiting read, else 0."""
         if msg.type == P.ACK:
             if msg.seq == self.frame_pending:
                 self.frame_pending = None
-            else:
-                self.outbox.ack(msg.seq)
+            elif self.outbox.ack(msg.seq):
+                if self._waiting.pop(msg.seq, None) is not None:
+                    self.feedback.signal("good")
+                return 1
         elif msg.type == P.CONFIG_GET:      # a host that connected after boot learns who we are, too
             self.start()
             self.port.write(P.config(self.reader, self.cfg))
             self.status_wanted = True
         elif msg.type == P.CONFIG_SET:
             self._config_set(msg)
+        return 0
 
     def _config_set(self, msg):
         try:
@@ -87,12 +129,27 @@ class FramedOutput:
             self.on_config(self.cfg)
 
     async def emit(self, payload, fmt="qr", engine="", captured_ms=0):
+        """Queue the read (and save the outbox) before sending it. False: the good feedback is not due yet,
+        poll() gives it when the host's ACK arrives. A full outbox holds the read (and the scan) up to
+        outbox_wait_ms for the host to ACK, then refuses it (error feedback): the older reads are kept."""
+        t = ticks_ms()
         while self.outbox.full():
-            self.poll()
+            self.poll()                 # an ACK may be waiting on the port
+            if not self.outbox.full() or ticks_diff(ticks_ms(), t) >= self.cfg["outbox_wait_ms"]:
+                break
+            if self.watchdog:
+                self.watchdog.feed()    # waiting for the host is not a hang
             await sleep_ms(5)
-        self.outbox.add(self.next_seq(), payload, fmt, engine, captured_ms)
+        if self.outbox.full():
+            self.error("outbox", "%d reads wait for the host's ACK: new read refused" % len(self.outbox))
+            raise Refused("outbox full")
+        seq = self.next_seq()
+        self.outbox.add(seq, payload, fmt, engine, captured_ms)
+        self._save()
+        if self.feedback:
+            self._waiting[seq] = [ticks_ms(), False]
         self.poll()
-        return True
+        return False
 
     async def send_frame(self, frame):
         """Stream one frame; wait for the host's ACK of the previous one first."""
@@ -100,10 +157,25 @@ class FramedOutput:
         kind, w, h, buf, captured = frame
         fid = self.next_seq()
         self.frame_pending = fid
+        t = ticks_ms()
         for wire in P.frame_messages(self.reader, fid, kind, w, h, buf, captured):
+            if not await self._room(len(wire), t):
+                self.frame_pending = None   # abandoned: the host drops the partial frame, the next replaces it
+                return False
             self.port.write(wire)
             await pause()               # let the port drain (and, on the wasm port, the GC run) per chunk
         self.poll()
+        return True
+
+    async def _room(self, n, t0):
+        """Wait (polling, yielding) until a port with a bounded send buffer (tcp) takes `n` more bytes;
+        False after frame_ack_ms. Byte ports that block on write (UART, USB-CDC) always have room."""
+        room = getattr(self.port, "room", None)
+        while room and not room(n):
+            if ticks_diff(ticks_ms(), t0) >= self.cfg["frame_ack_ms"]:
+                return False
+            self.poll()
+            await sleep_ms(5)
         return True
 
     async def _wait_frame(self, timeout_ms):

@@ -1,15 +1,22 @@
 # `tcp` output (Wi-Fi boards): the framed protocol over one TCP connection on `tcp_port`. Never blocks the
-# scan loop: the listening socket is polled; while no host is connected, frames are dropped and READs wait
-# in the outbox (resent once a host connects). The reader advertises _electeur._tcp by mDNS (firmware.mdns).
+# scan loop: the listening socket is polled; writes go to a bounded buffer sent as far as the socket
+# takes it (select.poll POLLOUT: no send attempt while the peer's window is shut), the rest on the next
+# poll(). While no host is connected, or the buffer is full, whole messages are dropped: READs wait in the
+# outbox and are resent (at once when a host connects), heartbeats and logs are best effort, and a
+# streamed frame waits for room (up to frame_ack_ms). The reader advertises _electeur._tcp by mDNS.
 import socket
 
+from firmware import protocol as P
 from firmware.outputs.framed import FramedOutput
+
+AGAIN = (11, 35)                        # EAGAIN / EWOULDBLOCK (Linux, lwIP; BSD)
+BUFFER = 2 * P.MAX_ENCODED              # unsent bytes kept: two of the largest messages
 
 
 class SocketPort:
-    """The current connection, or none: write drops, read returns b"" until a host connects."""
+    """The current connection, or none: write queues whole messages, read returns b"" until a host connects."""
 
-    def __init__(self, port):
+    def __init__(self, port, limit=BUFFER):
         self.srv = socket.socket()
         self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.srv.bind(("0.0.0.0", port))
@@ -18,6 +25,12 @@ class SocketPort:
         self.conn = None
         self.closed = False
         self.on_connect = None
+        self.limit = limit
+        self.buf = bytearray()
+        self.off = 0                    # bytes of buf already sent
+        self.sends = 0                  # send() calls made (each one a system call: what a spin would burn)
+        self.dropped = 0                # whole messages not queued (no host, or the buffer full)
+        self._poller = None
 
     def _accept(self):
         try:
@@ -26,31 +39,75 @@ class SocketPort:
             return
         conn.setblocking(False)
         self.conn = conn
+        self.buf = bytearray()
+        self.off = 0
+        try:
+            import select
+            self._poller = select.poll()
+            self._poller.register(conn, select.POLLOUT)
+        except (ImportError, AttributeError, OSError):
+            self._poller = None         # no poll: send() and its EAGAIN tell the same, once per flush
         if self.on_connect:
             self.on_connect()
 
+    def backlog(self):
+        """Bytes queued and not yet taken by the socket."""
+        return len(self.buf) - self.off
+
+    def room(self, n):
+        """Can a message of `n` bytes be queued now? (Without a host it would be dropped at once: yes.)"""
+        return self.conn is None or self.backlog() + n <= self.limit
+
     def write(self, data):
-        if self.conn is None:
-            return
-        mv = memoryview(data)
-        while len(mv):
+        """Queue one whole message and send what the socket takes now; False when it was dropped whole."""
+        if self.conn is None or self.backlog() + len(data) > self.limit:
+            self.dropped += 1
+            return False
+        if self.off:
+            self.buf = self.buf[self.off:]
+            self.off = 0
+        self.buf += data
+        self.flush()
+        return True
+
+    def _writable(self):
+        if self._poller is None:
+            return True
+        for _, ev in self._poller.poll(0):
+            if ev & 0x18:               # POLLERR | POLLHUP: let send() raise and close
+                return True
+            return bool(ev & 4)         # POLLOUT
+        return False
+
+    def flush(self):
+        """Send queued bytes until the socket's buffer is full; never waits."""
+        while self.conn is not None and self.backlog() and self._writable():
+            self.sends += 1
             try:
-                n = self.conn.send(mv)
+                n = self.conn.send(memoryview(self.buf)[self.off:])
             except OSError as exc:
-                if exc.args and exc.args[0] in (11, 35):        # EAGAIN: the host is slow, retry
-                    continue
+                if exc.args and exc.args[0] in AGAIN:
+                    return
                 self._drop()
                 return
-            mv = mv[n:]
+            if not n:
+                return
+            self.off += n
+        if self.off and not self.backlog():
+            self.buf = bytearray()
+            self.off = 0
 
     def read(self):
         if self.conn is None:
             self._accept()
             return b""
+        self.flush()
+        if self.conn is None:
+            return b""
         try:
             data = self.conn.recv(4096)
         except OSError as exc:
-            if exc.args and exc.args[0] in (11, 35):
+            if exc.args and exc.args[0] in AGAIN:
                 return b""
             self._drop()
             return b""
@@ -59,11 +116,15 @@ class SocketPort:
         return data or b""
 
     def _drop(self):
+        """The host is gone: close, forget the unsent bytes (a new connection starts on a frame boundary)."""
         try:
             self.conn.close()
         except (OSError, AttributeError):
             pass
         self.conn = None
+        self._poller = None
+        self.buf = bytearray()
+        self.off = 0
 
 
 def local_ip():
@@ -75,10 +136,10 @@ def local_ip():
 
 
 class TcpOutput(FramedOutput):
-    def __init__(self, cfg, board, ip=None):
-        FramedOutput.__init__(self, SocketPort(cfg["tcp_port"]), cfg, board)
+    def __init__(self, cfg, board, ip=None, feedback=None):
+        FramedOutput.__init__(self, SocketPort(cfg["tcp_port"]), cfg, board, feedback=feedback)
         self.caps = ["framed", "tcp"]
-        self.port.on_connect = self.start
+        self.port.on_connect = self._connected
         self.mdns = None
         self.mdns_error = None
         rid = cfg["reader_id"]
@@ -89,6 +150,11 @@ class TcpOutput(FramedOutput):
             self.mdns.announce()
         except (ImportError, OSError) as exc:
             self.mdns_error = "mDNS unavailable: %s" % exc
+
+    def _connected(self):
+        """A host connected: HELLO, and every waiting read due at once rather than after its backoff."""
+        self.start()
+        self.outbox.rewind()
 
     def poll(self):
         if self.mdns:

@@ -4,14 +4,18 @@
   fraction of a 2 Mbaud UART (8N1: 200,000 bytes/s) and of USB full speed CDC (19 bulk packets of 64 bytes per
   1 ms frame: 1,216,000 bytes/s), with the framing overhead. Encoding is also timed under MicroPython 1.27
   (wasm) when Node is available: the reader's CPU can be the bottleneck, not the link.
+- Gray8 vs JPEG frames (quality as the virtual reader writes them, a camera module's usual setting): wire bytes
+  per frame and frames/s each link carries.
 - Capture -> read delivered: the real scan loop and outputs, in process, frames from a simulated camera; the
-  link's transfer time at each rate is added to the measured time (same clock for reader and host).
+  link's transfer time at each rate is added to the measured time (same clock for reader and host). Once more
+  with the outbox kept on flash (a temp dir here), counting the outbox file writes per read.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import re
 import statistics
 import subprocess
@@ -20,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from PIL import Image
 from tqdm import tqdm
 
 from firmware import board, config, protocol as P
@@ -41,8 +46,25 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frames", type=int, default=30, help="QVGA frames per measurement (default 30)")
 
 
-def encode_frame(data: bytes) -> bytes:
-    return b"".join(P.frame_messages(1, 1, P.GRAY8, 320, 240, data))
+def encode_frame(data: bytes, kind: int = P.GRAY8) -> bytes:
+    return b"".join(P.frame_messages(1, 1, kind, 320, 240, data))
+
+
+def jpeg_bytes(gray: bytes) -> bytes:
+    """A QVGA gray frame as the JPEG a camera module (and `--frame-format jpeg`) sends."""
+    out = io.BytesIO()
+    Image.frombytes("L", (320, 240), gray).save(out, "JPEG", quality=vr.JPEG_QUALITY)
+    return out.getvalue()
+
+
+def formats_table(frames: list[bytes], jpegs: list[bytes]) -> None:
+    """Wire bytes per frame and frames/s per link, gray8 against JPEG."""
+    gray_wire = statistics.median(len(encode_frame(f)) for f in frames)
+    jpeg_wire = statistics.median(len(encode_frame(j, P.JPEG)) for j in jpegs)
+    print(f"QVGA frame format   {'wire bytes/frame':>16}" + "".join(f" {name + ' frames/s':>30}" for name in LINKS))
+    for name, wire in (("gray8", gray_wire), (f"JPEG q{vr.JPEG_QUALITY}", jpeg_wire)):
+        print(f"{name:<19} {wire:>16,.0f}" + "".join(f" {rate / wire:>30.1f}" for rate in LINKS.values()))
+    print(f"JPEG / gray8: {jpeg_wire / gray_wire:.3f} of the bytes, {gray_wire / jpeg_wire:.1f}x the frames/s")
 
 
 def throughput(frames: list[bytes]) -> dict[str, float]:
@@ -131,12 +153,16 @@ class ReaderPort:
         return out
 
 
-def capture_to_read(frames_dir: Path, names: list[str], decode: str) -> tuple[list[float], float]:
-    """Per delivered read: measured ms (capture -> read delivered, no link delay); and wire bytes per frame."""
+def capture_to_read(frames_dir: Path, names: list[str], decode: str,
+                    flash: Path | None = None) -> tuple[list[float], float, int]:
+    """Per delivered read: measured ms (capture -> read delivered, no link delay); wire bytes per frame; and
+    the outbox file writes made when `flash` keeps the outbox (a board's flash: persisted before sending)."""
     host = HostSide(stream_decode=decode == "host")
     cfg, _ = config.validate({"decode": decode, "heartbeat_ms": 0, "dedupe_ms": 0, "change_threshold": 0})
     cam = SimCamera([str(frames_dir / n) for n in names])
     loop, output, _ = build(board.SIM, cfg, ReaderPort(host), cam)
+    if flash is not None:
+        output.restore(str(flash / "outbox.bin"))
     output.start()
 
     async def go() -> None:
@@ -144,7 +170,7 @@ def capture_to_read(frames_dir: Path, names: list[str], decode: str) -> tuple[li
             pass
         await output.drain(5000)
     asyncio.run(go())
-    return [float(d - c) for c, d in host.delivered], host.wire / len(names)
+    return [float(d - c) for c, d in host.delivered], host.wire / len(names), output.flash_writes
 
 
 def run(args: argparse.Namespace) -> int:
@@ -162,19 +188,29 @@ def run(args: argparse.Namespace) -> int:
         payload = rate / (1 + t["overhead"])
         print(f"{name}: payload {payload:,.0f} bytes/s = {payload / rate:.3f} of the link; "
               f"{payload / len(frames[0]):.1f} QVGA gray frames/s")
+    jpegs = [jpeg_bytes(f) for f in frames]
+    formats_table(frames, jpegs)
     with tempfile.TemporaryDirectory() as tmp:
-        names = []
-        for i, data in enumerate(frames):
+        names, jpeg_names = [], []
+        for i, (data, jpeg) in enumerate(zip(frames, jpegs)):
             names.append(f"{i}.pgm")
             (Path(tmp) / names[-1]).write_bytes(b"P5\n320 240\n255\n" + data)
+            jpeg_names.append(f"{i}.jpg")
+            (Path(tmp) / jpeg_names[-1]).write_bytes(jpeg)
         print(f"capture -> read delivered, median of {len(frames)} frames (measured + link transfer):")
-        for decode, label in (("host", "stream gray8, host decodes"), ("board", "on-board decoder, READ *")):
-            ms, wire = capture_to_read(Path(tmp), names, decode)
+        for decode, label, files, flash in (("host", "stream gray8, host decodes", names, None),
+                                            ("host", "stream JPEG, host decodes", jpeg_names, None),
+                                            ("board", "on-board decoder, READ *", names, None),
+                                            ("board", "same, outbox kept on flash *", names, Path(tmp))):
+            ms, wire, writes = capture_to_read(Path(tmp), files, decode, flash)
             if not ms:
                 print(f"  {label}: no read delivered")
                 continue
             med = statistics.median(ms)
             links = "  ".join(f"{name} {med + wire / rate * 1000:.1f} ms" for name, rate in LINKS.items())
             print(f"  {label:<30} measured {med:.1f} ms ({len(ms)} reads, {wire:,.0f} wire bytes/frame)  {links}")
+            if flash is not None:
+                print(f"    outbox file writes: {writes} for {len(ms)} reads = {writes / len(ms):.2f} per read "
+                      "(one when queued, one when acknowledged)")
     print("  * the simulated board's on-board decoder is zxing-cpp on CPython: a board's own decoder is slower")
     return 0

@@ -13,7 +13,7 @@ import hmac
 import json
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any
 
@@ -21,7 +21,7 @@ from aiohttp import WSMsgType, web
 
 from host_bridge import __version__
 from host_bridge.bridge.health import Health
-from host_bridge.bridge.journal import Journal, JournalError
+from host_bridge.bridge.journal import Journal, JournalError, decode_cursor
 from host_bridge.bridge.lookups import manual_lookup, now_source
 from host_bridge.errors import UserError
 
@@ -39,8 +39,59 @@ def own_origins(host: str, port: int) -> set[str]:
     return {f"http://{n}:{port}" for n in names}
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+MAX_BODY = 64 * 1024  # a manual entry is a few bytes: refuse anything that could exhaust memory
+MAX_CODE = 64  # a printed prescription code is 16 characters plus spaces: anything longer is not one
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+class BadRequest(ValueError):
+    """Input the API refuses: the HTTP `status` (4xx) and a message saying what to send instead."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def bearer_token(headers: Mapping[str, str], query: Mapping[str, str], *, websocket: bool) -> str | None:
+    """The token a request presents: `Authorization: Bearer`, or for the WebSocket (browsers cannot set
+    headers there) `?token=` or a `bearer.<token>` subprotocol."""
+    auth = headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        return auth[7:].strip()
+    if not websocket:
+        return None
+    given = query.get("token")
+    for proto in headers.get("Sec-WebSocket-Protocol", "").split(","):
+        if proto.strip().startswith("bearer."):
+            given = proto.strip()[7:]
+    return given
+
+
+def paging(query: Mapping[str, str]) -> tuple[int, str | None, int]:
+    """(last, after, limit) from /api/lookups' query: `last` > 0 asks for the most recent, else page after `after`."""
+    try:
+        limit, last = (max(1, min(int(query.get(k, "100")), 1000)) for k in ("limit", "last"))
+    except ValueError:
+        raise BadRequest(400, "'limit' and 'last' must be whole numbers (1-1000)") from None
+    cursor = query.get("after")
+    decode_cursor(cursor)  # refuse a bad cursor before touching the journal
+    return (last if "last" in query else 0), cursor, limit
+
+
+def manual_code(body: bytes) -> str:
+    """The code of a manual-entry body `{"code": "..."}`; BadRequest when the body is not that."""
+    try:
+        code = json.loads(body.decode("utf-8"))["code"]
+        if not isinstance(code, str):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
+        raise BadRequest(400, 'send JSON {"code": "<the code printed under the QR>"}') from None
+    if len(code) > MAX_CODE:
+        raise BadRequest(422, f"le code fait {len(code)} caractères : tapez le code de 16 caractères imprimé sous le QR")
+    return code
 
 
 class Api:
@@ -64,16 +115,9 @@ class Api:
 
     # -- security ------------------------------------------------------------------------
     def _token_ok(self, request: web.Request) -> bool:
-        given = None
-        auth = request.headers.get("Authorization", "")
-        if auth.startswith("Bearer "):
-            given = auth[7:].strip()
-        elif request.path == "/api/events":
-            given = request.query.get("token")
-            for proto in request.headers.get("Sec-WebSocket-Protocol", "").split(","):
-                if proto.strip().startswith("bearer."):
-                    given = proto.strip()[7:]
-        return given is not None and hmac.compare_digest(given.encode(), self.token.encode())
+        given = bearer_token(request.headers, request.query, websocket=request.path == "/api/events")
+        # header bytes that are not UTF-8 arrive as surrogates: compare them as bytes, never raise
+        return given is not None and hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self.token.encode())
 
     @web.middleware
     async def guard(self, request: web.Request, handler):
@@ -82,9 +126,19 @@ class Api:
             log.warning("refused %s %s from origin %s", request.method, request.path, origin)
             return _error(403, f"origin {origin} is not allowed")
         if request.path.startswith("/api/") and not self._token_ok(request):
-            return web.json_response({"error": "missing or wrong bearer token"}, status=401,
-                                     headers={"WWW-Authenticate": 'Bearer realm="electeur"'})
-        response = await handler(request)
+            return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": 'Bearer realm="electeur"'})
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # 404, 405, 413...: the same JSON shape as every other error
+            if exc.status < 400:
+                raise
+            response = _error(exc.status, exc.reason if exc.status != 413 else
+                              f"request body too large (at most {MAX_BODY} bytes)")
+        except ConnectionResetError:  # the client went away mid-request: nobody to answer
+            raise
+        except Exception:  # a bug must not leak a traceback to the client; the log (redacted) keeps it
+            log.exception("internal error on %s %s", request.method, request.path)
+            response = _error(500, "internal error: see the bridge's log")
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
@@ -106,13 +160,11 @@ class Api:
     # -- handlers ------------------------------------------------------------------------
     async def lookups(self, request: web.Request) -> web.Response:
         try:
-            limit, last = (max(1, min(int(request.query.get(k, "100")), 1000)) for k in ("limit", "last"))
-        except ValueError:
-            return _error(400, "'limit' and 'last' must be whole numbers (1-1000)")
-        try:
-            found, nxt = (self.journal.latest(last) if "last" in request.query
-                          else self.journal.after(request.query.get("after"), limit))
-        except ValueError as exc:
+            last, cursor, limit = paging(request.query)
+            found, nxt = self.journal.latest(last) if last else self.journal.after(cursor, limit)
+        except BadRequest as exc:
+            return _error(exc.status, str(exc))
+        except ValueError as exc:  # a cursor we never gave out
             return _error(400, str(exc))
         return web.json_response({"lookups": found, "next": nxt})
 
@@ -122,14 +174,9 @@ class Api:
 
     async def manual(self, request: web.Request) -> web.Response:
         try:
-            body = await request.json()
-            code = body["code"]
-            if not isinstance(code, str):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
-            return _error(400, 'send JSON {"code": "<the code printed under the QR>"}')
-        try:
-            lookup = self.manual_entry(code)
+            lookup = self.manual_entry(manual_code(await request.read()))
+        except BadRequest as exc:
+            return _error(exc.status, str(exc))
         except UserError as exc:
             return _error(422, str(exc))
         except JournalError as exc:
@@ -178,7 +225,7 @@ class Api:
         self._loop = asyncio.get_running_loop()
 
     def build(self) -> web.Application:
-        app = web.Application(middlewares=[self.guard], client_max_size=64 * 1024)
+        app = web.Application(middlewares=[self.guard], client_max_size=MAX_BODY)
         app.on_startup.append(self._started)
         app.add_routes([
             web.get("/api/lookups", self.lookups),
@@ -196,8 +243,15 @@ class Api:
 
 def _op(summary: str, schema: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     ok = {"description": "OK", "content": {"application/json": {"schema": schema or {"type": "object"}}}}
-    return {"summary": summary, "responses": {"200": ok, "401": {"description": "missing or wrong token"},
-                                              "403": {"description": "foreign Origin"}}, **extra}
+    return {"summary": summary, "responses": {"200": ok, "401": _refusal("missing or wrong token"),
+                                              "403": _refusal("foreign Origin"),
+                                              "4XX": _refusal("any other refusal: 400, 404, 405, 413, 422")}, **extra}
+
+
+def _refusal(description: str) -> dict[str, Any]:
+    """Every refusal has the same JSON body."""
+    return {"description": description, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}}}}
 
 
 OPENAPI: dict[str, Any] = {

@@ -57,6 +57,7 @@ class Config:
     api_port: int = 8765
     token: str | None = None
     journal: Path = field(default_factory=lambda: data_dir() / "journal.sqlite")
+    journal_key: Path = field(default_factory=lambda: config_dir() / "journal.key")
     retention_days: float = 90.0
     log_identifiers: bool = False
     stdout: bool = False
@@ -73,6 +74,7 @@ _TOP: dict[str, tuple[Any, str]] = {
     "api": (str, "'HOST:PORT', e.g. '127.0.0.1:8765'"),
     "token": (str, "a string of at least 16 characters"),
     "journal": (str, "a file path"),
+    "journal_key": (str, "a file path"),
     "retention_days": ((int, float), "a number of days > 0"),
     "log_identifiers": (bool, "true or false"),
     "sinks": (dict, "a table with keys stdout, webhook, mqtt"),
@@ -154,6 +156,8 @@ def load(path: Path | None) -> Config:
         cfg.token = doc["token"]
     if "journal" in doc:
         cfg.journal = Path(doc["journal"]).expanduser()
+    if "journal_key" in doc:
+        cfg.journal_key = Path(doc["journal_key"]).expanduser()
     if "retention_days" in doc:
         if doc["retention_days"] <= 0:
             raise UserError(f"{where}: 'retention_days' must be > 0, not {doc['retention_days']}")

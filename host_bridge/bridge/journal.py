@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from host_bridge.bridge.sealing import PREFIX, Sealer, is_sealed
 from host_bridge.errors import UserError
 
 SCHEMA = """
@@ -36,7 +37,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (sink, seq)
 );
 CREATE INDEX IF NOT EXISTS lookups_recorded ON lookups(recorded);
-CREATE INDEX IF NOT EXISTS lookups_epu_state ON lookups(json_extract(body, '$.epu.state'));
+CREATE TABLE IF NOT EXISTS epu_pending (    -- lookups recorded while ePU was unreachable: to consult again
+    seq INTEGER PRIMARY KEY REFERENCES lookups(seq) ON DELETE CASCADE
+);
 """
 
 
@@ -53,7 +56,7 @@ def decode_cursor(cursor: str | None) -> int:
     """'' or None means 'from the start'; anything else must be a cursor we gave out."""
     if not cursor:
         return 0
-    if not (cursor.isascii() and cursor.isdigit()):
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):  # SQLite integers are 64-bit
         raise ValueError(f"invalid cursor {cursor!r}: use the 'next' value of a previous answer")
     return int(cursor)
 
@@ -61,9 +64,12 @@ def decode_cursor(cursor: str | None) -> int:
 class Journal:
     """Thread-safe SQLite journal of lookups and per-sink deliveries."""
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time, sealer: Sealer | None = None,
+                 clear: bool = False) -> None:
         self.path = Path(path)
         self.clock = clock
+        self.sealer = sealer
+        self.clear = clear or sealer is None
         self._lock = threading.Lock()
         self._listeners: list[Callable[[int, dict[str, Any]], None]] = []
         try:
@@ -73,8 +79,19 @@ class Journal:
             self._db.execute("PRAGMA synchronous=FULL")  # an ACK promises the read survives a power cut
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            last = self._db.execute("SELECT id, body FROM lookups WHERE body LIKE ? ORDER BY seq DESC LIMIT 1",
+                                    (PREFIX + "%",)).fetchone()
         except (OSError, sqlite3.DatabaseError) as exc:
             raise UserError(f"cannot open journal {self.path}: {exc}") from exc
+        if last:  # a wrong or lost key is said now, not when a sink or the page first reads
+            self._load(*last)
+
+    def _load(self, lookup_id: str, body: str) -> dict[str, Any]:
+        if is_sealed(body):
+            if self.sealer is None:
+                raise UserError(f"journal {self.path} holds sealed lookups: give the bridge its journal key")
+            body = self.sealer.open(body, lookup_id)
+        return json.loads(body)
 
     def close(self) -> None:
         with self._lock:
@@ -84,17 +101,27 @@ class Journal:
         """Call `listener(seq, lookup)` after each newly recorded lookup (sinks wake up on it)."""
         self._listeners.append(listener)
 
+    def _body(self, lookup: dict[str, Any]) -> str:
+        body = json.dumps(lookup, ensure_ascii=False, separators=(",", ":"))
+        return body if self.clear else self.sealer.seal(body, lookup["id"])  # type: ignore[union-attr]
+
+    def _insert(self, lookup: dict[str, Any], recorded: float, verb: str = "INSERT OR IGNORE") -> int | None:
+        """Insert the row (inside a transaction) and its ePU marker; the new seq, or None if the id was there."""
+        cur = self._db.execute(f"{verb} INTO lookups (id, reader, recorded, body) VALUES (?, ?, ?, ?)",
+                               (lookup["id"], (lookup.get("source") or {}).get("reader"), recorded, self._body(lookup)))
+        if cur.rowcount != 1:
+            return None
+        if (lookup.get("epu") or {}).get("state") == "unreachable":
+            self._db.execute("INSERT INTO epu_pending (seq) VALUES (?)", (cur.lastrowid,))
+        return cur.lastrowid
+
     def record(self, lookup: dict[str, Any]) -> tuple[int, bool]:
         """Store `lookup` durably; returns (seq, new). A lookup id seen before is not stored again."""
-        body = json.dumps(lookup, ensure_ascii=False, separators=(",", ":"))
-        reader = (lookup.get("source") or {}).get("reader")
-        with self._lock, self._writing():
-            cur = self._db.execute(
-                "INSERT OR IGNORE INTO lookups (id, reader, recorded, body) VALUES (?, ?, ?, ?)",
-                (lookup["id"], reader, self.clock(), body))
-            new = cur.rowcount == 1
-            seq = cur.lastrowid if new else self._db.execute(
-                "SELECT seq FROM lookups WHERE id = ?", (lookup["id"],)).fetchone()[0]
+        with self._lock, self._writing(), self._transaction():
+            seq = self._insert(lookup, self.clock())
+            new = seq is not None
+            if seq is None:
+                seq = self._db.execute("SELECT seq FROM lookups WHERE id = ?", (lookup["id"],)).fetchone()[0]
         if new:
             for listener in self._listeners:
                 listener(seq, lookup)
@@ -103,19 +130,10 @@ class Journal:
     def revise(self, lookup: dict[str, Any]) -> int:
         """Replace a recorded lookup by a newer version of it (same id): it gets a new row number, its
         deliveries are forgotten (every sink gets the new version once) and listeners hear of it."""
-        body = json.dumps(lookup, ensure_ascii=False, separators=(",", ":"))
-        with self._lock, self._writing():
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                reader, recorded = self._db.execute("SELECT reader, recorded FROM lookups WHERE id = ?",
-                                                    (lookup["id"],)).fetchone()
-                self._db.execute("DELETE FROM lookups WHERE id = ?", (lookup["id"],))
-                seq = self._db.execute("INSERT INTO lookups (id, reader, recorded, body) VALUES (?, ?, ?, ?)",
-                                       (lookup["id"], reader, recorded, body)).lastrowid
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._writing(), self._transaction():
+            recorded, = self._db.execute("SELECT recorded FROM lookups WHERE id = ?", (lookup["id"],)).fetchone()
+            self._db.execute("DELETE FROM lookups WHERE id = ?", (lookup["id"],))
+            seq = self._insert(lookup, recorded, "INSERT")
         for listener in self._listeners:
             listener(seq, lookup)
         return seq
@@ -123,29 +141,29 @@ class Journal:
     def epu_unreachable(self, limit: int = 20) -> list[dict[str, Any]]:
         """Lookups journaled while ePU could not be reached, oldest first: what to consult ePU about again."""
         with self._lock:
-            rows = self._db.execute("SELECT body FROM lookups WHERE json_extract(body, '$.epu.state') = 'unreachable' "
-                                    "ORDER BY seq LIMIT ?", (limit,)).fetchall()
-        return [json.loads(body) for body, in rows]
+            rows = self._db.execute("SELECT l.id, l.body FROM epu_pending p JOIN lookups l ON l.seq = p.seq "
+                                    "ORDER BY l.seq LIMIT ?", (limit,)).fetchall()
+        return [self._load(*row) for row in rows]
 
     def after(self, cursor: str | None, limit: int = 100) -> tuple[list[dict[str, Any]], str]:
         """Lookups recorded after `cursor`, oldest first, and the cursor to ask with next time."""
         start = decode_cursor(cursor)
         with self._lock:
-            rows = self._db.execute("SELECT seq, body FROM lookups WHERE seq > ? ORDER BY seq LIMIT ?",
+            rows = self._db.execute("SELECT seq, id, body FROM lookups WHERE seq > ? ORDER BY seq LIMIT ?",
                                     (start, limit)).fetchall()
-        return [json.loads(body) for _, body in rows], encode_cursor(rows[-1][0] if rows else start)
+        return [self._load(i, body) for _, i, body in rows], encode_cursor(rows[-1][0] if rows else start)
 
     def latest(self, limit: int = 20) -> tuple[list[dict[str, Any]], str]:
         """The `limit` most recent lookups, oldest first, and the cursor after them (the counter page's start)."""
         with self._lock:
-            rows = self._db.execute("SELECT seq, body FROM lookups ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
+            rows = self._db.execute("SELECT id, body FROM lookups ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
             top = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'lookups'").fetchone()
-        return [json.loads(body) for _, body in reversed(rows)], encode_cursor(top[0] if top else 0)
+        return [self._load(*row) for row in reversed(rows)], encode_cursor(top[0] if top else 0)
 
     def get(self, lookup_id: str) -> dict[str, Any] | None:
         with self._lock:
-            row = self._db.execute("SELECT body FROM lookups WHERE id = ?", (lookup_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+            row = self._db.execute("SELECT id, body FROM lookups WHERE id = ?", (lookup_id,)).fetchone()
+        return self._load(*row) if row else None
 
     def count(self) -> int:
         with self._lock:
@@ -155,10 +173,10 @@ class Journal:
         """(seq, lookup) pairs `sink` has not confirmed yet, oldest first: what to (re)deliver."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT l.seq, l.body FROM lookups l WHERE NOT EXISTS "
+                "SELECT l.seq, l.id, l.body FROM lookups l WHERE NOT EXISTS "
                 "(SELECT 1 FROM deliveries d WHERE d.sink = ? AND d.seq = l.seq) ORDER BY l.seq LIMIT ?",
                 (sink, limit)).fetchall()
-        return [(seq, json.loads(body)) for seq, body in rows]
+        return [(seq, self._load(i, body)) for seq, i, body in rows]
 
     def pending(self, sink: str) -> int:
         """How many lookups `sink` has not confirmed (health: a dead webhook shows as a growing number)."""
@@ -178,6 +196,17 @@ class Journal:
         with self._lock, self._writing():
             cur = self._db.execute("DELETE FROM lookups WHERE recorded < ?", (self.clock() - older_than_s,))
         return cur.rowcount
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """Several statements as one commit (one fsync): all or nothing."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:

@@ -27,6 +27,7 @@ from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError
 from host_bridge.bridge.lookups import CounterSession, build_lookup, manual_lookup, now_source, with_epu
 from host_bridge.bridge.redact import Redactor
+from host_bridge.bridge.sealing import Sealer
 from host_bridge.bridge.sinks import Sink
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.stdout import StdoutSink
@@ -131,7 +132,8 @@ class Bridge:
     def __init__(self, cfg: Config, token: str, redactor: Redactor) -> None:
         self.cfg = cfg
         self.redactor = redactor
-        self.journal = Journal(cfg.journal)
+        # sealed at rest unless the config explicitly allows identifiers in clear (log_identifiers = true)
+        self.journal = Journal(cfg.journal, sealer=Sealer.from_file(cfg.journal_key), clear=cfg.log_identifiers)
         self.health = Health()
         self.sessions: dict[str, CounterSession] = {}
         self._session_lock = threading.Lock()

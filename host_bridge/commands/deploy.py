@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from host_bridge.devtools.deploy import deploy
+from host_bridge.devtools.deploy import MIP_INDEX, deploy
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,9 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="compile and print every step without opening the port")
     p.add_argument("--output", help="output mode written to config.json (framed, line, hid, tcp)")
     p.add_argument("--config", type=Path, help="JSON config file to copy as config.json")
+    p.add_argument("--mip-index", default=MIP_INDEX, metavar="URL|DIR",
+                   help=f"package index for the USB keyboard's micropython-lib packages (default {MIP_INDEX})")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    deploy(args.board, args.port, args.dry_run, args.output, args.config)
+    deploy(args.board, args.port, args.dry_run, args.output, args.config, mip_index=args.mip_index)
     return 0

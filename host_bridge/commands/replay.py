@@ -15,7 +15,7 @@ from host_bridge.commands.decode import add_engine_option, engine_from
 from host_bridge.decode.files import decode_file
 from host_bridge.epu.client import EpuClient, default_base_url
 from host_bridge.errors import UserError
-from host_bridge.link.virtual_reader import RUNTIMES
+from host_bridge.link.virtual_reader import FRAME_FORMATS, RUNTIMES
 from host_bridge.payloads.accuracy import format_report, score_rows
 from host_bridge.payloads.pipeline import LookupPipeline
 
@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="treat all images as one counter session (cross-checks between them)")
     p.add_argument("--via-reader", choices=RUNTIMES, metavar="RUNTIME",
                    help="send the images through the virtual reader (cpython or micropython) and the wire protocol")
+    p.add_argument("--frame-format", choices=FRAME_FORMATS, default="gray8",
+                   help="with --via-reader: stream frames as 8-bit gray (default) or as JPEG, as camera modules send them")
     p.set_defaults(func=run)
 
 
@@ -51,6 +53,8 @@ def print_table(summary: dict) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 0.0 <= args.min_rate <= 1.0:
         raise UserError("--min-rate must be between 0 and 1")
+    if args.frame_format != "gray8" and not args.via_reader:
+        raise UserError("--frame-format needs --via-reader")
     for d in args.dirs:
         if not Path(d).is_dir():
             raise UserError(f"{d}: not a directory")
@@ -61,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if args.via_reader:
         from host_bridge.decode.files import iter_images
         from host_bridge.link.via_reader import reader_rows
-        via = reader_rows(list(iter_images(args.dirs)), args.via_reader, engine)
+        via = reader_rows(list(iter_images(args.dirs)), args.via_reader, engine, frame_format=args.frame_format)
         decode = via.__getitem__
     rows = []
     for row in replay.replay(args.dirs, lambda image: pipeline.add_to_row(decode(image))):

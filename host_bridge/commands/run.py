@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     page = f"http://{cfg.api_host}:{cfg.api_port}/"
     err = sys.stderr
     print(f"electeur run: config  {cfg.path or '(none: defaults)'}", file=err)
-    print(f"electeur run: journal {cfg.journal}", file=err)
+    print(f"electeur run: journal {cfg.journal} " + ("(identifiers in clear: log_identifiers = true)"
+          if cfg.log_identifiers else f"(sealed, key {cfg.journal_key})"), file=err)
     print(f"electeur run: API     {page}api/ (bearer token required)", file=err)
     print(f"electeur run: page    {page}#token=<token>", file=err)
     print(f"electeur run: devices {', '.join(cfg.devices)}", file=err)

@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--show-ms", type=int, default=1000, metavar="N", help="time each image is in view (default 1000)")
     p.add_argument("--decode", choices=("auto", "board", "host"), default="auto",
                    help="auto: on-board decoder if the build has one; host: stream frames (framed mode)")
+    p.add_argument("--frame-format", choices=vr.FRAME_FORMATS, default="gray8",
+                   help="streamed frames: 8-bit gray (default) or JPEG bytes, as ESP32/ArduCAM cameras send them "
+                        "(needs --mode framed --decode host)")
+    p.add_argument("--flash", type=Path, metavar="DIR",
+                   help="directory playing the reader's flash (CPython runtime): config.json, and the reads not yet "
+                        "acknowledged (outbox.bin), resent when the reader is restarted on the same DIR")
     p.set_defaults(func=run)
 
 
@@ -49,14 +55,19 @@ def run(args: argparse.Namespace) -> int:
         check_link(args.pty_link)
     if args.show_ms < 0:
         raise UserError("--show-ms must be >= 0")
+    if args.frame_format == "jpeg" and (args.mode != "framed" or args.decode != "host"):
+        raise UserError("--frame-format jpeg streams frames to the host: it needs --mode framed --decode host")
+    if args.flash is not None and not args.flash.is_dir():
+        raise UserError(f"--flash {args.flash}: not a directory")
     images = list(iter_images([args.images]))
     if not images:
         raise UserError(f"{args.images}: no images")
     with vr.frames_dir() as tmp:
-        failed = vr.write_frames(images, Path(tmp))
+        failed = vr.write_frames(images, Path(tmp), args.frame_format)
         for image, why in failed.items():
             print(f"sim: {image}: {why} (skipped)", file=sys.stderr)
-        cmd = vr.command(args.runtime, Path(tmp), args.mode, args.show_ms, args.loop, idle=args.pty, decode=args.decode)
+        cmd = vr.command(args.runtime, Path(tmp), args.mode, args.show_ms, args.loop, idle=args.pty, decode=args.decode,
+                         frame_format=args.frame_format, flash=args.flash.resolve() if args.flash else None)
         if not args.pty:
             return subprocess.run(cmd).returncode
         return run_on_pty(cmd, args.pty_link)

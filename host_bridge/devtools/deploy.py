@@ -1,7 +1,10 @@
 """`electeur deploy`: compile firmware/ for the board's MicroPython, check the board, copy, reset.
 
 Device layout (relative to the board's working directory, `/` on ESP32 and rp2, `/flash` on OpenMV):
-`firmware/**.mpy` (the package), `board.json` (the board profile), `config.json`, `main.py` (starts the reader).
+`firmware/**.mpy` (the package), `board.json` (the board profile), `config.json`, `main.py` (starts the reader);
+on boards with USB HID also `boot.py` (registers the USB keyboard when the output is hid), and with
+`--output hid` micropython-lib's usb-device-keyboard under `lib/` (mpremote's mip, from the package index or
+a mirror given with --mip-index).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from pathlib import Path
 from typing import Callable
 
 import firmware
+from mpremote import mip
+from mpremote.commands import CommandError
 
 from host_bridge.devtools import mpy
 from host_bridge.devtools.boards import board_path, load_board
@@ -21,6 +26,10 @@ from host_bridge.errors import UserError
 
 FIRMWARE_DIR = Path(firmware.__file__).resolve().parent
 MAIN_STUB = b"# written by electeur deploy: start the reader (firmware/main.py reads /board.json, /config.json)\nfrom firmware.main import main\nmain()\n"
+BOOT_STUB = (b"# written by electeur deploy: a USB keyboard beside the REPL's serial port when config output is hid\n"
+             b"try:\n    import firmware.boot\nexcept ImportError as exc:\n    print('e-lecteur boot:', exc)\n")
+HID_PACKAGES = ("usb-device-keyboard",)  # micropython-lib; pulls usb-device-hid and usb-device
+MIP_INDEX = mip._PACKAGE_INDEX          # https://micropython.org/pi/v2, as `mpremote mip install`
 FLASH_MARGIN = 16 * 1024  # room left for config writes and logs after a deploy
 
 # Lists every file under firmware/ on the board: stale modules must go, and a left-over .py would shadow its .mpy.
@@ -50,12 +59,15 @@ class Upload:
     data: bytes
 
 
-def build_uploads(board: str, compiled: list[mpy.Compiled], config: dict) -> list[Upload]:
-    """Everything deploy copies, in order: modules first, main.py last (the old one is removed before copying)."""
+def build_uploads(board: str, compiled: list[mpy.Compiled], config: dict, hid: bool = False) -> list[Upload]:
+    """Everything deploy copies, in order: modules first, main.py last (the old one is removed before copying);
+    boot.py on boards with USB HID (`hid`)."""
     uploads = [Upload(c.rel, f"compiled {c.rel}", c.path.read_bytes()) for c in compiled]
     uploads.append(Upload("board.json", str(board_path(board).relative_to(board_path(board).parents[2])),
                           board_path(board).read_bytes()))
     uploads.append(Upload("config.json", "config", json.dumps(config, indent=1, sort_keys=True).encode()))
+    if hid:
+        uploads.append(Upload("boot.py", "boot.py stub (firmware.boot: USB keyboard when output is hid)", BOOT_STUB))
     uploads.append(Upload("main.py", "main.py stub (firmware.main.main())", MAIN_STUB))
     return uploads
 
@@ -93,8 +105,13 @@ def flash_needed(uploads: list[Upload], already: int) -> int:
     return sum(len(u.data) for u in uploads) - already + FLASH_MARGIN
 
 
+def packages_for(profile: dict, config: dict) -> tuple[str, ...]:
+    """micropython-lib packages the firmware needs on this board with this config."""
+    return HID_PACKAGES if config["output"] == "hid" and profile["usb"].get("hid") else ()
+
+
 def deploy(board: str, port: str, dry_run: bool, output: str | None, config_file: Path | None,
-           say: Callable[[str], None] = print) -> list[Upload]:
+           say: Callable[[str], None] = print, mip_index: str = MIP_INDEX) -> list[Upload]:
     """Run (or with dry_run, print) every deploy step; returns the uploads, for tests."""
     profile = load_board(board)
     if not dry_run:
@@ -107,27 +124,32 @@ def deploy(board: str, port: str, dry_run: bool, output: str | None, config_file
         compiled = mpy.compile_tree(FIRMWARE_DIR, Path(tmp), "firmware")
         for c in compiled:
             say(f"  {c.rel} ({c.size} B)")
-        uploads = build_uploads(board, compiled, config)
+        uploads = build_uploads(board, compiled, config, hid=bool(profile["usb"].get("hid")))
+        packages = packages_for(profile, config)
         if dry_run:
-            _print_plan(profile, port, uploads, say)
+            _print_plan(profile, port, uploads, say, packages, mip_index)
         else:
-            _push(profile, port, uploads, say)
+            _push(profile, port, uploads, say, packages, mip_index)
     return uploads
 
 
-def _print_plan(profile: dict, port: str, uploads: list[Upload], say: Callable[[str], None]) -> None:
+def _print_plan(profile: dict, port: str, uploads: list[Upload], say: Callable[[str], None],
+                packages: tuple[str, ...], mip_index: str) -> None:
     say(f"dry run: {port} is not opened; on a real deploy these steps follow:")
     say(f"  open {port}, enter the raw REPL (Ctrl-C, Ctrl-A, soft reset)")
     say("  read sys.implementation: MicroPython >= 1.23 (mpy 6.x), chip "
         f"{'/'.join(profile.get('machine_chips', []))}")
     say(f"  check free flash (os.statvfs) >= {flash_needed(uploads, 0)} B minus the files replaced")
     say("  remove :main.py (until the last copy), and files under :firmware/ that this deploy does not write")
+    for package in packages:
+        say(f"  mpremote mip install {package} (into :lib, from {mip_index}; files already there are kept)")
     for u in uploads:
         say(f"  copy {u.source} -> :{u.remote} ({len(u.data)} B)")
     say("  reset the board (machine.reset())")
 
 
-def _push(profile: dict, port: str, uploads: list[Upload], say: Callable[[str], None]) -> None:
+def _push(profile: dict, port: str, uploads: list[Upload], say: Callable[[str], None],
+          packages: tuple[str, ...], mip_index: str) -> None:
     device = Device(port)
     try:
         version, mpy_field, machine = device.literal(PROBE)
@@ -149,6 +171,9 @@ def _push(profile: dict, port: str, uploads: list[Upload], say: Callable[[str], 
         parents = {u.remote.rsplit("/", i)[0] for u in uploads for i in range(1, u.remote.count("/") + 1)}
         for d in sorted(parents, key=len):
             device.run(f"import os\ntry:\n os.mkdir({d!r})\nexcept OSError:\n pass")
+        for package in packages:        # before main.py: a board without them must not start the reader
+            install_package(device, package, mip_index)
+            say(f"installed {package} into :lib")
         for u in uploads:
             device.write_file(u.remote, u.data)
             say(f"copied {u.source} -> :{u.remote} ({len(u.data)} B)")
@@ -157,6 +182,15 @@ def _push(profile: dict, port: str, uploads: list[Upload], say: Callable[[str], 
         raise
     device.reset()
     say("reset the board: the reader starts")
+
+
+def install_package(device: Device, package: str, index: str) -> None:
+    """`mpremote mip install PACKAGE` over the open session (compiled .mpy for the board, into lib/)."""
+    try:
+        mip._install_package(device.transport, package, index, "lib", None, True)
+    except CommandError as exc:
+        raise UserError(f"could not install {package} from {index}: {exc} (the USB keyboard needs it; "
+                        "without internet, pass --mip-index with a local mirror of the package index)") from None
 
 
 def _free_flash(device: Device, remotes: list[str]) -> tuple[int, int]:

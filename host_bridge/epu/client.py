@@ -19,11 +19,11 @@ from host_bridge.payloads.parse import Issue
 
 ENV_URL, ENV_TOKEN = "ELECTEUR_EPU_URL", "ELECTEUR_EPU_TOKEN"
 STATE_WARNINGS = {
-    "unknown": ("epu_unknown", "ePU does not know this prescription: not registered, mistyped, or forged. Do not dispense as an e-prescription."),
-    "dispensed": ("already_dispensed", "ePU says this prescription was already dispensed in full: refuse a second dispensation."),
-    "partially_dispensed": ("partially_dispensed", "ePU says this prescription was partially dispensed: dispense only what remains."),
-    "cancelled": ("cancelled", "ePU says the prescriber cancelled this prescription."),
-    "unreachable": ("epu_unreachable", "ePU could not be reached: retry, or handle as a paper prescription."),
+    "unknown": ("epu_unknown", "L'ePU ne connaît pas cette ordonnance : non enregistrée, mal saisie ou falsifiée. Ne pas la délivrer comme ordonnance numérique."),
+    "dispensed": ("already_dispensed", "Selon l'ePU, cette ordonnance a déjà été délivrée en totalité : refusez une seconde délivrance."),
+    "partially_dispensed": ("partially_dispensed", "Selon l'ePU, cette ordonnance a été délivrée en partie : ne délivrez que le reste."),
+    "cancelled": ("cancelled", "Selon l'ePU, le prescripteur a annulé cette ordonnance."),
+    "unreachable": ("epu_unreachable", "ePU injoignable : réessayez, ou traitez-la comme une ordonnance papier."),
 }
 STATES = frozenset(STATE_WARNINGS) | {"available"}   # the lookup schema's epu.state enum
 

@@ -24,10 +24,11 @@ def frame_row(image: Path, frame: Frame, engine: Engine) -> Row:
     return decode_row(image, lambda: frame_gray(frame), engine)
 
 
-def reader_rows(images: list[Path], runtime: str, engine: Engine, heap: str = "192k") -> dict[Path, Row]:
-    """A row per image, every frame having gone through the firmware and the wire protocol."""
+def reader_rows(images: list[Path], runtime: str, engine: Engine, heap: str = "192k",
+                frame_format: str = "gray8") -> dict[Path, Row]:
+    """A row per image, every frame having gone through the firmware and the wire protocol (as gray8 or JPEG)."""
     with vr.frames_dir() as tmp:
-        failed = vr.write_frames(images, Path(tmp))
+        failed = vr.write_frames(images, Path(tmp), frame_format)
         sent = [i for i in images if i not in failed]
         rows: dict[Path, Row] = {i: {"file": str(i), "error": why} for i, why in failed.items()}
         frames: list[Frame] = []
@@ -37,7 +38,7 @@ def reader_rows(images: list[Path], runtime: str, engine: Engine, heap: str = "1
                 rows[sent[len(frames)]] = frame_row(sent[len(frames)], frame, engine)
             frames.append(frame)
 
-        cmd = vr.command(runtime, Path(tmp), "framed", decode="host", drain_ms=5000, heap=heap)
+        cmd = vr.command(runtime, Path(tmp), "framed", decode="host", drain_ms=5000, heap=heap, frame_format=frame_format)
         with subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
             link = ReaderLink(vr.PipeStream(proc), lambda *a: None, on_frame=on_frame)
             link.run()

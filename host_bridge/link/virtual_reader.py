@@ -1,7 +1,9 @@
 """The virtual reader: the real firmware (`firmware/sim.py`) in a child process, on CPython or on MicroPython 1.27.
 
 MicroPython has no image decoders, so images are converted here to 8-bit PGM frames (the exact gray values
-direct replay decodes) in a temporary directory with `frames.txt` giving their order.
+direct replay decodes) in a temporary directory with `frames.txt` giving their order. With frame format
+`jpeg` they are written as gray JPEG files instead, which the simulated camera streams as they are (the JPEG
+bytes a real ESP32 or ArduCAM camera delivers; the board decodes nothing).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import IO, Iterable
 
+from PIL import Image
+
 from host_bridge.decode.image import ImageError, load_gray
 from host_bridge.errors import UserError
 
@@ -21,10 +25,12 @@ FIRMWARE = REPO / "firmware"
 RUNNER = REPO / "tools" / "micropython" / "run.mjs"
 RUNTIMES = ("cpython", "micropython")
 MODES = ("framed", "line", "hid")
+FRAME_FORMATS = ("gray8", "jpeg")
+JPEG_QUALITY = 90                   # a camera module's usual setting (micropython-camera-API defaults to 85)
 
 
-def write_frames(images: Iterable[Path], dest: Path) -> dict[Path, str]:
-    """Convert `images` to PGM frames in `dest` (in order); returns the images that failed, with the reason."""
+def write_frames(images: Iterable[Path], dest: Path, frame_format: str = "gray8") -> dict[Path, str]:
+    """Convert `images` to PGM (or JPEG) frames in `dest`, in order; returns the images that failed, with the reason."""
     failed: dict[Path, str] = {}
     names = []
     for image in images:
@@ -33,20 +39,30 @@ def write_frames(images: Iterable[Path], dest: Path) -> dict[Path, str]:
         except ImageError as exc:
             failed[image] = str(exc)
             continue
-        name = f"{len(names):05d}.pgm"
-        h, w = gray.shape
-        (dest / name).write_bytes(b"P5\n%d %d\n255\n" % (w, h) + gray.tobytes())
+        if frame_format == "jpeg":
+            name = f"{len(names):05d}.jpg"
+            Image.fromarray(gray).save(dest / name, "JPEG", quality=JPEG_QUALITY)
+        else:
+            name = f"{len(names):05d}.pgm"
+            h, w = gray.shape
+            (dest / name).write_bytes(b"P5\n%d %d\n255\n" % (w, h) + gray.tobytes())
         names.append(name)
     (dest / "frames.txt").write_text("".join(n + "\n" for n in names), encoding="ascii")
     return failed
 
 
 def command(runtime: str, frames: Path, mode: str, show_ms: int = 0, loop: bool = False, idle: bool = False,
-            decode: str = "auto", drain_ms: int = 30000, heap: str = "192k") -> list[str]:
-    """The argv that runs the firmware's simulator on `runtime`."""
+            decode: str = "auto", drain_ms: int = 30000, heap: str = "192k", frame_format: str = "gray8",
+            flash: Path | None = None) -> list[str]:
+    """The argv that runs the firmware's simulator on `runtime`; `flash` (CPython only) is the directory that
+    plays the board's flash (config.json, the outbox kept across restarts)."""
     args = ["--images", str(frames), "--mode", mode, "--show-ms", str(show_ms), "--decode", decode,
-            "--drain-ms", str(drain_ms)]
+            "--drain-ms", str(drain_ms), "--stream-format", frame_format]
     args += ["--loop"] * loop + ["--idle"] * idle
+    if flash is not None:
+        if runtime != "cpython":
+            raise UserError("--flash needs --runtime cpython (the MicroPython runner's filesystem lives in memory)")
+        args += ["--flash", str(flash)]
     if runtime == "cpython":
         return [sys.executable, "-m", "firmware.sim", *args]
     if runtime != "micropython":

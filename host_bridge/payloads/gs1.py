@@ -38,11 +38,11 @@ def parse(text: str) -> dict[str, str]:
     if text.startswith("("):
         pairs = _HRI.findall(text)
         if "".join(f"({a}){v}" for a, v in pairs) != text:
-            raise ElementStringError("GS1 human-readable form is malformed")
+            raise ElementStringError("GS1 : forme lisible mal formée")
         out = {}
         for ai, value in pairs:
             if ai not in AIS:
-                raise ElementStringError(f"GS1 application identifier ({ai}) is not supported")
+                raise ElementStringError(f"GS1 : identifiant d'application ({ai}) non pris en charge")
             out[ai] = value
         return out
     out: dict[str, str] = {}
@@ -50,16 +50,16 @@ def parse(text: str) -> dict[str, str]:
     while pos < len(text):
         ai = text[pos:pos + 2]
         if ai not in AIS:
-            raise ElementStringError(f"GS1 application identifier {ai!r} at position {pos} is not supported")
+            raise ElementStringError(f"GS1 : identifiant d'application {ai!r} en position {pos} non pris en charge")
         if ai in out:
-            raise ElementStringError(f"GS1 application identifier {ai} appears twice")
+            raise ElementStringError(f"GS1 : identifiant d'application {ai} présent deux fois")
         _, fixed, maximum = AIS[ai]
         pos += 2
         if fixed:
             value = text[pos:pos + fixed]
             pos += fixed
             if len(value) != fixed:
-                raise ElementStringError(f"GS1 ({ai}) needs {fixed} characters")
+                raise ElementStringError(f"GS1 ({ai}) : {fixed} caractères attendus")
             if text[pos:pos + 1] == GS:
                 pos += 1
         else:
@@ -68,6 +68,6 @@ def parse(text: str) -> dict[str, str]:
             value = text[pos:end]
             pos = end + 1
             if not value or len(value) > maximum:
-                raise ElementStringError(f"GS1 ({ai}) must have 1-{maximum} characters")
+                raise ElementStringError(f"GS1 ({ai}) : 1 à {maximum} caractères attendus")
         out[ai] = value
     return out

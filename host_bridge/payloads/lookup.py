@@ -53,19 +53,19 @@ def _read_date(source: dict[str, Any]) -> dt.date:
 
 def _unknown_reason(data: bytes, text: str, utf8: bool) -> str:
     if not data:
-        return "Empty payload."
+        return "Code vide."
     if b"\0" in data:
-        return "Payload contains NUL bytes: corrupt or binary, not a health code."
+        return "Le code contient des octets NUL : corrompu ou binaire, pas un code de santé."
     if not utf8:
-        return "Payload is not valid UTF-8 text and no profile recognises it."
+        return "Le code n'est pas du texte UTF-8 valide et aucun profil ne le reconnaît."
     if any(ord(c) < 32 and c not in _ALLOWED_CONTROLS or ord(c) == 127 for c in text):
-        return "Payload contains control characters and no profile recognises it."
+        return "Le code contient des caractères de contrôle et aucun profil ne le reconnaît."
     low = text.lower()
     if low.startswith(("http://", "https://", "www.")):
-        return "Web address (URL), not a health code: not for this reader."
+        return "Adresse web (URL), pas un code de santé : pas pour ce lecteur."
     if low.startswith("wifi:"):
-        return "Wi-Fi network code, not a health code: not for this reader."
-    return "No profile recognises this payload."
+        return "Code de réseau Wi-Fi, pas un code de santé : pas pour ce lecteur."
+    return "Aucun profil ne reconnaît ce code."
 
 
 def status_of(issues: list[dict[str, Any]]) -> str:
@@ -82,7 +82,7 @@ def add_issue(lookup: dict[str, Any], issue: Issue) -> None:
 
 def _classify(data: bytes, text: str, utf8: bool, today: dt.date, profiles: Profiles) -> tuple[Profile, dict, list[Issue], str | None]:
     if len(data) > MAX_PAYLOAD:
-        reason = f"Payload is {len(data)} bytes, longer than any 2D code ({MAX_PAYLOAD} bytes max): not a code read."
+        reason = f"Contenu de {len(data)} octets, plus long que tout code 2D ({MAX_PAYLOAD} octets au plus) : ce n'est pas une lecture de code."
         return profiles["unknown"], {}, [Issue("too_long", reason, "error")], reason
     profile = profiles.recognise(text) if data and b"\0" not in data else None
     if profile is None:
@@ -90,7 +90,7 @@ def _classify(data: bytes, text: str, utf8: bool, today: dt.date, profiles: Prof
         return profiles["unknown"], {}, [Issue("unrecognised", reason, "error")], reason
     parsed = apply(profile, text, today)
     if not utf8:
-        parsed.issues.append(Issue("not_utf8", "Payload is not valid UTF-8; read as ISO-8859-1.", "warning"))
+        parsed.issues.append(Issue("not_utf8", "Contenu non UTF-8 : lu en ISO-8859-1.", "warning"))
     return profile, parsed.fields, parsed.issues, None
 
 
@@ -100,7 +100,7 @@ def assemble(data: bytes, text: str, utf8: bool, profile: Profile, fields: dict[
     warnings = [i.as_dict() for i in issues]
     errors = [i.message for i in issues if i.severity == "error"]
     if errors and reason is None:
-        reason = f"{profile.action['reason']} Not usable as read: {errors[0]}"
+        reason = f"{profile.action['reason']} Inutilisable tel que lu : {errors[0]}"
     return {
         "schema": SCHEMA,
         "id": lookup_id(data, source),

@@ -47,4 +47,5 @@ def manual_lookup(code: str, *, source: dict[str, Any], session: CounterSession 
         # the typed text is the raw payload (kept as entered); the normalised number is the field
         lookup = assemble(code.encode("utf-8"), code, True, profile, {spec.name: number}, [], source)
         return session.observe(lookup) if session else lookup
-    raise UserError(f"{code!r} is not a valid e-prescription code ({'; '.join(reasons) or 'no profile allows manual entry'})")
+    raise UserError(f"{code!r} n'est pas un code d'ordonnance numérique valide "
+                    f"({'; '.join(reasons) or 'aucun profil ne permet la saisie manuelle'})")

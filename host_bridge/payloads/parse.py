@@ -54,7 +54,7 @@ def _delimited(profile: Profile, text: str) -> dict[str, str]:
     sep = profile.grammar.get("separator", "|")
     parts = text.split(sep)[int(profile.grammar.get("skip", 0)):]
     if len(parts) != len(profile.fields):
-        raise GrammarError(f"expected {len(profile.fields)} fields separated by {sep!r}, found {len(parts)}")
+        raise GrammarError(f"{len(profile.fields)} champs séparés par {sep!r} attendus, {len(parts)} trouvés")
     return {spec.name: part for spec, part in zip(profile.fields, parts)}
 
 
@@ -72,14 +72,14 @@ def _di_fields(profile: Profile, text: str, result: Parsed) -> dict[str, str]:
     else:
         literal = profile.grammar.get("header_literal", "")
         if not text.startswith(literal):
-            raise GrammarError("header does not match")
+            raise GrammarError("en-tête non reconnu")
         pos = len(literal)
     message, has_signature, signature = text[pos:].partition(US)
     if profile.grammar.get("signature") == "required":
         if not has_signature:
-            raise GrammarError("no signature (a 2D-Doc message ends with US and its signature)")
+            raise GrammarError("pas de signature (un message 2D-Doc finit par US et sa signature)")
         if not _BASE32.fullmatch(signature):
-            raise GrammarError("signature is not base32")
+            raise GrammarError("la signature n'est pas en base32")
     if signature:
         values["signature"] = signature
     by_di = {spec.di: spec for spec in profile.fields if spec.di}
@@ -88,11 +88,11 @@ def _di_fields(profile: Profile, text: str, result: Parsed) -> dict[str, str]:
         di = message[i:i + 2]
         spec = by_di.get(di)
         if spec is None and not _DI.fullmatch(di):
-            raise GrammarError(f"{di!r} at position {pos + i} is not a data identifier: corrupt message")
+            raise GrammarError(f"{di!r} en position {pos + i} n'est pas un identifiant de donnée : message corrompu")
         if spec is None:
             severity = "error" if profile.grammar.get("strict", True) else "warning"
-            result.issues.append(Issue("unknown_identifier", f"data identifier {di!r} is not in the profile; "
-                                       "the rest of the message is kept in 'unparsed'", severity))
+            result.issues.append(Issue("unknown_identifier", f"identifiant de donnée {di!r} absent du profil ; "
+                                       "la suite du message est gardée dans 'unparsed'", severity))
             values["unparsed"] = message[i:]
             break
         i += 2
@@ -108,7 +108,7 @@ def _di_fields(profile: Profile, text: str, result: Parsed) -> dict[str, str]:
             else:
                 value, i = message[i:end], end + 1
         if spec.name in values:
-            raise GrammarError(f"data identifier {di} appears twice")
+            raise GrammarError(f"identifiant de donnée {di} présent deux fois")
         values[spec.name] = value
     return values
 
@@ -127,7 +127,7 @@ def _gs1(profile: Profile, text: str) -> dict[str, str]:
 def _jws(profile: Profile, text: str) -> dict[str, str]:
     segments = text.split(".")
     if len(segments) != int(profile.grammar.get("segments", 3)):
-        raise GrammarError(f"token must have {profile.grammar.get('segments', 3)} dot-separated segments")
+        raise GrammarError(f"le jeton doit avoir {profile.grammar.get('segments', 3)} segments séparés par des points")
     values = {spec.name: text for spec in profile.fields if spec.whole}
     try:
         claims = json.loads(base64.urlsafe_b64decode(segments[1] + "=" * (-len(segments[1]) % 4)))
@@ -147,8 +147,8 @@ def _check(spec: FieldSpec, value: str, today: dt.date, result: Parsed) -> None:
         value = value.strip()
     problem = None
     if spec.pattern and not re.fullmatch(spec.pattern, value):
-        problem = f"{spec.label}: does not match the expected format"
-    problem = problem or (f"{spec.label}: {msg}" if (msg := VALIDATORS[spec.validator](value)) else None)
+        problem = f"{spec.label} : format inattendu"
+    problem = problem or (f"{spec.label} : {msg}" if (msg := VALIDATORS[spec.validator](value)) else None)
     if problem:
         result.issues.append(Issue("invalid_field", problem, spec.severity, spec.name))
         result.fields[spec.name] = value
@@ -159,13 +159,13 @@ def _check(spec: FieldSpec, value: str, today: dt.date, result: Parsed) -> None:
     if spec.check == "valid_on_read":
         start, end = (dt.datetime.strptime(v, "%Y%m%d").date() for v in value.split("-"))
         if not start <= today <= end:
-            word = "not yet valid" if today < start else "expired"
-            result.issues.append(Issue("not_valid_today", f"{spec.label}: {word} on {today.isoformat()}",
+            word = "pas encore en vigueur" if today < start else "expirée"
+            result.issues.append(Issue("not_valid_today", f"{spec.label} : {word} le {today:%d/%m/%Y}",
                                        "warning", spec.name))
     elif spec.check == "not_expired":
         expiry = gs1_date(value) if spec.validator == "yymmdd" else dt.date.fromisoformat(value)
         if expiry and expiry < today:
-            result.issues.append(Issue("expired", f"{spec.label}: expired on {expiry.isoformat()}", "warning", spec.name))
+            result.issues.append(Issue("expired", f"{spec.label} : expirée le {expiry:%d/%m/%Y}", "warning", spec.name))
 
 
 def apply(profile: Profile, text: str, today: dt.date) -> Parsed:
@@ -184,7 +184,7 @@ def apply(profile: Profile, text: str, today: dt.date) -> Parsed:
         else:
             raw = {}
     except GrammarError as exc:
-        result.issues.append(Issue("malformed", f"{profile.title}: {exc}", "error"))
+        result.issues.append(Issue("malformed", f"{profile.title} : {exc}", "error"))
         return result
     for extra in ("signature", "unparsed", "cip13"):
         if extra in raw:
@@ -193,7 +193,7 @@ def apply(profile: Profile, text: str, today: dt.date) -> Parsed:
         value = raw.get(spec.name)
         if value is None or value == "":
             if spec.required:
-                result.issues.append(Issue("missing_field", f"{spec.label}: missing", spec.severity, spec.name))
+                result.issues.append(Issue("missing_field", f"{spec.label} : absent", spec.severity, spec.name))
             continue
         _check(spec, value, today, result)
     return result

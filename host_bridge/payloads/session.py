@@ -21,7 +21,7 @@ from host_bridge.payloads.parse import Issue
 IDENTITY = {  # kind -> field prefix of the person the code is about
     "ordonnance": "patient", "ins": "patient", "apcv": "beneficiary",
 }
-PARTS = (("family_name", "family name"), ("given_names", "first name"), ("birth_date", "birth date"))
+PARTS = (("family_name", "nom"), ("given_names", "prénom"), ("birth_date", "date de naissance"))
 
 
 def fold(value: str) -> str:
@@ -91,11 +91,11 @@ class CounterSession:
             number = lookup["fields"].get("prescription_number")
             if number and any(r["kind"] == "ordonnance" and r["fields"].get("prescription_number") == number for r in earlier):
                 issues.append(Issue("prescription_read_twice",
-                                    "This prescription was already read in this counter session.", "warning"))
+                                    "Cette ordonnance a déjà été lue pendant ce passage au comptoir.", "warning"))
         if kind in ("ins", "gs1") and self.expect == "ordonnance" and not any(r["kind"] == "ordonnance" for r in earlier):
-            what = "the patient's INS code" if kind == "ins" else "a medicine pack"
-            issues.append(Issue("not_a_prescription", f"An e-prescription was expected, but this is {what}: "
-                                "look for the QR code with the alphanumeric code printed under it.", "warning"))
+            what = "le code INS du patient" if kind == "ins" else "une boîte de médicament"
+            issues.append(Issue("not_a_prescription", f"Une ordonnance numérique était attendue, mais c'est {what} : "
+                                "cherchez le QR code avec le code alphanumérique imprimé dessous.", "warning"))
         mine = _identity(lookup)
         if mine and kind in ("ordonnance", "apcv"):
             other_kind = "apcv" if kind == "ordonnance" else "ordonnance"
@@ -105,7 +105,7 @@ class CounterSession:
                     continue
                 differ = [label for part, label in PARTS if part in mine and part in theirs and mine[part] != theirs[part]]
                 if differ:
-                    issues.append(Issue("patient_mismatch", "The e-prescription's patient is not the apCV beneficiary "
-                                        f"({', '.join(differ)} differ).", "warning"))
+                    issues.append(Issue("patient_mismatch", "Le patient de l'ordonnance numérique n'est pas le bénéficiaire de l'apCV "
+                                        f"({', '.join(differ)} : différent).", "warning"))
                     break
         return issues

@@ -22,7 +22,7 @@ class HeaderError(ValueError):
 def hex_days(value: str) -> str | None:
     """Decode a 4-hex-digit day count since 2000-01-01 into YYYY-MM-DD; FFFF means 'no date'."""
     if not re.fullmatch(r"[0-9A-F]{4}", value):
-        raise HeaderError(f"date {value!r} is not 4 hexadecimal digits")
+        raise HeaderError(f"date {value!r} : 4 chiffres hexadécimaux attendus")
     if value == "FFFF":
         return None
     return (EPOCH + dt.timedelta(days=int(value, 16))).isoformat()
@@ -31,29 +31,29 @@ def hex_days(value: str) -> str | None:
 def parse_header(text: str) -> tuple[dict[str, str | None], int]:
     """Parse the header at the start of `text`; return its fields and its length."""
     if not text.startswith("DC"):
-        raise HeaderError("2D-Doc header must start with 'DC'")
+        raise HeaderError("l'en-tête 2D-Doc doit commencer par 'DC'")
     version = text[2:4]
     if version not in HEADER_LENGTH:
-        raise HeaderError(f"2D-Doc version {version!r} is not one of 01-04")
+        raise HeaderError(f"version 2D-Doc {version!r} inconnue (01 à 04)")
     length = HEADER_LENGTH[version]
     if len(text) < length:
-        raise HeaderError(f"2D-Doc v{version} header needs {length} characters, got {len(text)}")
+        raise HeaderError(f"l'en-tête 2D-Doc v{version} a {length} caractères, {len(text)} reçus")
     head = text[:length]
     fields: dict[str, str | None] = {"version": version, "ca_id": head[4:8], "certificate_id": head[8:12]}
     for key in ("ca_id", "certificate_id"):
         if not _ID.match(fields[key] or ""):
-            raise HeaderError(f"2D-Doc {key} must be 4 characters A-Z 0-9")
+            raise HeaderError(f"2D-Doc : {key} doit avoir 4 caractères A-Z 0-9")
     fields["issue_date"] = hex_days(head[12:16])
     fields["signature_date"] = hex_days(head[16:20])
     fields["document_type"] = head[20:22]
     if not re.fullmatch(r"[0-9A-Z]{2}", head[20:22]):
-        raise HeaderError("2D-Doc document type must be 2 characters A-Z 0-9")
+        raise HeaderError("2D-Doc : le type de document doit avoir 2 caractères A-Z 0-9")
     if version in ("03", "04"):
         fields["perimeter"] = head[22:24]
     if version == "04":
         fields["country"] = head[24:26]
         if not re.fullmatch(r"[A-Z]{2}", head[24:26]):
-            raise HeaderError("2D-Doc v04 country must be 2 letters")
+            raise HeaderError("2D-Doc v04 : le pays doit avoir 2 lettres")
     if fields["issue_date"] and fields["signature_date"] and fields["signature_date"] < fields["issue_date"]:
-        raise HeaderError("2D-Doc signature date is before its issue date")
+        raise HeaderError("2D-Doc : date de signature antérieure à la date d'émission")
     return fields, length

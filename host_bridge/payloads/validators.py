@@ -39,17 +39,17 @@ def luhn_ok(digits: str) -> bool:
 def _luhn_number(name: str, length: int) -> Validator:
     def check(value: str) -> str | None:
         if len(value) != length or not ascii_digits(value):
-            return f"{name} must be {length} digits"
+            return f"{name} : {length} chiffres attendus"
         if not luhn_ok(value):
-            return f"{name} check digit (Luhn) is wrong"
+            return f"{name} : clé de contrôle (Luhn) fausse"
         return None
     check.__doc__ = f"{name}: {length} digits, Luhn check digit."
     return check
 
 
-rpps = _luhn_number("RPPS number", 11)
-am_number = _luhn_number("AM number", 9)
-finess = _luhn_number("FINESS number", 9)
+rpps = _luhn_number("numéro RPPS", 11)
+am_number = _luhn_number("numéro AM", 9)
+finess = _luhn_number("numéro FINESS", 9)
 
 
 def nir_key(nir13: str) -> int:
@@ -68,20 +68,20 @@ def nir(value: str) -> str | None:
     (2A/2B for Corsica), commune, order, then the key."""
     v = value.upper().replace(" ", "")
     if len(v) != 15 or not _NIR.match(v):
-        return "NIR must be 15 characters: 13-character number (Corsica 2A/2B allowed) and a 2-digit key"
+        return "le NIR doit avoir 15 caractères : numéro de 13 caractères (2A/2B pour la Corse) et clé de 2 chiffres"
     if int(v[13:]) != nir_key(v[:13]):
-        return "NIR key does not match the number"
+        return "la clé du NIR ne correspond pas au numéro"
     return None
 
 
 def gtin(value: str) -> str | None:
     """GTIN-8/12/13/14 with the GS1 mod-10 check digit (CIP13 is a GTIN-13 starting 340)."""
     if not ascii_digits(value) or len(value) not in (8, 12, 13, 14):
-        return "GTIN must be 8, 12, 13 or 14 digits"
+        return "le GTIN doit avoir 8, 12, 13 ou 14 chiffres"
     body, check = value[:-1], int(value[-1])
     total = sum((3 if i % 2 == 0 else 1) * int(d) for i, d in enumerate(reversed(body)))
     if (10 - total % 10) % 10 != check:
-        return "GTIN check digit is wrong"
+        return "clé de contrôle du GTIN fausse"
     return None
 
 
@@ -96,12 +96,12 @@ def _parse_date(value: str, fmt: str) -> dt.date | None:
 
 def date_iso(value: str) -> str | None:
     """Calendar date YYYY-MM-DD."""
-    return None if _parse_date(value, "%Y-%m-%d") and len(value) == 10 else "date must be a real YYYY-MM-DD date"
+    return None if _parse_date(value, "%Y-%m-%d") and len(value) == 10 else "date réelle attendue au format AAAA-MM-JJ"
 
 
 def date_dmy(value: str) -> str | None:
     """Calendar date JJ-MM-AAAA (the INS birth date)."""
-    return None if _parse_date(value, "%d-%m-%Y") and len(value) == 10 else "date must be a real JJ-MM-AAAA date"
+    return None if _parse_date(value, "%d-%m-%Y") and len(value) == 10 else "date réelle attendue au format JJ-MM-AAAA"
 
 
 def gs1_date(value: str) -> dt.date | None:
@@ -120,7 +120,7 @@ def gs1_date(value: str) -> dt.date | None:
 
 def yymmdd(value: str) -> str | None:
     """GS1 YYMMDD date (expiry AI 17)."""
-    return None if gs1_date(value) else "date must be a real YYMMDD date"
+    return None if gs1_date(value) else "date réelle attendue au format AAMMJJ"
 
 
 def iso7064_mod37_36_check(body: str) -> str:
@@ -135,35 +135,35 @@ def iso7064_mod37_36_check(body: str) -> str:
 def prescription_number(value: str) -> str | None:
     """Reference e-prescription number: 15 characters 0-9A-Z plus an ISO 7064 MOD 37,36 check character."""
     if len(value) != 16 or any(ch not in ALNUM36 for ch in value):
-        return "prescription number must be 16 characters 0-9 A-Z"
+        return "le numéro d'ordonnance doit avoir 16 caractères 0-9 A-Z"
     if iso7064_mod37_36_check(value[:15]) != value[15]:
-        return "prescription number check character is wrong (misread or mistyped)"
+        return "caractère de contrôle du numéro d'ordonnance faux (mal lu ou mal tapé)"
     return None
 
 
 def digits(value: str) -> str | None:
     """Digits only."""
-    return None if ascii_digits(value) else "must be digits only"
+    return None if ascii_digits(value) else "chiffres uniquement"
 
 
 def alnum(value: str) -> str | None:
     """Letters, digits (and spaces, dashes) only."""
-    return None if re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z \-]*", value) else "must be letters and digits only"
+    return None if re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z \-]*", value) else "lettres et chiffres uniquement"
 
 
 def sex(value: str) -> str | None:
     """Administrative sex M, F or I."""
-    return None if value in ("M", "F", "I") else "sex must be M, F or I"
+    return None if value in ("M", "F", "I") else "sexe attendu : M, F ou I"
 
 
 def insee_place(value: str) -> str | None:
     """INSEE place code: 5 characters (department incl. 2A/2B, or 99 + country)."""
-    return None if re.fullmatch(r"([0-9]{2}|2A|2B)[0-9]{3}", value.upper()) else "INSEE place code must be 5 characters"
+    return None if re.fullmatch(r"([0-9]{2}|2A|2B)[0-9]{3}", value.upper()) else "le code INSEE du lieu doit avoir 5 caractères"
 
 
 def oid(value: str) -> str | None:
     """Dotted object identifier (the INS OID tells NIR from NIA)."""
-    return None if re.fullmatch(r"[0-2](\.[0-9]+)+", value) else "OID must be dotted digits"
+    return None if re.fullmatch(r"[0-2](\.[0-9]+)+", value) else "l'OID doit être fait de nombres séparés par des points"
 
 
 # Unicode categories that draw nothing or reorder what follows: controls, format characters (bidi
@@ -176,10 +176,10 @@ _INVISIBLE = ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")
 def name(value: str) -> str | None:
     """A person's name: printable, no control, format (bidi) or other invisible characters."""
     if not value.strip():
-        return "name is empty"
+        return "nom vide"
     bad = next((ch for ch in value if unicodedata.category(ch) in _INVISIBLE), None)
     if bad is not None:
-        return "name contains an invisible or control character (U+%04X)" % ord(bad)
+        return "le nom contient un caractère invisible ou de contrôle (U+%04X)" % ord(bad)
     return None
 
 
@@ -187,12 +187,12 @@ def period(value: str) -> str | None:
     """Validity period YYYYMMDD-YYYYMMDD, start not after end."""
     m = re.fullmatch(r"([0-9]{8})-([0-9]{8})", value)
     if not m:
-        return "period must be YYYYMMDD-YYYYMMDD"
+        return "période attendue au format AAAAMMJJ-AAAAMMJJ"
     start, end = (_parse_date(g, "%Y%m%d") for g in m.groups())
     if not start or not end:
-        return "period dates are not real dates"
+        return "les dates de la période ne sont pas des dates réelles"
     if start > end:
-        return "period starts after it ends"
+        return "la période commence après sa fin"
     return None
 
 

@@ -2,6 +2,10 @@
 "use strict";
 
 const MAX_CARDS = 20;
+const MAX_SHOWN = 160;  // characters of one value on a card; the full read stays in the journal and the API
+// Characters that are invisible or reorder text (bidi overrides and isolates, marks, zero-width, controls):
+// shown as a visible ⟦U+XXXX⟧ so a name cannot display as something other than what the code holds.
+const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/gu;
 const KINDS = {
   ordonnance: "Ordonnance numérique", apcv: "apCV (carte Vitale)", amc: "Attestation mutuelle",
   ins: "INS — pas une ordonnance", gs1: "Boîte de médicament (GS1)", "2ddoc": "2D-Doc", unknown: "Code non reconnu",
@@ -18,12 +22,18 @@ const PROBLEMS = {
 };
 const ROWS = [
   ["Patient", f => [f.patient_family_name || f.beneficiary_family_name, f.patient_given_names || f.beneficiary_given_names].filter(Boolean).join(" ")],
-  ["Né(e) le", f => f.patient_birth_date || f.beneficiary_birth_date],
+  ["Né(e) le", f => frenchDate(f.patient_birth_date || f.beneficiary_birth_date)],
   ["Prescripteur", f => [f.prescriber_rpps && "RPPS " + f.prescriber_rpps, f.prescriber_am && "AM " + f.prescriber_am].filter(Boolean).join(" · ")],
   ["N° d'ordonnance", f => f.prescription_number],
   ["Mutuelle", f => f.amc_number && [f.amc_number, f.validity].filter(Boolean).join(" · ")],
   ["INS", f => f.ins_number],
 ];
+
+// Dates are kept as YYYY-MM-DD in lookups; the counter reads them as JJ/MM/AAAA.
+function frenchDate(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+  return m ? m[3] + "/" + m[2] + "/" + m[1] : iso;
+}
 
 let token = "";
 let cursor = "";
@@ -41,9 +51,15 @@ function api(path, options = {}) {
   });
 }
 
+function shown(value) {
+  const chars = Array.from(String(value).replace(HIDDEN, c => "⟦U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "⟧"));
+  if (chars.length <= MAX_SHOWN) return chars.join("");
+  return chars.slice(0, MAX_SHOWN).join("") + " … (" + chars.length + " caractères ; lecture complète dans le journal)";
+}
+
 function el(tag, text, cls) {
   const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (text !== undefined && text !== null) node.textContent = shown(text);
   if (cls) node.className = cls;
   return node;
 }
@@ -52,17 +68,18 @@ function card(lookup) {
   const node = $("card").content.firstElementChild.cloneNode(true);
   node.dataset.id = lookup.id;
   node.classList.add("kind-" + lookup.kind, "status-" + lookup.status);
-  node.querySelector(".kind").textContent = KINDS[lookup.kind] || lookup.kind;
-  node.querySelector(".status").textContent = { ok: "OK", warning: "attention", invalid: "invalide" }[lookup.status] || lookup.status;
+  node.querySelector(".kind").textContent = KINDS[lookup.kind] || shown(lookup.kind);
+  node.querySelector(".status").textContent = { ok: "OK", warning: "attention", invalid: "invalide" }[lookup.status] || shown(lookup.status);
   const src = lookup.source || {};
-  node.querySelector("time").textContent = [src.reader, (src.time || "").slice(11, 19)].filter(Boolean).join(" · ");
-  node.querySelector(".action").textContent = (lookup.action && lookup.action.label) || "";
+  node.querySelector("time").textContent = shown([src.reader, (src.time || "").slice(11, 19)].filter(Boolean).join(" · "));
+  node.querySelector(".action").textContent = shown((lookup.action && lookup.action.label) || "");
   const dl = node.querySelector("dl");
   const fields = lookup.fields || {};
   for (const [label, pick] of ROWS) {
     const value = pick(fields);
     if (value) { dl.append(el("dt", label), el("dd", value)); }
   }
+  if (lookup.status === "invalid" && lookup.text) dl.append(el("dt", "Contenu lu"), el("dd", lookup.text, "raw"));
   if (lookup.epu) {
     dl.append(el("dt", "ePU"), el("dd", EPU[lookup.epu.state] || lookup.epu.state, "epu-" + lookup.epu.state));
   }
@@ -158,7 +175,7 @@ async function start() {
 $("login").addEventListener("submit", e => {
   e.preventDefault();
   sessionStorage.setItem("electeur-token", $("token").value.trim());
-  start().catch(err => { $("manual-error").textContent = err.message; });
+  start().catch(err => { $("manual-error").textContent = shown(err.message); });
 });
 
 $("manual").addEventListener("submit", async e => {
@@ -170,8 +187,8 @@ $("manual").addEventListener("submit", async e => {
     }));
     $("code").value = "";
   } catch (err) {
-    $("manual-error").textContent = err.message;
+    $("manual-error").textContent = shown(err.message);
   }
 });
 
-start().catch(err => { $("manual-error").textContent = err.message; });
+start().catch(err => { $("manual-error").textContent = shown(err.message); });

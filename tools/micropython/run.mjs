@@ -7,7 +7,7 @@
 //   garbage only from top-level C (gc.collect() inside running Python frees nothing): this runner collects
 //   every 2 ms while the script awaits (with the JS GC every 50 ms, which frees await proxies), so code
 //   that awaits now and then (firmware.clock.pause) behaves as on a board.
-// - --mount copies HOSTDIR's .py/.json/.pgm/.mpy files (recursively) into MPDIR of the in-memory
+// - --mount copies HOSTDIR's .py/.json/.pgm/.jpg/.mpy files (recursively) into MPDIR of the in-memory
 //   filesystem; /lib is on sys.path, so mount the firmware package at /lib/firmware.
 // - stdout/stderr are raw bytes (sys.stdout.buffer.write works for binary protocols).
 // - Module `hostio` gives the script non-blocking stdin: hostio.read() -> Uint8Array (bytes(x) to convert,
@@ -67,7 +67,7 @@ function mkdirs(dir) {
   }
 }
 
-const COPIED = /\.(py|mpy|json|pgm|txt)$/;
+const COPIED = /\.(py|mpy|json|pgm|jpg|txt)$/;
 function copyTree(src, dst) {
   mkdirs(dst);
   for (const entry of fs.readdirSync(src, { withFileTypes: true })) {

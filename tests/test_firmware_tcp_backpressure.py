@@ -1,0 +1,160 @@
+"""`tcp` output against a host that stops reading: the scan loop keeps running without spinning on the full
+socket, and every read arrives exactly once when the host resumes, or reconnects after vanishing."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+
+from firmware import board, config, protocol as P
+from firmware.feedback import Feedback
+from firmware.outputs.tcp import TcpOutput
+from firmware.scan import ScanLoop
+from host_bridge.link.reader_link import ReaderLink
+
+READS = [b"TCP-%02d|" % i + bytes([65 + i % 26]) * 1500 for i in range(20)]
+
+
+class Codes:
+    """Camera and decoder in one: frames forever, the first ones each holding one code."""
+
+    name = "test"
+
+    def __init__(self, payloads: list[bytes]) -> None:
+        self.payloads = list(payloads)
+        self.n = 0
+
+    def capture(self):
+        self.n += 1
+        return (0, 2, 2, bytes([self.n & 255] * 4), self.n * 5000)
+
+    def decode(self, frame) -> list:
+        return [(self.payloads.pop(0), "qr")] if self.payloads else []
+
+    def set_light(self, on: bool) -> None:
+        pass
+
+
+class Conn:
+    """The host's end as a ReaderLink stream."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def read(self, n: int) -> bytes:
+        try:
+            return self.sock.recv(n)
+        except BlockingIOError:
+            return b""
+
+    def write(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def reader():
+    cfg = dict(config.defaults(), output="tcp", tcp_port=free_port(), heartbeat_ms=1, change_threshold=0,
+               decode="board", outbox_max=32)
+    feedback = Feedback({})
+    out = TcpOutput(cfg, board.SIM, ip="127.0.0.1", feedback=feedback)
+    codes = Codes(READS)
+    return ScanLoop(cfg, codes, codes, out, feedback), out, feedback
+
+
+def host_socket(port: int) -> socket.socket:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)      # a small window fills fast
+    s.connect(("127.0.0.1", port))
+    s.setblocking(False)
+    return s
+
+
+async def connect(loop: ScanLoop, out: TcpOutput, port: int) -> socket.socket:
+    host = host_socket(port)
+    while out.port.conn is None:
+        await loop.step()
+    out.port.conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    return host
+
+
+async def stall(loop: ScanLoop, out: TcpOutput, steps: int) -> tuple[int, int]:
+    """Scan `steps` frames while nobody reads; (send attempts, frames scanned) in the second half."""
+    for _ in range(steps // 2):
+        await loop.step()
+    sends, frames = out.port.sends, loop.stats["frames"]
+    for _ in range(steps - steps // 2):
+        await loop.step()
+    return out.port.sends - sends, loop.stats["frames"] - frames
+
+
+async def resume(loop: ScanLoop, out: TcpOutput, link: ReaderLink, host: socket.socket) -> None:
+    for _ in range(3000):
+        await loop.step()
+        link.feed(Conn(host).read(65536))
+        if not len(out.outbox):
+            return
+        await asyncio.sleep(0.002)
+
+
+def close(out: TcpOutput, *socks: socket.socket) -> None:
+    for s in socks:
+        s.close()
+    out.port.srv.close()
+    if out.mdns:
+        out.mdns.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_host_that_stops_reading_neither_blocks_nor_spins_the_loop_and_gets_every_read_once() -> None:
+    loop, out, feedback = reader()
+    got: list[bytes] = []
+
+    async def scenario() -> tuple[int, int, int]:
+        host = await connect(loop, out, out.cfg["tcp_port"])
+        sends, frames = await stall(loop, out, 600)
+        backlog = out.port.backlog()
+        link = ReaderLink(Conn(host), lambda r, s, p, m: got.append(p))
+        await resume(loop, out, link, host)
+        assert link.errors == {}                # whole messages only: the stream never tore
+        close(out, host)
+        return sends, frames, backlog
+
+    sends, frames, backlog = asyncio.run(scenario())
+    assert frames == 300                        # the loop kept scanning while the socket was full
+    assert backlog > 0 and out.port.dropped > 0  # the socket did fill: heartbeats and resends dropped whole
+    assert sends <= 5                           # ... and no send attempt burned on it (a spin makes thousands)
+    assert sorted(got) == sorted(READS) and len(got) == len(READS)
+    assert feedback.counts["good"] == len(READS) and len(out.outbox) == 0
+
+
+@pytest.mark.timeout(120)
+def test_a_host_that_vanishes_is_dropped_and_the_next_one_gets_the_outbox() -> None:
+    loop, out, _ = reader()
+    got: list[bytes] = []
+
+    async def scenario() -> None:
+        host = await connect(loop, out, out.cfg["tcp_port"])
+        await stall(loop, out, 100)
+        assert len(out.outbox) == len(READS)
+        host.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        host.close()                            # reset with unread data: the host is gone
+        for _ in range(200):
+            await loop.step()
+            if out.port.conn is None:
+                break
+        assert out.port.conn is None and len(out.outbox) == len(READS)
+        host = host_socket(out.cfg["tcp_port"])
+        link = ReaderLink(Conn(host), lambda r, s, p, m: got.append(p))
+        await resume(loop, out, link, host)
+        assert "framed" in link.readers[1]["caps"]  # the new host was greeted with HELLO
+        close(out, host)
+
+    asyncio.run(scenario())
+    assert sorted(got) == sorted(READS) and len(out.outbox) == 0
