@@ -33,6 +33,11 @@ CONFIG_SET = 0x0A
 CONFIG = 0x0B
 LOG = 0x0C
 ERROR = 0x0D
+
+# the optional 1-byte body of the ACK for a streamed frame: what the host read in it (empty: unknown)
+FRAME_NOTHING = 0x00                    # no code in the frame
+FRAME_NEW = 0x01                        # a new read, delivered
+FRAME_SEEN = 0x02                       # only codes already delivered for this presentation (still in view)
 NAMES = {HELLO: "HELLO", READ: "READ", ACK: "ACK", FRAME_START: "FRAME_START", FRAME_CHUNK: "FRAME_CHUNK",
          FRAME_END: "FRAME_END", STATUS: "STATUS", HEARTBEAT: "HEARTBEAT", CONFIG_GET: "CONFIG_GET",
          CONFIG_SET: "CONFIG_SET", CONFIG: "CONFIG", LOG: "LOG", ERROR: "ERROR"}
@@ -304,8 +309,16 @@ def parse_read(msg):
     return p[i + 4:], {"format": fmt, "engine": engine, "captured_ms": captured}
 
 
-def ack(reader, seq):
-    return encode(ACK, seq, b"", reader)
+def ack(reader, seq, frame=None):
+    """ACK of a READ (empty body) or of a frame (`frame`: FRAME_NOTHING/NEW/SEEN, None for an empty body)."""
+    return encode(ACK, seq, b"" if frame is None else bytes((frame,)), reader)
+
+
+def parse_frame_ack(msg):
+    """What the host read in the acknowledged frame (FRAME_NOTHING/NEW/SEEN); None when it did not say (an
+    empty body: a host before this field) or said something this reader does not know."""
+    p = msg.payload
+    return p[0] if len(p) == 1 and p[0] <= FRAME_SEEN else None
 
 
 def frame_messages(reader, frame_id, kind, width, height, data, captured_ms=0):
@@ -379,10 +392,8 @@ def error(reader, code, message, seq=0):
 class Outbox:
     """Reader side: READs kept and resent until ACKed (nothing is lost while the reader runs).
 
-    `due(now_ms)` returns the encoded frame to send now: the oldest unacknowledged read, at once, then
-    again every `retry_ms`, doubling up to `max_retry_ms`. A read goes out only once every older one is
-    acknowledged, so the host receives and journals a reader's reads in the order they were read, even
-    after a lost frame or while no host listened. When `capacity` reads wait, `add` refuses: the output
+    `due(now_ms)` returns the encoded frames to send now: new ones at once, then again every
+    `retry_ms`, doubling up to `max_retry_ms`. When `capacity` reads wait, `add` refuses: the output
     refuses the read (error feedback) and keeps the older ones. `records()` and `add(..., resent=True)`
     let the reader keep the outbox on flash across a reboot (firmware/outbox_file.py): a restored read
     keeps its seq, reader id and capture time, so the host recognises a resend.
@@ -393,8 +404,7 @@ class Outbox:
         self.capacity = capacity
         self.retry_ms = retry_ms
         self.max_retry_ms = max_retry_ms
-        self._items = {}                # seq -> [(data, fmt, engine, captured_ms, reader), next_ms, interval, sent, order]
-        self._added = 0                 # insertion counter (order added): seq numbers wrap at 2**32
+        self._items = {}                # seq -> [(data, fmt, engine, captured_ms, reader), next_ms, interval, sent]
         self.resent = 0
 
     def __len__(self):
@@ -410,9 +420,8 @@ class Outbox:
         """Keep a read until ACKed; False when full. `resent`: it went out before (a restored read, never refused)."""
         if self.full() and not resent:
             return False
-        self._added += 1
         self._items[seq] = [(data, fmt, engine, captured_ms, self.reader if reader is None else reader), 0, 0,
-                            resent, self._added]
+                            resent]
         return True
 
     def ack(self, seq):
@@ -431,17 +440,17 @@ class Outbox:
             item[2] = 0
 
     def due(self, now_ms):
-        if not self._items:
-            return []
-        seq = min(self._items, key=lambda s: self._items[s][4])
-        item = self._items[seq]
-        args, next_ms, interval, sent, _ = item
-        if interval and now_ms - next_ms < 0:
-            return []
-        if sent:
-            self.resent += 1
-        interval = min(interval * 2, self.max_retry_ms) if interval else self.retry_ms
-        item[1] = now_ms + interval
-        item[2] = interval
-        item[3] = True
-        return [read(args[4], seq, args[0], args[1], args[2], args[3], FLAG_RETRANSMIT if sent else 0)]
+        out = []
+        for seq in sorted(self._items):
+            item = self._items[seq]
+            args, next_ms, interval, sent = item
+            if interval and now_ms - next_ms < 0:
+                continue
+            if sent:
+                self.resent += 1
+            interval = min(interval * 2, self.max_retry_ms) if interval else self.retry_ms
+            item[1] = now_ms + interval
+            item[2] = interval
+            item[3] = True
+            out.append(read(args[4], seq, args[0], args[1], args[2], args[3], FLAG_RETRANSMIT if sent else 0))
+        return out
