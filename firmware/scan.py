@@ -20,6 +20,8 @@ class ScanLoop:
         self.light = Light(camera, cfg["illumination"], cfg["light_profiles"])
         self.stats = {"frames": 0, "decoded": 0, "streamed": 0, "reads": 0, "refused": 0, "skipped": 0}
         self._beat = ticks_ms()
+        if hasattr(output, "on_frame_read"):    # streaming: the host's word on a frame steps the light as a decode
+            output.on_frame_read = self.light.result
         self.decode_ms = None           # how long the last on-board decode took
 
     def streaming(self):
@@ -27,8 +29,9 @@ class ScanLoop:
 
     async def step(self):
         """One frame; False when the camera has no more frames (the simulator's last image)."""
+        self.output.poll()              # before the capture: an ACK that steps the light applies to this frame
         frame = self.camera.capture()
-        self.output.poll()
+        under = self.light.index
         if self.watchdog:
             self.watchdog.feed()
         self._heartbeat()
@@ -40,8 +43,12 @@ class ScanLoop:
         if not changed:
             self.stats["skipped"] += 1
         elif self.streaming():
-            await self.output.send_frame(frame)
-            self.stats["streamed"] += 1
+            await self.output.wait_frame()
+            if under == self.light.index:
+                await self.output.send_frame(frame)
+                self.stats["streamed"] += 1
+            else:               # the host's word on the last frame stepped the light: this one is stale
+                self.stats["skipped"] += 1
         else:
             await self._decode(frame)
         frame = None

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
+from firmware import protocol as P
 from host_bridge.bridge.config import Config
 from host_bridge.bridge.frames import Sightings, frame_gray
 from host_bridge.bridge.redact import Redactor
@@ -54,11 +55,14 @@ def test_code_held_in_view_for_many_frames_is_one_journaled_read(tmp_path, caplo
     bridge = Bridge(cfg, "t" * 20, Redactor())
     port = ReaderPort("/dev/null", bridge)
     code = printed_code((640, 480), seed=3)
-    for n in range(10):
-        port._on_frame(1, gray_frame(code, n, n * 66))
-    port._on_frame(1, jpeg_frame(code, 10))
+    acks = [port._on_frame(1, gray_frame(code, n, n * 66)) for n in range(10)]
+    acks.append(port._on_frame(1, jpeg_frame(code, 10)))
     with caplog.at_level(logging.WARNING, logger="electeur.bridge"):
-        port._on_frame(1, SimpleNamespace(kind="jpeg", width=640, height=480, data=b"garbage", frame_id=11, captured_ms=0))
+        acks.append(port._on_frame(1, SimpleNamespace(kind="jpeg", width=640, height=480, data=b"garbage",
+                                                      frame_id=11, captured_ms=0)))
+    acks.append(port._on_frame(1, gray_frame(empty_scene((640, 480)), 12, 12 * 66)))
+    # what each frame's ACK tells the reader: one beep, then "still in view"; nothing said for the corrupt one
+    assert acks == [P.FRAME_NEW] + [P.FRAME_SEEN] * 10 + [None, P.FRAME_NOTHING]
     lookups, _ = bridge.journal.after(None)
     assert [lk["text"] for lk in lookups] == [PRESCRIPTION] and lookups[0]["source"]["reader"] == "reader-1"
     assert "frame 11 dropped: corrupt JPEG" in caplog.text and port.reads == 1

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
+from reader_doubles import HostPort, SocketStream
 from firmware import board, config
 from firmware.camera.sim import PgmError, SimCamera, read_pgm
 from firmware.dedupe import Dedupe
@@ -116,22 +117,6 @@ def test_sim_refuses_line_mode_without_an_on_board_decoder(tmp_path) -> None:
     assert proc.returncode == 2 and b"needs an on-board decoder" in proc.stderr
 
 
-class HostPort:
-    """The reader's port in a test: what the reader wrote, and bytes queued for it to read."""
-
-    def __init__(self) -> None:
-        self.written = b""
-        self.inbox = b""
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.written += data
-
-    def read(self) -> bytes:
-        data, self.inbox = self.inbox, b""
-        return data
-
-
 def test_config_get_and_set_over_the_protocol(tmp_path) -> None:
     from firmware import protocol as P
     from firmware.outputs.framed import FramedOutput
@@ -219,27 +204,14 @@ def test_tcp_output_delivers_reads_to_a_host_that_connects_later() -> None:
     out = TcpOutput(config.defaults() | {"output": "tcp", "tcp_port": free}, board.SIM, ip="127.0.0.1")
     got, hello = [], []
 
-    class Conn:
-        def __init__(self, sock: socket.socket) -> None:
-            self.sock = sock
-
-        def read(self, n: int) -> bytes:
-            try:
-                return self.sock.recv(n)
-            except BlockingIOError:
-                return b""
-
-        def write(self, data: bytes) -> None:
-            self.sock.sendall(data)
-
     async def scenario() -> None:
         await out.emit(b"READ-BEFORE-HOST", "qr", "test", 1)     # no host yet: waits in the outbox
         host = socket.create_connection(("127.0.0.1", free))
         host.setblocking(False)
-        link = ReaderLink(Conn(host), lambda r, s, p, m: got.append(p), on_message=hello.append)
+        link = ReaderLink(SocketStream(host), lambda r, s, p, m: got.append(p), on_message=hello.append)
         for _ in range(400):
             out.poll()
-            link.feed(Conn(host).read(65536))
+            link.feed(SocketStream(host).read(65536))
             if got and not len(out.outbox):
                 break
             await asyncio.sleep(0.01)

@@ -14,28 +14,9 @@ from firmware.outputs import Refused
 from firmware.outputs.framed import FramedOutput
 from firmware.scan import ScanLoop
 from host_bridge.link.reader_link import ReaderLink
+from reader_doubles import HostPort
 
 PAYLOADS = [b"\x00binary\x00read-1", b"DC03|ordonnance|" + bytes(range(256)), b"third\r\n\x1d"]
-
-
-class HostPort:
-    """The reader's port in a test: what the reader wrote, and bytes queued for it to read."""
-
-    def __init__(self) -> None:
-        self.written = b""
-        self.inbox = b""
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.written += data
-
-    def read(self) -> bytes:
-        data, self.inbox = self.inbox, b""
-        return data
-
-    def take(self) -> list[P.Message]:
-        data, self.written = self.written, b""
-        return P.Decoder().feed(data)
 
 
 def filled(reader: int = 3) -> P.Outbox:

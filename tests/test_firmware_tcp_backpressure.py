@@ -13,6 +13,7 @@ from firmware.feedback import Feedback
 from firmware.outputs.tcp import TcpOutput
 from firmware.scan import ScanLoop
 from host_bridge.link.reader_link import ReaderLink
+from reader_doubles import SocketStream
 
 READS = [b"TCP-%02d|" % i + bytes([65 + i % 26]) * 1500 for i in range(20)]
 
@@ -37,20 +38,7 @@ class Codes:
         pass
 
 
-class Conn:
-    """The host's end as a ReaderLink stream."""
 
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-
-    def read(self, n: int) -> bytes:
-        try:
-            return self.sock.recv(n)
-        except BlockingIOError:
-            return b""
-
-    def write(self, data: bytes) -> None:
-        self.sock.sendall(data)
 
 
 def free_port() -> int:
@@ -97,7 +85,7 @@ async def stall(loop: ScanLoop, out: TcpOutput, steps: int) -> tuple[int, int]:
 async def resume(loop: ScanLoop, out: TcpOutput, link: ReaderLink, host: socket.socket) -> None:
     for _ in range(3000):
         await loop.step()
-        link.feed(Conn(host).read(65536))
+        link.feed(SocketStream(host).read(65536))
         if not len(out.outbox):
             return
         await asyncio.sleep(0.002)
@@ -120,7 +108,7 @@ def test_a_host_that_stops_reading_neither_blocks_nor_spins_the_loop_and_gets_ev
         host = await connect(loop, out, out.cfg["tcp_port"])
         sends, frames = await stall(loop, out, 600)
         backlog = out.port.backlog()
-        link = ReaderLink(Conn(host), lambda r, s, p, m: got.append(p))
+        link = ReaderLink(SocketStream(host), lambda r, s, p, m: got.append(p))
         await resume(loop, out, link, host)
         assert link.errors == {}                # whole messages only: the stream never tore
         close(out, host)
@@ -151,7 +139,7 @@ def test_a_host_that_vanishes_is_dropped_and_the_next_one_gets_the_outbox() -> N
                 break
         assert out.port.conn is None and len(out.outbox) == len(READS)
         host = host_socket(out.cfg["tcp_port"])
-        link = ReaderLink(Conn(host), lambda r, s, p, m: got.append(p))
+        link = ReaderLink(SocketStream(host), lambda r, s, p, m: got.append(p))
         await resume(loop, out, link, host)
         assert "framed" in link.readers[1]["caps"]  # the new host was greeted with HELLO
         close(out, host)

@@ -1,7 +1,7 @@
 # Output modes: framed (protocol, USB-CDC/UART), line (one read per line), hid (USB keyboard), tcp.
 # Every output has start(), poll(), async emit(payload, fmt, engine, captured_ms) -> bool (True: delivered,
 # good feedback now; False: the output gives it itself once the host acknowledges; raises Refused),
-# async send_frame(frame) -> bool (framed/tcp only), busy() and async drain(timeout_ms).
+# async send_frame(frame) -> bool and async wait_frame() (framed/tcp only), busy() and async drain(timeout_ms).
 
 
 class Refused(Exception):

@@ -2,7 +2,8 @@
 # Reads go through the Outbox (resent until ACKed; kept on flash too once `restore()` named its file);
 # the good-read feedback comes with the host's ACK, a "pending" pattern when it is late. Frames are
 # streamed one at a time, the next one only after the host ACKed the previous (or `frame_ack_ms` passed):
-# flow control on a slow link.
+# flow control on a slow link. A frame's ACK may say what the host read in it: a new read gives the good
+# feedback, and `on_frame_read(read)` (the scan loop's light) hears whether a code was in it.
 
 from firmware import config, outbox_file, protocol as P
 from firmware.clock import pause, sleep_ms, ticks_diff, ticks_ms
@@ -33,6 +34,7 @@ class FramedOutput:
         self.flash_writes = 0
         self._waiting = {}              # seq -> [emitted ms, pending shown]: good feedback waits for the ACK
         self.watchdog = None            # fed while a read waits for room in a full outbox
+        self.on_frame_read = None       # called with True/False when a frame's ACK says what the host read
 
     def restore(self, path=outbox_file.PATH):
         """Keep the outbox in the file `path` from now on and reload the reads a power cut left there (they
@@ -97,6 +99,7 @@ class FramedOutput:
         if msg.type == P.ACK:
             if msg.seq == self.frame_pending:
                 self.frame_pending = None
+                self._frame_acked(P.parse_frame_ack(msg))
             elif self.outbox.ack(msg.seq):
                 if self._waiting.pop(msg.seq, None) is not None:
                     self.feedback.signal("good")
@@ -108,6 +111,14 @@ class FramedOutput:
         elif msg.type == P.CONFIG_SET:
             self._config_set(msg)
         return 0
+
+    def _frame_acked(self, got):
+        if got is None:                 # a host that does not say: as before, no feedback, light unchanged
+            return
+        if got == P.FRAME_NEW and self.feedback:
+            self.feedback.signal("good")
+        if self.on_frame_read:
+            self.on_frame_read(got != P.FRAME_NOTHING)
 
     def _config_set(self, msg):
         try:
@@ -153,7 +164,7 @@ class FramedOutput:
 
     async def send_frame(self, frame):
         """Stream one frame; wait for the host's ACK of the previous one first."""
-        await self._wait_frame(self.cfg["frame_ack_ms"])
+        await self.wait_frame()
         kind, w, h, buf, captured = frame
         fid = self.next_seq()
         self.frame_pending = fid
@@ -178,9 +189,10 @@ class FramedOutput:
             await sleep_ms(5)
         return True
 
-    async def _wait_frame(self, timeout_ms):
+    async def wait_frame(self):
+        """Until the host ACKed the last frame (polling), at most frame_ack_ms."""
         t = ticks_ms()
-        while self.frame_pending is not None and ticks_diff(ticks_ms(), t) < timeout_ms:
+        while self.frame_pending is not None and ticks_diff(ticks_ms(), t) < self.cfg["frame_ack_ms"]:
             self.poll()
             await sleep_ms(2)
         self.frame_pending = None

@@ -53,7 +53,7 @@ class Pipeline:
     def frame(self, reader: str, gray: np.ndarray) -> int:
         frame = SimpleNamespace(kind="gray8", width=gray.shape[1], height=gray.shape[0], data=gray.tobytes())
         found = 0
-        for symbol in self.decoder.new_symbols(reader, frame):
+        for symbol in self.decoder.sight(reader, frame)[0]:
             with self._lock:
                 self.count += 1
                 read_id = str(self.count)

@@ -34,7 +34,7 @@ from firmware.main import build
 from host_bridge.decode.engines import get_engine
 from host_bridge.decode.synthetic import printed_code
 from host_bridge.link import virtual_reader as vr
-from host_bridge.link.frames import frame_gray
+from host_bridge.link.frames import frame_ack, frame_gray
 from host_bridge.link.reader_link import Frame, ReaderLink
 
 NAME = "protocol"
@@ -133,9 +133,12 @@ class HostSide:
     def on_read(self, reader: int, seq: int, payload: bytes, meta: dict) -> None:
         self.delivered.append((meta["captured_ms"], ticks_ms()))
 
-    def on_frame(self, reader: int, frame: Frame) -> None:
-        if self.engine.decode(frame_gray(frame)):
+    def on_frame(self, reader: int, frame: Frame) -> int:
+        """Every frame is a different code here (no duplicates): a decoded one is a new read."""
+        decoded = len(self.engine.decode(frame_gray(frame)))
+        if decoded:
             self.delivered.append((frame.captured_ms, ticks_ms()))
+        return frame_ack(decoded, decoded)
 
 
 class ReaderPort:

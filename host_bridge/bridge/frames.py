@@ -65,6 +65,9 @@ class FrameDecoder:
         self.engine = engine or get_engine()
         self.sightings = sightings or Sightings()
 
-    def new_symbols(self, reader: str, frame: Any) -> list[Symbol]:
+    def sight(self, reader: str, frame: Any) -> tuple[list[Symbol], int]:
+        """The frame's new sightings, and how many codes it held (new or still in view: the reader's light
+        and beep follow that count through the frame's ACK)."""
         gray = frame_gray(frame.kind, frame.width, frame.height, frame.data)
-        return [s for s in self.engine.decode(gray) if self.sightings.new(reader, s.data)]
+        symbols = self.engine.decode(gray)
+        return [s for s in symbols if self.sightings.new(reader, s.data)], len(symbols)

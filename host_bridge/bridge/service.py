@@ -32,6 +32,7 @@ from host_bridge.bridge.sinks import Sink
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink
+from host_bridge.link.frames import frame_ack
 from host_bridge.decode.image import ImageError
 from host_bridge.epu.client import EpuClient
 from host_bridge.link.reader_link import NotNow, ReaderLink
@@ -101,14 +102,15 @@ class ReaderPort:
                             resent=bool(meta.get("retransmitted")))
         self.reads += 1
 
-    def _on_frame(self, reader_id: int, frame: Any) -> None:
-        """A streamed frame: host decoding; each new sighting is a read, journaled before the frame's ACK."""
+    def _on_frame(self, reader_id: int, frame: Any) -> int | None:
+        """A streamed frame: host decoding; each new sighting is a read, journaled before the frame's ACK,
+        which tells the reader what was read (its beep and light)."""
         reader = f"reader-{reader_id}"
         try:
-            symbols = self.bridge.frames.new_symbols(reader, frame)
+            symbols, decoded = self.bridge.frames.sight(reader, frame)
         except ImageError as exc:
             log.warning("device %s: %s frame %d dropped: %s", self.device, reader, frame.frame_id, exc)
-            return
+            return None
         for i, symbol in enumerate(symbols):
             try:
                 self.bridge.on_read(reader, f"f{frame.frame_id}-{frame.captured_ms}-{i}", symbol.data, symbol.engine)
@@ -117,6 +119,7 @@ class ReaderPort:
                     self.bridge.frames.sightings.forget(reader, later.data)
                 raise
             self.reads += 1
+        return frame_ack(decoded, len(symbols))
 
     def start(self) -> None:
         self.thread.start()

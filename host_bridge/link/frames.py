@@ -7,6 +7,7 @@ import io
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from firmware import protocol as P
 from firmware.dedupe import Dedupe
 from host_bridge.decode.engines import Engine
 from host_bridge.decode.image import ImageError, gray_from_raw
@@ -31,7 +32,8 @@ class FrameReads:
     A reader facing the patient streams the same code for seconds: as on the reader, a payload is delivered
     again only after it has been out of view `dedupe_ms` (per reader). `seq` is the frame id; `meta` has
     `format` (the engine's name, e.g. "QRCode"), `engine`, `captured_ms` and `source: "frame"`.
-    Frames that cannot be decoded as images are counted in `bad_frames`.
+    Frames that cannot be decoded as images are counted in `bad_frames`. The return value is what the frame's
+    ACK tells the reader (`frame_ack`), so it beeps once per presentation and steps its light on misses.
     """
 
     def __init__(self, engine: Engine, on_read: OnRead, dedupe_ms: int = 3000) -> None:
@@ -41,14 +43,25 @@ class FrameReads:
         self._dedupe: dict[int, Dedupe] = {}
         self.bad_frames = 0
 
-    def __call__(self, reader: int, frame: Frame) -> None:
+    def __call__(self, reader: int, frame: Frame) -> int | None:
         try:
             gray = frame_gray(frame)
         except ImageError:
             self.bad_frames += 1
-            return
+            return None                 # not looked at: the reader learns nothing from it
         dedupe = self._dedupe.setdefault(reader, Dedupe(self.dedupe_ms))
-        for sym in self.engine.decode(gray):
+        symbols = self.engine.decode(gray)
+        new = 0
+        for sym in symbols:
             if dedupe.fresh(sym.data, frame.captured_ms):
                 self.on_read(reader, frame.frame_id, sym.data, {"format": sym.format, "engine": sym.engine,
                                                                "captured_ms": frame.captured_ms, "source": "frame"})
+                new += 1
+        return frame_ack(len(symbols), new)
+
+
+def frame_ack(decoded: int, new: int) -> int:
+    """The ACK body for a frame in which `decoded` codes read, `new` of them delivered as new reads."""
+    if new:
+        return P.FRAME_NEW
+    return P.FRAME_SEEN if decoded else P.FRAME_NOTHING

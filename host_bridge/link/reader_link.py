@@ -4,7 +4,8 @@ The ACK for a READ is sent only after `on_read` returns, so a bridge that journa
 acknowledges a read it could lose; if `on_read` raises, the error is logged, no ACK goes out and the reader
 resends. Duplicates
 (a resend after a lost ACK) are recognised by (reader id, seq), re-acknowledged, and not delivered again.
-Streamed frames are reassembled and passed to `on_frame`; the frame's ACK (flow control) follows it.
+Streamed frames are reassembled and passed to `on_frame`; the frame's ACK (flow control) follows it, with
+what `on_frame` returned (P.FRAME_NOTHING/NEW/SEEN) as its body so the reader beeps and steps its light.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from firmware import protocol as P
 log = logging.getLogger(__name__)
 
 OnRead = Callable[[int, int, bytes, dict[str, Any]], None]
-OnFrame = Callable[[int, "Frame"], None]
+OnFrame = Callable[[int, "Frame"], "int | None"]     # returns P.FRAME_NOTHING/NEW/SEEN, or None: not said
 OnMessage = Callable[[P.Message], None]
 
 SEEN_PER_READER = 4096                  # sequence numbers remembered per reader for duplicate detection
@@ -172,7 +173,8 @@ class ReaderLink:
             self.send(P.ack(msg.reader, msg.seq))       # the reader moves on to a fresh frame
             return
         self.stats["frames"] += 1
+        got = None
         if self.on_frame:
-            self.on_frame(msg.reader, Frame(msg.seq, P.KINDS[asm.kind], asm.width, asm.height, bytes(asm.buf),
-                                            asm.captured_ms))
-        self.send(P.ack(msg.reader, msg.seq))
+            got = self.on_frame(msg.reader, Frame(msg.seq, P.KINDS[asm.kind], asm.width, asm.height, bytes(asm.buf),
+                                                  asm.captured_ms))
+        self.send(P.ack(msg.reader, msg.seq, got))

@@ -34,6 +34,8 @@ def reader_rows(images: list[Path], runtime: str, engine: Engine, heap: str = "1
         frames: list[Frame] = []
 
         def on_frame(reader: int, frame: Frame) -> None:
+            # None: the frame's ACK says nothing, so the reader never steps its light profiles and every
+            # frame is the image file at automatic exposure, as direct replay decodes it.
             if len(frames) < len(sent):
                 rows[sent[len(frames)]] = frame_row(sent[len(frames)], frame, engine)
             frames.append(frame)
