@@ -277,3 +277,19 @@ def test_a_streamed_code_not_recorded_while_the_journal_is_full_is_read_from_a_l
     port._on_frame(1, frame(2))                     # the next frame, code still in view, space back
     assert [lk["text"] for lk in bridge.journal.after(None)[0]] == ["HELD-IN-VIEW"]
     assert bridge.health.problems() == []
+
+
+def test_bridges_starting_together_agree_on_one_journal_key(tmp_path):
+    """Before: the second bridge could read the key file while the first was still writing it ("is not a key")
+    and refuse to start (seen in tests/test_bridge_mqtt_e2e.py: two bridges, one config directory)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from host_bridge.bridge.sealing import Sealer
+
+    for n in range(20):
+        path = tmp_path / f"run-{n}" / "journal.key"
+        with ThreadPoolExecutor(6) as pool:
+            sealers = list(pool.map(lambda _: Sealer.from_file(path), range(6)))
+        sealed = sealers[0].seal("x", "id")
+        assert all(s.open(sealed, "id") == "x" for s in sealers)                # one key for all
+        assert [p.name for p in path.parent.iterdir()] == ["journal.key"]     # no temporary file left
