@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import socket
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +19,7 @@ from host_bridge.bridge.lookups import build_lookup
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink
+from host_bridge.devtools.fault_rig import Broker
 
 
 def read(n: int, reader: str = "r1") -> dict:
@@ -109,25 +109,12 @@ def test_unreachable_webhook_keeps_the_lookup_undelivered(tmp_path):
 
 @pytest.fixture
 def mosquitto(tmp_path):
-    port = free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    proc = subprocess.Popen(["/usr/sbin/mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    """A real broker on a free loopback port (the fault rig's)."""
+    broker = Broker(tmp_path).start()
     try:
-        wait_for(lambda: _can_connect(port), 10)
-        yield port
+        yield broker.port
     finally:
-        proc.terminate()
-        proc.wait(5)
-
-
-def _can_connect(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), 0.2).close()
-        return True
-    except OSError:
-        return False
+        broker.stop()
 
 
 def test_two_bridges_one_broker_one_subscriber_sees_both_readers_in_order(tmp_path, mosquitto):

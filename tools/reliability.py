@@ -1,6 +1,7 @@
 """Print the reliability figures of docs/reliability.md, each measured in this run:
 
     python tools/reliability.py [--seeds N] [--inputs N]
+    python tools/reliability.py faults [--seeds N] [--reads N]     (bridge faults, real processes, ~2 min)
 
 1. link faults: reads sent through a byte stream with bytes dropped, bits flipped, runs duplicated and
    frames cut mid-way (reader reset), ACKs through the same faults; reads lost and duplicates delivered;
@@ -262,7 +263,33 @@ def api_inputs(n: int, journal_path: Path) -> dict[str, int]:
     return fig
 
 
+def faults(argv: list[str]) -> int:
+    """Bridge faults against real processes (host_bridge/devtools/bridge_faults.py): per fault, reads sent,
+    delivered per sink, lost, duplicates, and what the pharmacist saw."""
+    from host_bridge.devtools import bridge_faults as bf
+
+    parser = argparse.ArgumentParser(prog="reliability.py faults", description=faults.__doc__)
+    parser.add_argument("--seeds", type=int, default=5, help="bridge-kill runs, 3 kills each (default 5)")
+    parser.add_argument("--reads", type=int, default=60, help="reads per run (default 60)")
+    args = parser.parse_args(argv)
+    runs: list[tuple[str, Any]] = [(f"bridge SIGKILLed, seed {seed}", lambda d, s=seed: bf.bridge_killed(d, seed=s, reads=args.reads))
+                                   for seed in range(args.seeds)]
+    runs += [("journal disk full", lambda d: bf.journal_full(d, reads=args.reads)),
+             ("webhook 500 then refused, MQTT broker stopped", lambda d: bf.sinks_down(d, reads=args.reads)),
+             ("ePU slow, 500, stopped", lambda d: bf.epu_faults(d))]
+    for title, run in runs:
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = run(Path(tmp))
+        print(f"{title}:")
+        for name, value in figures.items():
+            print(f"  {name:<44} {json.dumps(value, ensure_ascii=False) if not isinstance(value, (int, str)) else value}")
+        sys.stdout.flush()
+    return 0
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["faults"]:
+        return faults(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="link-fault runs of 300 reads each (default 5)")
     parser.add_argument("--inputs", type=int, default=5000, help="random inputs per parser (default 5000)")

@@ -20,7 +20,8 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from host_bridge import __version__
-from host_bridge.bridge.journal import Journal, decode_cursor
+from host_bridge.bridge.health import Health
+from host_bridge.bridge.journal import Journal, JournalError, decode_cursor
 from host_bridge.bridge.lookups import manual_lookup, now_source
 from host_bridge.errors import UserError
 
@@ -98,13 +99,16 @@ class Api:
 
     def __init__(self, journal: Journal, *, token: str, origins: set[str],
                  devices: Callable[[], list[dict[str, Any]]] = list,
-                 manual_entry: Callable[[str], dict[str, Any]] | None = None, sinks: tuple[str, ...] = ()) -> None:
+                 manual_entry: Callable[[str], dict[str, Any]] | None = None, sinks: tuple[str, ...] = (),
+                 health: Health | None = None) -> None:
         self.journal = journal
         self.token = token
         self.origins = origins
         self.devices = devices
         self.manual_entry = manual_entry or self._manual_entry
         self.sinks = sinks
+        self.health = health or Health()
+        self.health.on_change(lambda: self.publish({"type": "health", **self._status()}))
         self._sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
         self._loop: asyncio.AbstractEventLoop | None = None
         journal.on_record(self._on_record)
@@ -175,6 +179,8 @@ class Api:
             return _error(exc.status, str(exc))
         except UserError as exc:
             return _error(422, str(exc))
+        except JournalError as exc:
+            return _error(503, f"{exc}: the code was not recorded, try again once disk space is freed")
         return web.json_response(lookup, status=201)
 
     def _manual_entry(self, code: str) -> dict[str, Any]:
@@ -183,8 +189,12 @@ class Api:
         self.journal.record(lookup)
         return lookup
 
-    async def health(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "version": __version__, "api": API_VERSION,
+    def _status(self) -> dict[str, Any]:
+        problems = self.health.problems()
+        return {"status": "degraded" if problems else "ok", "problems": problems}
+
+    async def health_route(self, request: web.Request) -> web.Response:
+        return web.json_response({**self._status(), "version": __version__, "api": API_VERSION,
                                   "lookups": self.journal.count(), "journal": str(self.journal.path),
                                   "sinks": {name: {"pending": self.journal.pending(name)} for name in self.sinks}})
 
@@ -195,7 +205,7 @@ class Api:
         ws = web.WebSocketResponse(protocols=[f"bearer.{self.token}"], heartbeat=30)
         await ws.prepare(request)
         self._sockets.add(ws)
-        await ws.send_json({"type": "hello", "devices": self.devices()})
+        await ws.send_json({"type": "hello", "devices": self.devices(), **self._status()})
         async for msg in ws:
             if msg.type == WSMsgType.ERROR:
                 break
@@ -221,7 +231,7 @@ class Api:
             web.get("/api/lookups", self.lookups),
             web.post("/api/lookups/manual", self.manual),
             web.get("/api/lookups/{id}", self.lookup),
-            web.get("/api/health", self.health),
+            web.get("/api/health", self.health_route),
             web.get("/api/devices", self.list_devices),
             web.get("/api/events", self.events),
             web.get("/api/openapi.json", self.openapi),
@@ -265,9 +275,9 @@ OPENAPI: dict[str, Any] = {
                                          parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}])},
         "/api/lookups/manual": {"post": _op("Record the lookup for a code typed by hand (body {\"code\": ...}); 201, or 422 if invalid",
                                             {"$ref": "#/components/schemas/EpuLookup"})},
-        "/api/health": {"get": _op("Service status")},
+        "/api/health": {"get": _op("Service status: 'ok', or 'degraded' with the current problems (journal not writable, sink failing, ePU unreachable)")},
         "/api/devices": {"get": _op("Readers the bridge knows and their state")},
-        "/api/events": {"get": _op("WebSocket: {type: hello|lookup|device, ...} events; token as header, ?token= or subprotocol bearer.<token>")},
+        "/api/events": {"get": _op("WebSocket: {type: hello|lookup|device|health, ...} events; token as header, ?token= or subprotocol bearer.<token>")},
         "/api/openapi.json": {"get": _op("This description")},
     },
 }

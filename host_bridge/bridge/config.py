@@ -63,6 +63,8 @@ class Config:
     stdout: bool = False
     webhooks: list[Webhook] = field(default_factory=list)
     mqtt: Mqtt | None = None
+    retry_first_s: float = 0.2          # a failing sink is retried after this, doubling up to retry_max_s
+    retry_max_s: float = 30.0
     epu: Epu | None = field(default_factory=Epu)
 
 
@@ -79,7 +81,9 @@ _TOP: dict[str, tuple[Any, str]] = {
     "epu": (dict, "a table {enabled = true, url = 'http://...', token = '...', timeout_s = 2}"),
 }
 _SINKS = {"stdout": (bool, "true or false"), "webhook": (list, "a list of tables {url = '...', token = '...'}"),
-          "mqtt": (dict, "a table {host = '...', port = 1883, prefix = 'electeur'}")}
+          "mqtt": (dict, "a table {host = '...', port = 1883, prefix = 'electeur'}"),
+          "retry_first_s": ((int, float), "a number of seconds > 0"),
+          "retry_max_s": ((int, float), "a number of seconds > 0")}
 
 
 def _check(table: dict[str, Any], allowed: dict[str, tuple[Any, str]], where: str) -> None:
@@ -165,6 +169,11 @@ def load(path: Path | None) -> Config:
     cfg.webhooks = [_webhook(w, f"{where} [[sinks.webhook]] #{i + 1}") for i, w in enumerate(sinks.get("webhook", []))]
     if "mqtt" in sinks:
         cfg.mqtt = _mqtt(sinks["mqtt"], f"{where} [sinks.mqtt]")
+    cfg.retry_first_s = float(sinks.get("retry_first_s", cfg.retry_first_s))
+    cfg.retry_max_s = float(sinks.get("retry_max_s", cfg.retry_max_s))
+    if not 0 < cfg.retry_first_s <= cfg.retry_max_s <= 3600:
+        raise UserError(f"{where} [sinks]: need 0 < retry_first_s <= retry_max_s <= 3600 seconds, "
+                        f"not {cfg.retry_first_s} and {cfg.retry_max_s}")
     if "epu" in doc:
         cfg.epu = _epu(doc["epu"], f"{where} [epu]")
     return cfg

@@ -52,6 +52,11 @@ class Sightings:
             self._last[(reader, data)] = now
         return last is None or now - last >= self.repeat_s
 
+    def forget(self, reader: str, data: bytes) -> None:
+        """A sighting that could not be recorded: the next frame showing it is a new read."""
+        with self._lock:
+            self._last.pop((reader, data), None)
+
 
 class FrameDecoder:
     """Decode a streamed frame and keep only new sightings."""

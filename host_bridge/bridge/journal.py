@@ -3,16 +3,19 @@
 WAL mode so the API can read while the link writes; `record` is idempotent on the
 lookup id (a retransmitted read is stored once); each sink's delivery state is kept so
 a restart re-delivers exactly what was not delivered, with the same id. The API cursor
-is the row number, which AUTOINCREMENT keeps monotonic even after a retention purge.
+is the row number, which AUTOINCREMENT keeps monotonic even after a retention purge. A lookup
+revised later (ePU answered after being unreachable) moves to a new row number, so cursor
+readers and sinks get the new version once. Every failed write raises `JournalError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +37,14 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (sink, seq)
 );
 CREATE INDEX IF NOT EXISTS lookups_recorded ON lookups(recorded);
+CREATE TABLE IF NOT EXISTS epu_pending (    -- lookups recorded while ePU was unreachable: to consult again
+    seq INTEGER PRIMARY KEY REFERENCES lookups(seq) ON DELETE CASCADE
+);
 """
+
+
+class JournalError(Exception):
+    """The journal could not be written (disk full, I/O error): the caller must not acknowledge the read."""
 
 
 def encode_cursor(seq: int) -> str:
@@ -91,23 +101,49 @@ class Journal:
         """Call `listener(seq, lookup)` after each newly recorded lookup (sinks wake up on it)."""
         self._listeners.append(listener)
 
+    def _body(self, lookup: dict[str, Any]) -> str:
+        body = json.dumps(lookup, ensure_ascii=False, separators=(",", ":"))
+        return body if self.clear else self.sealer.seal(body, lookup["id"])  # type: ignore[union-attr]
+
+    def _insert(self, lookup: dict[str, Any], recorded: float, verb: str = "INSERT OR IGNORE") -> int | None:
+        """Insert the row (inside a transaction) and its ePU marker; the new seq, or None if the id was there."""
+        cur = self._db.execute(f"{verb} INTO lookups (id, reader, recorded, body) VALUES (?, ?, ?, ?)",
+                               (lookup["id"], (lookup.get("source") or {}).get("reader"), recorded, self._body(lookup)))
+        if cur.rowcount != 1:
+            return None
+        if (lookup.get("epu") or {}).get("state") == "unreachable":
+            self._db.execute("INSERT INTO epu_pending (seq) VALUES (?)", (cur.lastrowid,))
+        return cur.lastrowid
+
     def record(self, lookup: dict[str, Any]) -> tuple[int, bool]:
         """Store `lookup` durably; returns (seq, new). A lookup id seen before is not stored again."""
-        body = json.dumps(lookup, ensure_ascii=False, separators=(",", ":"))
-        if not self.clear:
-            body = self.sealer.seal(body, lookup["id"])  # type: ignore[union-attr]
-        reader = (lookup.get("source") or {}).get("reader")
-        with self._lock:
-            cur = self._db.execute(
-                "INSERT OR IGNORE INTO lookups (id, reader, recorded, body) VALUES (?, ?, ?, ?)",
-                (lookup["id"], reader, self.clock(), body))
-            new = cur.rowcount == 1
-            seq = cur.lastrowid if new else self._db.execute(
-                "SELECT seq FROM lookups WHERE id = ?", (lookup["id"],)).fetchone()[0]
+        with self._lock, self._writing(), self._transaction():
+            seq = self._insert(lookup, self.clock())
+            new = seq is not None
+            if seq is None:
+                seq = self._db.execute("SELECT seq FROM lookups WHERE id = ?", (lookup["id"],)).fetchone()[0]
         if new:
             for listener in self._listeners:
                 listener(seq, lookup)
         return seq, new
+
+    def revise(self, lookup: dict[str, Any]) -> int:
+        """Replace a recorded lookup by a newer version of it (same id): it gets a new row number, its
+        deliveries are forgotten (every sink gets the new version once) and listeners hear of it."""
+        with self._lock, self._writing(), self._transaction():
+            recorded, = self._db.execute("SELECT recorded FROM lookups WHERE id = ?", (lookup["id"],)).fetchone()
+            self._db.execute("DELETE FROM lookups WHERE id = ?", (lookup["id"],))
+            seq = self._insert(lookup, recorded, "INSERT")
+        for listener in self._listeners:
+            listener(seq, lookup)
+        return seq
+
+    def epu_unreachable(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Lookups journaled while ePU could not be reached, oldest first: what to consult ePU about again."""
+        with self._lock:
+            rows = self._db.execute("SELECT l.id, l.body FROM epu_pending p JOIN lookups l ON l.seq = p.seq "
+                                    "ORDER BY l.seq LIMIT ?", (limit,)).fetchall()
+        return [self._load(*row) for row in rows]
 
     def after(self, cursor: str | None, limit: int = 100) -> tuple[list[dict[str, Any]], str]:
         """Lookups recorded after `cursor`, oldest first, and the cursor to ask with next time."""
@@ -151,12 +187,31 @@ class Journal:
 
     def mark_delivered(self, sink: str, seqs: list[int]) -> None:
         now = self.clock()
-        with self._lock:
+        with self._lock, self._writing():
             self._db.executemany("INSERT OR IGNORE INTO deliveries (sink, seq, delivered) VALUES (?, ?, ?)",
                                  [(sink, s, now) for s in seqs])
 
     def purge(self, older_than_s: float) -> int:
         """Retention: delete lookups recorded more than `older_than_s` seconds ago; returns how many."""
-        with self._lock:
+        with self._lock, self._writing():
             cur = self._db.execute("DELETE FROM lookups WHERE recorded < ?", (self.clock() - older_than_s,))
         return cur.rowcount
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """Several statements as one commit (one fsync): all or nothing."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """SQLite write errors (disk full, file too large, I/O error) as JournalError; the statement is rolled back."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc

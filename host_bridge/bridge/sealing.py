@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import threading
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -38,13 +39,19 @@ class Sealer:
         """The key in `path` (base64 of 32 bytes); created, readable by the owner only, if missing."""
         path = Path(path)
         if not path.exists():
+            # written whole under a private name, then linked into place: a bridge starting at the same moment
+            # never reads a half-written key, and only one key wins
             path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never world-readable, even briefly
-            except FileExistsError:
-                return cls.from_file(path)  # another process created it first
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never world-readable, even briefly
             with os.fdopen(fd, "w", encoding="ascii") as f:
                 f.write(base64.b64encode(AESGCM.generate_key(256)).decode() + "\n")
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass                    # another process created it first: use that one
+            finally:
+                tmp.unlink()
         try:
             key = base64.b64decode(path.read_text(encoding="ascii").strip(), validate=True)
         except (OSError, UnicodeDecodeError, binascii.Error) as exc:

@@ -2,7 +2,8 @@
 
 Each reader port runs in its own thread (pyserial blocks); it is re-opened after an
 unplug. The journal write happens inside the link's `on_read`, so the ACK the link sends
-when the callback returns means the read is on disk.
+when the callback returns means the read is on disk; a journal that cannot be written (disk
+full) refuses the read, the reader keeps it and resends, and the pharmacist is told.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from host_bridge.bridge.api import Api, own_origins
 from host_bridge.bridge.config import Config
 from host_bridge.bridge.devices import serial_readers
 from host_bridge.bridge.dispatch import Dispatcher
+from host_bridge.bridge.epu_recheck import epu_problem, recheck_pending
 from host_bridge.bridge.frames import FrameDecoder
-from host_bridge.bridge.journal import Journal
+from host_bridge.bridge.health import Health
+from host_bridge.bridge.journal import Journal, JournalError
 from host_bridge.bridge.lookups import CounterSession, build_lookup, manual_lookup, now_source, with_epu
 from host_bridge.bridge.redact import Redactor
 from host_bridge.bridge.sealing import Sealer
@@ -32,7 +35,7 @@ from host_bridge.bridge.sinks.webhook import WebhookSink
 from host_bridge.link.frames import frame_ack
 from host_bridge.decode.image import ImageError
 from host_bridge.epu.client import EpuClient
-from host_bridge.link.reader_link import ReaderLink
+from host_bridge.link.reader_link import NotNow, ReaderLink
 from host_bridge.errors import UserError
 
 log = logging.getLogger("electeur.bridge")
@@ -95,7 +98,8 @@ class ReaderPort:
         # and never saw the HELLO (whose display name only shows in /api/devices): ids stay stable.
         # seq plus the reader's capture clock: a retransmission repeats both, a rebooted reader does not.
         read_id = f"{seq}-{meta.get('captured_ms', 0)}"
-        self.bridge.on_read(f"reader-{reader_id}", read_id, payload, meta.get("engine") or None)
+        self.bridge.on_read(f"reader-{reader_id}", read_id, payload, meta.get("engine") or None,
+                            resent=bool(meta.get("retransmitted")))
         self.reads += 1
 
     def _on_frame(self, reader_id: int, frame: Any) -> int | None:
@@ -108,7 +112,12 @@ class ReaderPort:
             log.warning("device %s: %s frame %d dropped: %s", self.device, reader, frame.frame_id, exc)
             return None
         for i, symbol in enumerate(symbols):
-            self.bridge.on_read(reader, f"f{frame.frame_id}-{frame.captured_ms}-{i}", symbol.data, symbol.engine)
+            try:
+                self.bridge.on_read(reader, f"f{frame.frame_id}-{frame.captured_ms}-{i}", symbol.data, symbol.engine)
+            except NotNow:          # journal full: the codes still in view are read from a later frame
+                for later in symbols[i:]:
+                    self.bridge.frames.sightings.forget(reader, later.data)
+                raise
             self.reads += 1
         return frame_ack(decoded, len(symbols))
 
@@ -128,14 +137,17 @@ class Bridge:
         self.redactor = redactor
         # sealed at rest unless the config explicitly allows identifiers in clear (log_identifiers = true)
         self.journal = Journal(cfg.journal, sealer=Sealer.from_file(cfg.journal_key), clear=cfg.log_identifiers)
+        self.health = Health()
         self.sessions: dict[str, CounterSession] = {}
         self._session_lock = threading.Lock()
         self.ports: dict[str, ReaderPort] = {}
         self._auto: set[str] = set()  # ports opened by `auto`
         sinks = self.build_sinks()
-        self.dispatcher = Dispatcher(self.journal, sinks)
+        self.dispatcher = Dispatcher(self.journal, sinks, backoff_s=cfg.retry_first_s, max_backoff_s=cfg.retry_max_s,
+                                     health=self.health)
         self.api = Api(self.journal, token=token, origins=own_origins(cfg.api_host, cfg.api_port),
-                       devices=self.devices, manual_entry=self.manual_entry, sinks=tuple(s.name for s in sinks))
+                       devices=self.devices, manual_entry=self.manual_entry, sinks=tuple(s.name for s in sinks),
+                       health=self.health)
         self.epu = EpuClient(cfg.epu.url, token=cfg.epu.token, timeout=cfg.epu.timeout_s) if cfg.epu else None
         if self.epu and urlsplit(self.epu.base_url).port == cfg.api_port and \
                 urlsplit(self.epu.base_url).hostname in ("127.0.0.1", "localhost", cfg.api_host):
@@ -149,14 +161,25 @@ class Bridge:
         sinks += [WebhookSink(w.url, token=w.token) for w in self.cfg.webhooks]
         if self.cfg.mqtt:
             m = self.cfg.mqtt
-            sinks.append(MqttSink(m.host, m.port, prefix=m.prefix, username=m.username, password=m.password))
+            sinks.append(MqttSink(m.host, m.port, prefix=m.prefix, username=m.username, password=m.password,
+                                  reconnect_max_s=self.cfg.retry_max_s))
         return sinks
 
-    def record(self, lookup: dict[str, Any]) -> tuple[int, bool]:
+    def record(self, lookup: dict[str, Any], resent: bool = False) -> tuple[int, bool]:
+        """Journal `lookup`; JournalError (disk full...) is reported as a health problem and re-raised."""
         self.redactor.remember_lookup(lookup)
-        seq, new = self.journal.record(lookup)
-        log.info("%s lookup %s from %s: %s %s%s", "new" if new else "repeated", lookup["id"][:12],
-                 lookup["source"].get("reader"), lookup["kind"], lookup["status"],
+        if self.epu:
+            epu_problem(self.health, self.epu, lookup)
+        try:
+            seq, new = self.journal.record(lookup)
+        except JournalError as exc:
+            self.health.report("journal", "journal_unwritable", f"{exc}. Reads are NOT acknowledged: each reader "
+                               "keeps them and resends; free disk space, they are recorded as soon as it works.")
+            raise
+        self.health.resolve("journal", "the journal is writable again; the readers' waiting reads are recorded")
+        # "resent": the reader sent it again, unacknowledged (a bridge killed or a port closed before the ACK)
+        log.info("%s lookup %s from %s%s: %s %s%s", "new" if new else "repeated", lookup["id"][:12],
+                 lookup["source"].get("reader"), " (resent)" if resent else "", lookup["kind"], lookup["status"],
                  "".join(f" [{w['code']}]" for w in lookup.get("warnings", [])))
         return seq, new
 
@@ -164,11 +187,14 @@ class Bridge:
         with self._session_lock:
             return self.sessions.setdefault(reader, CounterSession(reader))
 
-    def on_read(self, reader: str, read_id: str, payload: bytes, engine: str | None) -> None:
+    def on_read(self, reader: str, read_id: str, payload: bytes, engine: str | None, resent: bool = False) -> None:
         """Called by a port thread; returns once the lookup is journaled (then the link ACKs)."""
         source = now_source(reader, engine=engine, read_id=read_id)
         lookup = build_lookup(payload, source=source, session=self.session(reader))
-        self.record(with_epu(lookup, self.epu))
+        try:
+            self.record(with_epu(lookup, self.epu), resent)
+        except JournalError as exc:
+            raise NotNow(str(exc)) from None
 
     def manual_entry(self, code: str) -> dict[str, Any]:
         """A code typed on the counter page: same lookup as `electeur lookup --code`, ePU state, journaled."""
@@ -205,9 +231,14 @@ class Bridge:
         while True:
             if "auto" in self.cfg.devices:
                 await asyncio.to_thread(self._scan)
-            purged = await asyncio.to_thread(self.journal.purge, self.cfg.retention_days * 86400)
-            if purged:
-                log.info("retention: purged %d lookups older than %g days", purged, self.cfg.retention_days)
+            try:
+                purged = await asyncio.to_thread(self.journal.purge, self.cfg.retention_days * 86400)
+                if purged:
+                    log.info("retention: purged %d lookups older than %g days", purged, self.cfg.retention_days)
+                if self.epu:
+                    await asyncio.to_thread(recheck_pending, self.journal, self.epu, self.health)
+            except JournalError as exc:     # disk full: already a health problem if reads fail; try again later
+                log.warning("housekeeping postponed: %s", exc)
             await asyncio.sleep(SCAN_S)
 
     async def serve(self, ready: threading.Event | None = None) -> None:

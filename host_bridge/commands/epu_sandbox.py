@@ -18,12 +18,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 = any)")
     p.add_argument("--token", default=os.environ.get("ELECTEUR_EPU_TOKEN", DEFAULT_TOKEN),
                    help="bearer token clients must send (default: $ELECTEUR_EPU_TOKEN or 'sandbox')")
+    p.add_argument("--delay-s", type=float, default=0, metavar="S",
+                   help="fault injection: wait S seconds before answering (beyond the client's timeout: ePU slow)")
+    p.add_argument("--fail-status", type=int, metavar="CODE",
+                   help="fault injection: answer every prescription request with this HTTP status (e.g. 500)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        server = SandboxServer(args.db, port=args.port, token=args.token).start()
+        if args.fail_status is not None and not 400 <= args.fail_status <= 599:
+            raise UserError(f"--fail-status must be an HTTP error status 400-599, not {args.fail_status}")
+        server = SandboxServer(args.db, port=args.port, token=args.token, delay_s=max(0.0, args.delay_s),
+                               fail_status=args.fail_status).start()
     except OSError as exc:
         raise UserError(f"cannot listen on 127.0.0.1:{args.port} or open {args.db} ({exc})") from None
     print(f"ePU sandbox listening on {server.url} (db {args.db}); Ctrl-C to stop", flush=True)

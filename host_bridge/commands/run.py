@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -64,12 +65,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"electeur run: new API token (saved in {conf.config_dir() / 'token'}, shown once): {token}", file=err)
         print(f"electeur run: open    {page}#token={token}", file=err)
     err.flush()
-    signal.signal(signal.SIGTERM, _stop)  # systemd / service managers stop with SIGTERM: shut down cleanly
     try:
-        asyncio.run(bridge.serve())
+        asyncio.run(_serve_until_sigterm(bridge))
     except KeyboardInterrupt:
         pass
     return 0
+
+
+async def _serve_until_sigterm(bridge: Bridge) -> None:
+    """systemd and service managers stop with SIGTERM: cancel the service from inside the event loop, so the
+    shutdown (sinks stopped, journal closed) always runs. Raising from a Python signal handler instead can land
+    in a weakref callback or a __del__, where it is ignored: the bridge then never stopped (seen under load)."""
+    task = asyncio.current_task()
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)  # type: ignore[union-attr]
+    except NotImplementedError:            # Windows: no loop signal handlers; the service manager kills it
+        signal.signal(signal.SIGTERM, _stop)
+    with contextlib.suppress(asyncio.CancelledError):
+        await bridge.serve()
 
 
 def _stop(signum: int, frame: object) -> None:

@@ -14,7 +14,7 @@ import urllib.request
 from typing import Any, Callable
 
 from host_bridge.epu.sandbox import DEFAULT_PORT, DEFAULT_TOKEN
-from host_bridge.payloads.lookup import add_issue
+from host_bridge.payloads.lookup import add_issue, status_of
 from host_bridge.payloads.parse import Issue
 
 ENV_URL, ENV_TOKEN = "ELECTEUR_EPU_URL", "ELECTEUR_EPU_TOKEN"
@@ -94,6 +94,16 @@ class EpuClient:
             code, message = STATE_WARNINGS[epu["state"]]
             add_issue(lookup, Issue(code, message, "warning"))
         return lookup
+
+    def recheck(self, lookup: dict[str, Any]) -> dict[str, Any]:
+        """Consult ePU again for a lookup recorded while it was unreachable: a copy with the fresh state,
+        its warning instead of `epu_unreachable`, and `revision` one higher (the caller journals it)."""
+        codes = {code for code, _ in STATE_WARNINGS.values()}
+        fresh = {k: v for k, v in lookup.items() if k != "epu"}
+        fresh["warnings"] = [w for w in lookup["warnings"] if w.get("code") not in codes]
+        fresh["status"] = "invalid" if fresh["kind"] == "unknown" else status_of(fresh["warnings"])
+        fresh["revision"] = lookup.get("revision", 1) + 1
+        return self.attach(fresh)
 
 
 def _read_answer(answer: Any) -> dict[str, Any]:

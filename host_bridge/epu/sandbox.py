@@ -50,12 +50,18 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def make_app(store: EpuStore, token: str = DEFAULT_TOKEN) -> web.Application:
-    """The aiohttp application over `store`; every error is a JSON body with a stable `error` code."""
+def make_app(store: EpuStore, token: str = DEFAULT_TOKEN, *, delay_s: float = 0,
+             fail_status: int | None = None) -> web.Application:
+    """The aiohttp application over `store`; every error is a JSON body with a stable `error` code.
+    Fault injection (docs/epu.md): `delay_s` before every /v1/prescriptions answer, `fail_status` instead of it."""
 
     @web.middleware
     async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
         if request.path != "/v1/health":
+            await asyncio.sleep(delay_s)
+            if fail_status:
+                return web.json_response({"error": "injected_fault", "message": f"sandbox told to fail with {fail_status}"},
+                                         status=fail_status)
             given = request.headers.get("Authorization", "")
             if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
                 return web.json_response({"error": "unauthorized", "message": "bearer token required"}, status=401)
@@ -98,9 +104,11 @@ def make_app(store: EpuStore, token: str = DEFAULT_TOKEN) -> web.Application:
 class SandboxServer:
     """Run the sandbox in a background thread (tests, demo); `url` is set once it listens."""
 
-    def __init__(self, db: str | Path = ":memory:", *, port: int = 0, token: str = DEFAULT_TOKEN) -> None:
+    def __init__(self, db: str | Path = ":memory:", *, port: int = 0, token: str = DEFAULT_TOKEN, delay_s: float = 0,
+                 fail_status: int | None = None) -> None:
         self.store = EpuStore(db)
         self.token, self.port = token, port
+        self.faults = {"delay_s": delay_s, "fail_status": fail_status}
         self.url = ""
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
@@ -112,7 +120,7 @@ class SandboxServer:
         return self
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(make_app(self.store, self.token), access_log=None)
+        self._runner = web.AppRunner(make_app(self.store, self.token, **self.faults), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()

@@ -26,6 +26,11 @@ OnMessage = Callable[[P.Message], None]
 SEEN_PER_READER = 4096                  # sequence numbers remembered per reader for duplicate detection
 
 
+class NotNow(Exception):
+    """Raised by `on_read` that cannot take the read now (e.g. the journal is full): no ACK, the reader
+    resends; logged at debug level only, the raiser tells the user (not once per resend)."""
+
+
 class Stream(Protocol):
     def read(self, size: int) -> bytes: ...
     def write(self, data: bytes) -> Any: ...
@@ -84,6 +89,9 @@ class ReaderLink:
             except P.ProtocolError as exc:
                 self.stats["bad_messages"] += 1
                 log.warning("reader %d: bad %s: %s", msg.reader, msg.name, exc)
+            except NotNow as exc:
+                self.stats["callback_errors"] += 1
+                log.debug("reader %d: %s seq %d not acknowledged: %s", msg.reader, msg.name, msg.seq, exc)
             except Exception:                   # a failing callback: not acknowledged, the reader resends
                 self.stats["callback_errors"] += 1
                 log.exception("reader %d: %s seq %d not acknowledged", msg.reader, msg.name, msg.seq)

@@ -12,7 +12,13 @@ const KINDS = {
 };
 const EPU = {
   available: "disponible", dispensed: "déjà délivrée", partially_dispensed: "partiellement délivrée",
-  cancelled: "annulée", expired: "expirée", unknown: "inconnue de l'ePU", unreachable: "ePU injoignable",
+  cancelled: "annulée", expired: "expirée", unknown: "inconnue de l'ePU", unreachable: "ePU injoignable — nouvel essai automatique",
+};
+// Bridge problems (GET api/health, "health" events), by code: what the pharmacist should know and do.
+const PROBLEMS = {
+  journal_unwritable: "Journal plein ou illisible : les lectures ne sont PAS enregistrées ; les lecteurs les gardent et les renvoient. Libérez de l'espace disque.",
+  sink_failing: "Envoi au logiciel de la pharmacie en échec : les lectures sont gardées et seront envoyées dans l'ordre au retour.",
+  epu_unreachable: "ePU injoignable : les ordonnances sont lues, l'état ePU sera vérifié automatiquement à son retour (ou traitez-les comme papier).",
 };
 const ROWS = [
   ["Patient", f => [f.patient_family_name || f.beneficiary_family_name, f.patient_given_names || f.beneficiary_given_names].filter(Boolean).join(" ")],
@@ -86,7 +92,11 @@ function card(lookup) {
 }
 
 function addLookup(lookup) {
-  if (seen.has(lookup.id)) return;
+  const shown = document.querySelector(`.card[data-id="${CSS.escape(lookup.id)}"]`);
+  if (seen.has(lookup.id)) {
+    if (shown && lookup.revision) shown.replaceWith(card(lookup));  // completed later (ePU answered)
+    return;
+  }
   seen.add(lookup.id);
   const empty = $("empty");
   if (empty) empty.remove();
@@ -107,6 +117,12 @@ function showDevices(devices) {
     li.append(el("small", " " + d.device + " · " + d.reads + " lectures" + (d.error ? " · " + d.error : "")));
     list.append(li);
   }
+}
+
+function showProblems(problems) {
+  const list = $("problems");
+  list.replaceChildren(...problems.map(p => el("li", PROBLEMS[p.code] || p.message, "problem problem-" + p.code)));
+  list.hidden = !problems.length;
 }
 
 let devices = new Map();
@@ -130,7 +146,8 @@ function connect() {
     const event = JSON.parse(msg.data);
     if (event.type === "lookup") { addLookup(event.lookup); cursor = event.cursor; }
     else if (event.type === "device") deviceEvent(event.device);
-    else if (event.type === "hello") { devices = new Map(); event.devices.forEach(deviceEvent); }
+    else if (event.type === "health") showProblems(event.problems);
+    else if (event.type === "hello") { devices = new Map(); event.devices.forEach(deviceEvent); showProblems(event.problems || []); }
   };
   socket.onclose = () => {
     $("link").textContent = "hors ligne"; $("link").className = "pill off";
@@ -150,6 +167,7 @@ async function start() {
   if (!token) { showLogin(); return; }
   $("login").hidden = true;
   showDevices((await api("api/devices")).devices);
+  showProblems((await api("api/health")).problems || []);
   await catchUp();
   connect();
 }

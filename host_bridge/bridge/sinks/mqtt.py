@@ -1,10 +1,15 @@
 """MQTT: one topic per reader (`<prefix>/<reader>/lookup`), QoS 1, for pharmacies with several
-counters. A publish counts as delivered only once the broker has acknowledged it."""
+counters. A publish counts as delivered only once the broker has acknowledged it.
+
+While the broker is down, paho keeps a QoS 1 message queued and sends it on reconnection; a retry
+of the same lookup therefore waits for that queued message instead of publishing a second copy
+(which the subscriber would receive twice)."""
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -23,25 +28,42 @@ def topic_for(prefix: str, reader: str | None) -> str:
 class MqttSink:
     def __init__(self, host: str, port: int = 1883, *, prefix: str = "electeur", client_id: str = "",
                  username: str | None = None, password: str | None = None, timeout_s: float = 5.0,
-                 name: str | None = None) -> None:
+                 reconnect_max_s: float = 30.0, name: str | None = None) -> None:
         self.prefix = prefix
         self.timeout_s = timeout_s
         self.name = name or f"mqtt:{host}:{port}"
+        self._acked: set[int] = set()
+        self._queued: tuple[str, int] | None = None     # (lookup id, message id) published, not yet acknowledged
+        self._cond = threading.Condition()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        self.client.on_publish = self._on_publish
         if username:
             self.client.username_pw_set(username, password)
+        self.client.reconnect_delay_set(1, max(1, int(reconnect_max_s)))  # paho's default cap is 120 s
         self.client.connect_async(host, port, keepalive=30)
         self.client.loop_start()
 
+    def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+        with self._cond:
+            self._acked.add(mid)
+            self._cond.notify_all()
+
     def deliver(self, lookup: dict[str, Any]) -> None:
         topic = topic_for(self.prefix, (lookup.get("source") or {}).get("reader"))
-        info = self.client.publish(topic, json.dumps(lookup, ensure_ascii=False), qos=1)
-        try:
-            info.wait_for_publish(self.timeout_s)
-        except (RuntimeError, ValueError) as exc:
-            raise MqttError(f"MQTT publish to {topic} failed: {exc}") from exc
-        if not info.is_published():
-            raise MqttError(f"MQTT broker did not acknowledge {topic} within {self.timeout_s} s")
+        key = f"{lookup['id']}/{lookup.get('revision', 1)}"
+        if self._queued is None or self._queued[0] != key:
+            info = self.client.publish(topic, json.dumps(lookup, ensure_ascii=False), qos=1)
+            if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+                raise MqttError(f"MQTT publish to {topic} failed: {mqtt.error_string(info.rc)}")
+            self._queued = (key, info.mid)      # queued by paho even when not connected (rc NO_CONN)
+        mid = self._queued[1]
+        connected = self.client.is_connected()
+        with self._cond:   # not connected: fail at once, the dispatcher's back-off paces the next look
+            if not self._cond.wait_for(lambda: mid in self._acked, self.timeout_s if connected else 0):
+                raise MqttError(f"MQTT broker did not acknowledge {topic} within {self.timeout_s} s; the message "
+                                "stays queued" if connected else "MQTT broker not connected; the message stays queued")
+            self._acked.clear()
+        self._queued = None
 
     def close(self) -> None:
         self.client.loop_stop()

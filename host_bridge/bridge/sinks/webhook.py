@@ -1,5 +1,6 @@
 """POST each lookup to the LGO's URL; the lookup id doubles as the Idempotency-Key header,
-so the receiver can drop the duplicates at-least-once delivery may produce."""
+so the receiver can drop the duplicates at-least-once delivery may produce. A revised lookup
+(ePU answered later) is a new delivery: its key is `<id>/<revision>`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ class WebhookError(Exception):
     """The webhook did not accept the lookup (network error or non-2xx answer)."""
 
 
+def idempotency_key(lookup: dict[str, Any]) -> str:
+    """Same key for every retry of one version of a lookup; another key for its revision."""
+    return f"{lookup['id']}/{lookup['revision']}" if "revision" in lookup else lookup["id"]
+
+
 class WebhookSink:
     def __init__(self, url: str, *, token: str | None = None, timeout_s: float = 5.0, name: str | None = None) -> None:
         self.url = url
@@ -21,7 +27,7 @@ class WebhookSink:
         self.name = name or f"webhook:{url}"
 
     def deliver(self, lookup: dict[str, Any]) -> None:
-        headers = {"Content-Type": "application/json", "Idempotency-Key": lookup["id"]}
+        headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key(lookup)}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         body = json.dumps(lookup, ensure_ascii=False).encode("utf-8")
