@@ -440,12 +440,19 @@ class Outbox:
             item[2] = 0
 
     def due(self, now_ms):
+        """Frames to send now. A read never goes out alone past older waiting ones: when one is due, every
+        older read is resent just before it, so a host that lost them (a serial port opened late empties its
+        buffer) still receives this reader's reads in seq order."""
         out = []
-        for seq in sorted(self._items):
+        order = sorted(self._items)
+        last = -1
+        for i in range(len(order)):
+            item = self._items[order[i]]
+            if not item[2] or now_ms - item[1] >= 0:
+                last = i
+        for seq in order[:last + 1]:
             item = self._items[seq]
             args, next_ms, interval, sent = item
-            if interval and now_ms - next_ms < 0:
-                continue
             if sent:
                 self.resent += 1
             interval = min(interval * 2, self.max_retry_ms) if interval else self.retry_ms

@@ -135,6 +135,22 @@ def test_outbox_resends_until_acked_with_backoff() -> None:
     assert len(box) == 0 and box.add(3, b"c")
 
 
+def test_outbox_never_sends_a_read_past_older_waiting_ones() -> None:
+    """A host that lost reads 1 and 2 (its serial port opened after they went out) gets them again just
+    before read 3, so it journals this reader's reads in the order they were read."""
+    box = P.Outbox(reader=3, retry_ms=500, max_retry_ms=4000)
+    box.add(1, b"a")
+    box.add(2, b"b")
+    box.due(0)
+    box.due(500)                                                # 1 and 2 now wait 1 s
+    box.add(3, b"c")
+    sent = P.Decoder().feed(b"".join(box.due(600)))
+    assert [(m.seq, m.flags) for m in sent] == [(1, P.FLAG_RETRANSMIT), (2, P.FLAG_RETRANSMIT), (3, 0)]
+    box.ack(1)
+    later = P.Decoder().feed(b"".join(box.due(1100)))          # 3's first retry drags 2 along, not the ACKed 1
+    assert [m.seq for m in later] == [2, 3]
+
+
 def test_docs_examples_match_the_encoder() -> None:
     import re
 
