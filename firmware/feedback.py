@@ -21,14 +21,6 @@ class Feedback:
                 except ImportError:
                     pass
 
-    @property
-    def good_count(self):
-        return self.counts["good"]
-
-    @property
-    def error_count(self):
-        return self.counts["error"]
-
     def _count(self, kind):
         self.counts[kind] += 1
         if self.trace:

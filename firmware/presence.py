@@ -64,12 +64,10 @@ class Light:
     `mode` "auto" cycles `profiles`; "on"/"off" hold the LED so, with automatic exposure. Cameras without
     `set_exposure` (optional in the camera interface) only switch the LED."""
 
-    def __init__(self, camera, mode, profiles, every=1, linger=30):
+    def __init__(self, camera, mode, profiles, linger=30):
         self.camera = camera
         self.profiles = [(p["led"], p["exposure"]) for p in profiles] if mode == "auto" else [(mode == "on", 100)]
-        self.every = every
         self.linger = linger
-        self.misses = 0
         self.index = self.good = 0
         self.still = linger             # frames since the scene last moved: nothing is presented at boot
         self._apply()
@@ -98,19 +96,12 @@ class Light:
         elif self.still < self.linger:
             self.still += 1
             if self.still == self.linger:
-                self.misses = 0
                 self._go(self.good)
         return switched
 
     def result(self, read):
         """After each decode: a read keeps this profile (and remembers it); misses step to the next one."""
         if read:
-            self.misses = 0
             self.good = self.index
-            return
-        if self.still >= self.linger or len(self.profiles) < 2:
-            return                      # nothing presented: an idle retry, keep the light steady
-        self.misses += 1
-        if self.misses >= self.every:
-            self.misses = 0
+        elif self.still < self.linger:  # else nothing presented: an idle retry, keep the light steady
             self._go((self.index + 1) % len(self.profiles))

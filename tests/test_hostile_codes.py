@@ -15,7 +15,6 @@ import pytest
 
 from conftest import REPO
 from firmware import config, keymaps
-from firmware import protocol as P
 from firmware.feedback import Feedback
 from firmware.outputs.framed import FramedOutput
 from firmware.outputs.hid import HidOutput, PrintedKeyboard
@@ -120,13 +119,13 @@ def test_hid_types_no_control_key_and_refused_reads_give_error_feedback(corpus, 
     *body, last = kbd.pressed or [None]
     for code, mods in body:
         assert mods in (0, keymaps.SHIFT, keymaps.ALTGR) and code not in (keymaps.ENTER, keymaps.TAB)
-    if feedback.error_count:
+    if feedback.counts["error"]:
         assert kbd.pressed == [] and port.written == b"" and loop.stats["refused"] == 1
     else:
-        assert last == (keymaps.ENTER, 0) and feedback.good_count == 1
+        assert last == (keymaps.ENTER, 0) and feedback.counts["good"] == 1
         assert port.written == payload.replace(b"\x1d", b"<GS>") + b"\n"     # typed exactly, GS made visible
     typeable = all(0x20 <= b <= 0x7E or b == 0x1D for b in payload) and len(payload) <= 512
-    assert bool(feedback.good_count) == typeable
+    assert bool(feedback.counts["good"]) == typeable
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -135,9 +134,9 @@ def test_line_sends_one_whole_line_or_refuses(corpus, name: str) -> None:
     port = Port()
     feedback, _ = _scan(payload, lambda cfg, fb: LineOutput(port, cfg))
     if b"\r" in payload or b"\n" in payload:
-        assert feedback.error_count == 1 and port.written == b""
+        assert feedback.counts["error"] == 1 and port.written == b""
     else:
-        assert feedback.good_count == 1 and port.written == payload + b"\r\n"
+        assert feedback.counts["good"] == 1 and port.written == payload + b"\r\n"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -148,9 +147,9 @@ def test_framed_delivers_exact_bytes_once_and_is_acknowledged(corpus, name: str)
     holder: list[FramedOutput] = []
     feedback, _ = _scan(payload, lambda cfg, fb: holder.append(FramedOutput(fw_port, cfg, {"name": "sim"}, 10, fb))
                         or holder[0])
-    assert feedback.good_count == 0                     # framed: the good beep waits for the host's ACK
+    assert feedback.counts["good"] == 0                     # framed: the good beep waits for the host's ACK
     link.feed(fw_port.written)
     fw_port.incoming = host_stream.written
     holder[0].poll()
-    assert reads == [payload] and feedback.good_count == 1
+    assert reads == [payload] and feedback.counts["good"] == 1
     assert len(holder[0].outbox) == 0                   # acknowledged: nothing left to resend
