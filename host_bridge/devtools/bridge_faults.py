@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from host_bridge.bridge.sinks.webhook import idempotency_key
+from host_bridge.bridge.sinks import idempotency_key
 from host_bridge.devtools.fault_rig import (Bridge, Broker, Reader, Sandbox, Subscriber, WebhookReceiver,
                                             free_port, wait_until)
 

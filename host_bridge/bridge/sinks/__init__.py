@@ -16,3 +16,9 @@ class Sink(Protocol):
     def deliver(self, lookup: dict[str, Any]) -> None: ...
 
     def close(self) -> None: ...
+
+
+def idempotency_key(lookup: dict[str, Any]) -> str:
+    """One version of a lookup: the same for every retry, another for its revision (ePU answered later).
+    Receivers drop what at-least-once delivery sends twice by it (webhook header, MQTT sink's retry)."""
+    return f"{lookup['id']}/{lookup['revision']}" if "revision" in lookup else lookup["id"]

@@ -14,6 +14,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from host_bridge.bridge.sinks import idempotency_key
+
 
 class MqttError(Exception):
     """The broker did not take the lookup."""
@@ -50,7 +52,7 @@ class MqttSink:
 
     def deliver(self, lookup: dict[str, Any]) -> None:
         topic = topic_for(self.prefix, (lookup.get("source") or {}).get("reader"))
-        key = f"{lookup['id']}/{lookup.get('revision', 1)}"
+        key = idempotency_key(lookup)
         if self._queued is None or self._queued[0] != key:
             info = self.client.publish(topic, json.dumps(lookup, ensure_ascii=False), qos=1)
             if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:

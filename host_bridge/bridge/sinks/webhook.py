@@ -9,14 +9,11 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from host_bridge.bridge.sinks import idempotency_key
+
 
 class WebhookError(Exception):
     """The webhook did not accept the lookup (network error or non-2xx answer)."""
-
-
-def idempotency_key(lookup: dict[str, Any]) -> str:
-    """Same key for every retry of one version of a lookup; another key for its revision."""
-    return f"{lookup['id']}/{lookup['revision']}" if "revision" in lookup else lookup["id"]
 
 
 class WebhookSink:
