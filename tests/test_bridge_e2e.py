@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from host_bridge.devtools.fault_rig import wait_until
 from host_bridge.payloads.validators import iso7064_mod37_36_check, luhn_ok
 from tests.test_bridge_run import call, free_port
 
@@ -117,13 +118,6 @@ def all_lookups(port: int) -> list[dict]:
         cursor = page["next"]
 
 
-def wait_until(cond, timeout_s: float) -> None:
-    end = time.monotonic() + timeout_s
-    while not cond():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.05)
-
-
 @pytest.mark.slow
 def test_500_reads_survive_sigkill_and_unplug_without_loss_or_duplicates(tmp_path):
     port = free_port()
@@ -133,19 +127,20 @@ def test_500_reads_survive_sigkill_and_unplug_without_loss_or_duplicates(tmp_pat
     try:
         for r in readers:
             threading.Thread(target=r.run, daemon=True).start()
-        wait_until(lambda: len(reader.acked) >= 80, 60)
+        wait_until(lambda: len(reader.acked) >= 80, 60, "80 reads acknowledged")
         bridge.send_signal(signal.SIGKILL)  # mid-stream: some reads journaled but not yet ACKed
         bridge.wait()
         time.sleep(0.3)
         bridge = start_bridge(tmp_path, port, readers)
 
-        wait_until(lambda: len(reader.acked) >= 160, 60)
+        wait_until(lambda: len(reader.acked) >= 160, 60, "160 reads acknowledged")
         reader.unplug()
         time.sleep(0.5)
         with reader.lock:
             reader.plug()
 
-        wait_until(lambda: all(len(r.acked) == READS and not len(r.outbox) for r in readers), 90)
+        wait_until(lambda: all(len(r.acked) == READS and not len(r.outbox) for r in readers), 90,
+                   "every read acknowledged")
         lookups = all_lookups(port)
         devices = call(port, "/api/devices", TOKEN)[1]["devices"]
     finally:

@@ -37,7 +37,7 @@ def test_two_bridge_processes_one_broker_one_subscriber_in_order_per_reader(tmp_
     try:
         for r in readers:
             threading.Thread(target=r.run, daemon=True).start()
-        wait_until(lambda: len(seen) >= 2 * READS, 60)
+        wait_until(lambda: len(seen) >= 2 * READS, 60, "every lookup on the broker")
     finally:
         for r in readers:
             r.stop.set()

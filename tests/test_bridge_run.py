@@ -14,14 +14,9 @@ import urllib.request
 
 import pytest
 
+from host_bridge.devtools.fault_rig import free_port
 from host_bridge.epu.sandbox import SandboxServer
 from host_bridge.payloads.validators import iso7064_mod37_36_check
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(port: int, path: str, token: str | None, body: dict | None = None) -> tuple[int, dict]:

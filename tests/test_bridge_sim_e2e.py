@@ -17,6 +17,7 @@ import time
 import pytest
 import segno
 
+from host_bridge.devtools.fault_rig import wait_until
 from tests.test_bridge_run import call, free_port
 
 TOKEN = "sim-e2e-token-0123456789"
@@ -35,13 +36,6 @@ def start_bridge(tmp_path, port: int, device: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "run", "--device", device, "--api",
                              f"127.0.0.1:{port}", "--token", TOKEN, "--journal", str(tmp_path / "j.sqlite")],
                             stdout=subprocess.DEVNULL, stderr=(tmp_path / "bridge.log").open("ab"), env=env)
-
-
-def wait_until(cond, timeout_s: float, what: str) -> None:
-    end = time.monotonic() + timeout_s
-    while not cond():
-        assert time.monotonic() < end, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def write_codes(tmp_path) -> str:

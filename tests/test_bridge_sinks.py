@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -19,7 +17,7 @@ from host_bridge.bridge.lookups import build_lookup
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink
-from host_bridge.devtools.fault_rig import Broker
+from host_bridge.devtools.fault_rig import Broker, free_port
 
 
 def read(n: int, reader: str = "r1") -> dict:
@@ -31,12 +29,6 @@ def wait_for(cond, timeout_s: float = 10.0) -> None:
     while not cond():
         assert time.monotonic() < end, "timed out"
         time.sleep(0.02)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_stdout_sink_writes_json_lines_and_restart_sends_only_the_rest(tmp_path):

@@ -62,7 +62,7 @@ def test_dry_run_lists_compiled_mpy_files_for_every_board(board: str, capsys) ->
     out = capsys.readouterr().out
     listed = [line for line in out.splitlines() if line.startswith("  firmware/") and ".mpy (" in line]
     assert len(listed) == N_MODULES and "firmware/__init__.mpy" in out
-    assert f"-> :board.json" in out and "-> :main.py" in out and "machine.reset()" in out
+    assert "-> :board.json" in out and "-> :main.py" in out and "machine.reset()" in out
     assert "mpy 6.3" in out
 
 

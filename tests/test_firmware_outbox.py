@@ -10,7 +10,6 @@ import pytest
 from firmware import board, config, outbox_file, protocol as P
 from firmware.feedback import Feedback
 from firmware.main import report
-from firmware.outputs import Refused
 from firmware.outputs.framed import FramedOutput
 from firmware.scan import ScanLoop
 from host_bridge.link.reader_link import ReaderLink

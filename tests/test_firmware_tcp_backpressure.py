@@ -8,10 +8,11 @@ import socket
 
 import pytest
 
-from firmware import board, config, protocol as P
+from firmware import board, config
 from firmware.feedback import Feedback
 from firmware.outputs.tcp import TcpOutput
 from firmware.scan import ScanLoop
+from host_bridge.devtools.fault_rig import free_port
 from host_bridge.link.reader_link import ReaderLink
 from reader_doubles import SocketStream
 
@@ -39,12 +40,6 @@ class Codes:
 
 
 
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def reader():

@@ -94,7 +94,7 @@ def render() -> str:
             "closer (and refocus the lens: the stock OV2640 lens is focused far away).", ""]
     for sensor, hfov, gray_max, names in cameras():
         out += [f"## {sensor}, HFOV {hfov:g}° — {', '.join(names)}", "",
-                f"Field of view width: " + ", ".join(f"{fov_width_mm(hfov, d):.0f} mm at {d / 10:g} cm"
+                "Field of view width: " + ", ".join(f"{fov_width_mm(hfov, d):.0f} mm at {d / 10:g} cm"
                                                      for d in DISTANCES_MM) + f". On-board gray up to {gray_max}.",
                 ""]
         head = "| px per module | " + " | ".join(f"{c[0]} {d / 10:g} cm" for c in codes for d in DISTANCES_MM) + " |"

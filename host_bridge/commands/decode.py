@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from host_bridge.decode.engines import DEFAULT_ENGINE, ENGINES, Engine, get_engine
 from host_bridge.decode.files import decode_file, iter_images
