@@ -392,11 +392,15 @@ def error(reader, code, message, seq=0):
 class Outbox:
     """Reader side: READs kept and resent until ACKed (nothing is lost while the reader runs).
 
-    `due(now_ms)` returns the encoded frames to send now: new ones at once, then again every
-    `retry_ms`, doubling up to `max_retry_ms`. When `capacity` reads wait, `add` refuses: the output
+    One read on the wire at a time, the oldest: the next goes out only once the host acknowledged it,
+    i.e. journaled it. So a host receives a reader's reads in reading order whatever the link loses,
+    repeats, delays or reorders, and across host restarts (a serial port opened late empties its buffer).
+    `due(now_ms)` returns the frame to send now: a new oldest read at once, then again every `retry_ms`,
+    doubling up to `max_retry_ms`; a new read makes a waiting oldest due at once if it went out more than
+    `retry_ms` ago (a host that came back gets it without waiting out the back-off). When `capacity` reads wait, `add` refuses: the output
     refuses the read (error feedback) and keeps the older ones. `records()` and `add(..., resent=True)`
     let the reader keep the outbox on flash across a reboot (firmware/outbox_file.py): a restored read
-    keeps its seq, reader id and capture time, so the host recognises a resend.
+    keeps its seq, reader id, capture time and its place in the order, so the host recognises a resend.
     """
 
     def __init__(self, reader, capacity=16, retry_ms=500, max_retry_ms=4000):
@@ -405,6 +409,8 @@ class Outbox:
         self.retry_ms = retry_ms
         self.max_retry_ms = max_retry_ms
         self._items = {}                # seq -> [(data, fmt, engine, captured_ms, reader), next_ms, interval, sent]
+        self._order = []                # waiting seqs in reading order (seqs start at random per boot)
+        self._nudge = False             # a new read came: the oldest is due now (unless just sent)
         self.resent = 0
 
     def __len__(self):
@@ -422,42 +428,44 @@ class Outbox:
             return False
         self._items[seq] = [(data, fmt, engine, captured_ms, self.reader if reader is None else reader), 0, 0,
                             resent]
+        self._order.append(seq)
+        self._nudge = True
         return True
 
     def ack(self, seq):
-        return self._items.pop(seq, None) is not None
+        if self._items.pop(seq, None) is None:
+            return False
+        self._order.remove(seq)
+        return True
 
     def records(self):
-        """(seq, reader, data, fmt, engine, captured_ms) of every waiting read, oldest seq first."""
-        for seq in sorted(self._items):
+        """(seq, reader, data, fmt, engine, captured_ms) of every waiting read, in reading order."""
+        for seq in self._order:
             data, fmt, engine, captured, reader = self._items[seq][0]
             yield seq, reader, data, fmt, engine, captured
 
     def rewind(self):
-        """Every waiting read due at once (a host just connected: no need to wait out the backoff)."""
+        """Every waiting read new again (a host just connected: no need to wait out the back-off)."""
         for item in self._items.values():
             item[1] = 0
             item[2] = 0
 
     def due(self, now_ms):
-        """Frames to send now. A read never goes out alone past older waiting ones: when one is due, every
-        older read is resent just before it, so a host that lost them (a serial port opened late empties its
-        buffer) still receives this reader's reads in seq order."""
-        out = []
-        order = sorted(self._items)
-        last = -1
-        for i in range(len(order)):
-            item = self._items[order[i]]
-            if not item[2] or now_ms - item[1] >= 0:
-                last = i
-        for seq in order[:last + 1]:
-            item = self._items[seq]
-            args, next_ms, interval, sent = item
-            if sent:
-                self.resent += 1
-            interval = min(interval * 2, self.max_retry_ms) if interval else self.retry_ms
-            item[1] = now_ms + interval
-            item[2] = interval
-            item[3] = True
-            out.append(read(args[4], seq, args[0], args[1], args[2], args[3], FLAG_RETRANSMIT if sent else 0))
-        return out
+        """The frames to send now: the oldest waiting read if it is due, else none."""
+        if not self._order:
+            return []
+        seq = self._order[0]
+        item = self._items[seq]
+        args, next_ms, interval, sent = item
+        # a nudge does not resend what went out less than retry_ms ago (its ACK may be on the way)
+        nudged = self._nudge and now_ms - (next_ms - interval) >= self.retry_ms
+        if interval and now_ms - next_ms < 0 and not nudged:
+            return []
+        self._nudge = False
+        if sent:
+            self.resent += 1
+        interval = min(interval * 2, self.max_retry_ms) if interval else self.retry_ms
+        item[1] = now_ms + interval
+        item[2] = interval
+        item[3] = True
+        return [read(args[4], seq, args[0], args[1], args[2], args[3], FLAG_RETRANSMIT if sent else 0)]

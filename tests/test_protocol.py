@@ -125,30 +125,33 @@ def test_outbox_resends_until_acked_with_backoff() -> None:
     box = P.Outbox(reader=3, capacity=2, retry_ms=100, max_retry_ms=400)
     assert box.add(1, b"a") and box.add(2, b"b") and not box.add(3, b"c")
     first = P.Decoder().feed(b"".join(box.due(0)))
-    assert [(m.seq, m.flags) for m in first] == [(1, 0), (2, 0)]
+    assert [(m.seq, m.flags) for m in first] == [(1, 0)]         # one read on the wire at a time
     assert box.due(50) == []
     assert box.ack(1) and not box.ack(1)
-    again = P.Decoder().feed(b"".join(box.due(100)))
+    assert [(m.seq, m.flags) for m in P.Decoder().feed(b"".join(box.due(60)))] == [(2, 0)]
+    assert box.due(150) == []
+    again = P.Decoder().feed(b"".join(box.due(160)))
     assert [(m.seq, m.flags) for m in again] == [(2, P.FLAG_RETRANSMIT)]
-    assert box.due(250) == [] and len(box.due(300)) == 1       # interval doubled to 200
+    assert box.due(350) == [] and len(box.due(360)) == 1        # interval doubled to 200
     box.ack(2)
     assert len(box) == 0 and box.add(3, b"c")
 
 
-def test_outbox_never_sends_a_read_past_older_waiting_ones() -> None:
-    """A host that lost reads 1 and 2 (its serial port opened after they went out) gets them again just
-    before read 3, so it journals this reader's reads in the order they were read."""
+def test_outbox_sends_the_next_read_only_once_the_oldest_is_acknowledged() -> None:
+    """Reading order, not seq order (a reboot starts seqs anywhere): a host that lost read 900 (its serial
+    port opened after it went out) cannot journal 5 and 6 before it."""
     box = P.Outbox(reader=3, retry_ms=500, max_retry_ms=4000)
-    box.add(1, b"a")
-    box.add(2, b"b")
-    box.due(0)
-    box.due(500)                                                # 1 and 2 now wait 1 s
-    box.add(3, b"c")
-    sent = P.Decoder().feed(b"".join(box.due(600)))
-    assert [(m.seq, m.flags) for m in sent] == [(1, P.FLAG_RETRANSMIT), (2, P.FLAG_RETRANSMIT), (3, 0)]
-    box.ack(1)
-    later = P.Decoder().feed(b"".join(box.due(1100)))          # 3's first retry drags 2 along, not the ACKed 1
-    assert [m.seq for m in later] == [2, 3]
+    box.add(900, b"a")
+    assert [m.seq for m in P.Decoder().feed(b"".join(box.due(0)))] == [900]
+    box.add(5, b"b")
+    assert box.due(100) == []                                   # 900 went out 100 ms ago: its ACK may be coming
+    assert [(m.seq, m.flags) for m in P.Decoder().feed(b"".join(box.due(500)))] == [(900, P.FLAG_RETRANSMIT)]
+    box.add(6, b"c")                                            # 900 now waits 1 s; a new read makes it due...
+    assert box.due(900) == []                                   # ...once it went out retry_ms ago
+    assert [m.seq for m in P.Decoder().feed(b"".join(box.due(1000)))] == [900]
+    box.ack(900)
+    assert [(m.seq, m.flags) for m in P.Decoder().feed(b"".join(box.due(1001)))] == [(5, 0)]
+    assert [seq for seq, *_ in box.records()] == [5, 6]
 
 
 def test_docs_examples_match_the_encoder() -> None:

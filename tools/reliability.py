@@ -4,7 +4,8 @@
     python tools/reliability.py faults [--seeds N] [--reads N]     (bridge faults, real processes, ~2 min)
 
 1. link faults: reads sent through a byte stream with bytes dropped, bits flipped, runs duplicated and
-   frames cut mid-way (reader reset), ACKs through the same faults; reads lost and duplicates delivered;
+   frames cut mid-way (reader reset), ACKs through the same faults; reads lost, duplicates delivered,
+   reads delivered out of reading order;
 2. random inputs: arbitrary bytes into the protocol decoder, build_lookup, the firmware config validator
    and the hid planner; crashes (any exception that is not the module's documented error);
 3. hostile codes (tools/hostile_codes.py) through decode, classify, hid, line and framed: crashes,
@@ -98,7 +99,7 @@ class _Sink:
 
 def link_faults(seeds: int, reads: int = 300, rate: float = 0.002) -> dict[str, int]:
     """Every read through faulty byte streams (both ways) until acknowledged."""
-    sent = delivered_total = lost = duplicates = injected = 0
+    sent = delivered_total = lost = duplicates = injected = out_of_order = 0
     for seed in range(seeds):
         rng = random.Random(seed)
         codes = {i: b"code-%d-" % i + rng.randbytes(rng.randrange(0, 400)) for i in range(1, reads + 1)}
@@ -121,9 +122,11 @@ def link_faults(seeds: int, reads: int = 300, rate: float = 0.002) -> dict[str, 
         delivered_total += len(delivered)
         lost += len(set(codes.values()) - set(delivered))
         duplicates += len(delivered) - len(set(delivered))
+        order = {code: i for i, code in codes.items()}
+        out_of_order += sum(order[a] > order[b] for a, b in zip(delivered, delivered[1:]))
         injected += up.injected + down.injected
     return {"reads sent": sent, "faults injected": injected, "reads delivered": delivered_total,
-            "reads lost": lost, "duplicates delivered": duplicates}
+            "reads lost": lost, "duplicates delivered": duplicates, "delivered out of reading order": out_of_order}
 
 
 def random_inputs(n: int) -> dict[str, int]:
