@@ -23,3 +23,7 @@ class Dedupe:
                     oldest = k
             del self._last[oldest]
         return True
+
+    def forget(self, payload):
+        """A read that could not be delivered (the host's journal full): the next sighting is a new read."""
+        self._last.pop(payload, None)

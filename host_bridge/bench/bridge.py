@@ -16,15 +16,17 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
 from host_bridge.bridge.journal import Journal
 from host_bridge.bridge.lookups import build_lookup, now_source
-from host_bridge.bridge.frames import FrameDecoder, Sightings
+from host_bridge.decode.engines import get_engine
 from host_bridge.decode.synthetic import RESOLUTIONS, empty_scene, printed_code
+from host_bridge.link.frames import FrameReads
+from host_bridge.link.reader_link import Frame
 
 NAME = "bridge"
 HELP = "frame → journaled lookup latency (p50/p99, decode included, link excluded) and readers sustained at 15 fps"
@@ -45,21 +47,19 @@ class Pipeline:
     """Streamed frame → decode → lookup → journal, as the bridge does (every sighting counts as new here)."""
 
     def __init__(self, journal: Journal) -> None:
-        self.decoder = FrameDecoder(sightings=Sightings(repeat_s=0))
+        self.reads = FrameReads(get_engine(), self._record, dedupe_ms=0)
         self.journal = journal
         self.count = 0
         self._lock = threading.Lock()
 
-    def frame(self, reader: str, gray: np.ndarray) -> int:
-        frame = SimpleNamespace(kind="gray8", width=gray.shape[1], height=gray.shape[0], data=gray.tobytes())
-        found = 0
-        for symbol in self.decoder.sight(reader, frame)[0]:
-            with self._lock:
-                self.count += 1
-                read_id = str(self.count)
-            self.journal.record(build_lookup(symbol.data, source=now_source(reader, symbol.engine, read_id)))
-            found += 1
-        return found
+    def _record(self, reader: int, frame_id: int, payload: bytes, meta: dict[str, Any]) -> None:
+        with self._lock:
+            self.count += 1
+            read_id = str(self.count)
+        self.journal.record(build_lookup(payload, source=now_source(f"reader-{reader}", meta["engine"], read_id)))
+
+    def frame(self, reader: int, gray: np.ndarray) -> None:
+        self.reads(reader, Frame(0, "gray8", gray.shape[1], gray.shape[0], gray.tobytes(), 0))
 
 
 def latency(pipe: Pipeline, size: tuple[int, int], frames: int, label: str) -> tuple[list[float], list[float]]:
@@ -67,10 +67,10 @@ def latency(pipe: Pipeline, size: tuple[int, int], frames: int, label: str) -> t
     total, decode_only = [], []
     for gray in tqdm(scenes, desc=f"latency {label}", file=sys.stderr, leave=False):
         t0 = time.perf_counter()
-        pipe.decoder.engine.decode(gray)
+        pipe.reads.engine.decode(gray)
         decode_only.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        pipe.frame("bench", gray)
+        pipe.frame(0, gray)
         total.append((time.perf_counter() - t0) * 1000)
     return total, decode_only
 
@@ -103,7 +103,7 @@ def sustain(pipe: Pipeline, readers: int, seconds: float, size: tuple[int, int])
                     _, gray = queues[i].get_nowait()
                 except queue.Empty:
                     continue
-                pipe.frame(f"reader-{i}", gray)
+                pipe.frame(i, gray)
                 done[i] += 1
                 busy = True
             if not busy:

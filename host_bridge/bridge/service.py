@@ -22,7 +22,6 @@ from host_bridge.bridge.config import Config
 from host_bridge.bridge.devices import serial_readers
 from host_bridge.bridge.dispatch import Dispatcher
 from host_bridge.bridge.epu_recheck import epu_problem, recheck_pending
-from host_bridge.bridge.frames import FrameDecoder
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError
 from host_bridge.bridge.lookups import CounterSession, build_lookup, manual_lookup, now_source, with_epu
@@ -32,8 +31,8 @@ from host_bridge.bridge.sinks import Sink
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink
-from host_bridge.link.frames import frame_ack
-from host_bridge.decode.image import ImageError
+from host_bridge.link.frames import FrameReads
+from host_bridge.decode.engines import get_engine
 from host_bridge.epu.client import EpuClient
 from host_bridge.link.reader_link import NotNow, ReaderLink
 from host_bridge.errors import UserError
@@ -58,6 +57,9 @@ class ReaderPort:
         self.error: str | None = None
         self.readers: dict[int, dict[str, Any]] = {}
         self.reads = 0
+        # streamed frames: decoded here, each new code journaled before the frame's ACK, which tells the
+        # reader what was read (its beep and light); kept across re-opens, so a replug does not re-read
+        self._on_frame = FrameReads(bridge.engine, self._on_read)
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"port-{device}", daemon=True)
 
@@ -97,29 +99,13 @@ class ReaderPort:
         # The reader id is in every READ header, so it names the reader even when the bridge restarted
         # and never saw the HELLO (whose display name only shows in /api/devices): ids stay stable.
         # seq plus the reader's capture clock: a retransmission repeats both, a rebooted reader does not.
+        # A code from a streamed frame (host decoding): the frame id, its capture time and the code's place.
         read_id = f"{seq}-{meta.get('captured_ms', 0)}"
+        if meta.get("source") == "frame":
+            read_id = f"f{read_id}-{meta['index']}"
         self.bridge.on_read(f"reader-{reader_id}", read_id, payload, meta.get("engine") or None,
                             resent=bool(meta.get("retransmitted")))
         self.reads += 1
-
-    def _on_frame(self, reader_id: int, frame: Any) -> int | None:
-        """A streamed frame: host decoding; each new sighting is a read, journaled before the frame's ACK,
-        which tells the reader what was read (its beep and light)."""
-        reader = f"reader-{reader_id}"
-        try:
-            symbols, decoded = self.bridge.frames.sight(reader, frame)
-        except ImageError as exc:
-            log.warning("device %s: %s frame %d dropped: %s", self.device, reader, frame.frame_id, exc)
-            return None
-        for i, symbol in enumerate(symbols):
-            try:
-                self.bridge.on_read(reader, f"f{frame.frame_id}-{frame.captured_ms}-{i}", symbol.data, symbol.engine)
-            except NotNow:          # journal full: the codes still in view are read from a later frame
-                for later in symbols[i:]:
-                    self.bridge.frames.sightings.forget(reader, later.data)
-                raise
-            self.reads += 1
-        return frame_ack(decoded, len(symbols))
 
     def start(self) -> None:
         self.thread.start()
@@ -154,7 +140,7 @@ class Bridge:
             log.warning("ePU URL %s is this bridge's own API address: ePU checks are off; run the sandbox on "
                         "another port and set [epu] url (or $ELECTEUR_EPU_URL)", self.epu.base_url)
             self.epu = None
-        self.frames = FrameDecoder()
+        self.engine = get_engine()              # host decoding of streamed frames
 
     def build_sinks(self) -> list[Sink]:
         sinks: list[Sink] = [StdoutSink()] if self.cfg.stdout else []
