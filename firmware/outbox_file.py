@@ -5,6 +5,8 @@
 # It is rewritten whole when the outbox changes (a read added, reads acknowledged: one write per change,
 # batched per poll) into PATH.tmp, then renamed over PATH; an empty outbox removes the file. A torn or
 # corrupt record fails its CRC and is skipped with a message; the intact records are kept.
+import os
+
 from firmware import protocol as P
 
 PATH = "/outbox.bin"
@@ -12,7 +14,6 @@ CHUNK = 512                                     # read in small pieces: the heap
 
 
 def _remove(path):
-    import os
     try:
         os.remove(path)
     except OSError:
@@ -21,7 +22,6 @@ def _remove(path):
 
 def save(outbox, path=PATH):
     """Write the outbox's waiting reads atomically (temp + rename); remove the file when none wait."""
-    import os
     if not len(outbox):
         _remove(path)
         _remove(path + ".tmp")
