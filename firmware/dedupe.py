@@ -11,10 +11,11 @@ class Dedupe:
         self._last = {}                 # payload -> ticks when last seen
 
     def fresh(self, payload, now):
-        """True when `payload` should be emitted now; every sighting refreshes its timer."""
+        """True when `payload` should be emitted now; every sighting refreshes its timer. A time before the
+        last sighting is a rebooted reader's clock (the host dedupes streamed frames on it): a new read."""
         last = self._last.get(payload)
         self._last[payload] = now
-        if last is not None and ticks_diff(now, last) < self.delay_ms:
+        if last is not None and 0 <= ticks_diff(now, last) < self.delay_ms:
             return False
         if len(self._last) > self.size:
             oldest = None

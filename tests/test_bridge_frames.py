@@ -45,6 +45,16 @@ def test_a_code_held_in_view_is_read_again_only_after_dedupe_ms_out_of_view_on_t
                     P.FRAME_NOTHING, P.FRAME_NEW, P.FRAME_NEW]
 
 
+def test_a_reader_that_rebooted_reads_the_code_in_view_again():
+    """Its capture clock starts over: a time before the last sighting is not "still in view"."""
+    got = []
+    reads = FrameReads(get_engine(), lambda r, s, p, m: got.append(m["captured_ms"]))
+    code = printed_code((320, 240), seed=3)
+    for n, t in enumerate((500_000, 500_066, 120, 186)):           # rebooted between the 2nd and 3rd frame
+        reads(1, gray_frame(code, n, t))
+    assert got == [500_000, 120]
+
+
 def test_corrupt_or_mislabelled_frames_are_clear_errors():
     with pytest.raises(ImageError, match="corrupt JPEG"):
         frame_gray(Frame(1, "jpeg", 320, 240, b"\xff\xd8not a jpeg", 0))
