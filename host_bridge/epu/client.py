@@ -101,7 +101,7 @@ class EpuClient:
         codes = {code for code, _ in STATE_WARNINGS.values()}
         fresh = {k: v for k, v in lookup.items() if k != "epu"}
         fresh["warnings"] = [w for w in lookup["warnings"] if w.get("code") not in codes]
-        fresh["status"] = "invalid" if fresh["kind"] == "unknown" else status_of(fresh["warnings"])
+        fresh["status"] = status_of(fresh["kind"], fresh["warnings"])
         fresh["revision"] = lookup.get("revision", 1) + 1
         return self.attach(fresh)
 

@@ -68,16 +68,16 @@ def _unknown_reason(data: bytes, text: str, utf8: bool) -> str:
     return "Aucun profil ne reconnaît ce code."
 
 
-def status_of(issues: list[dict[str, Any]]) -> str:
-    """`invalid` if any error, `warning` if any warning, else `ok`."""
+def status_of(kind: str, issues: list[dict[str, Any]]) -> str:
+    """`invalid` for an unrecognised code or any error, `warning` if any warning, else `ok`."""
     severities = {i["severity"] for i in issues}
-    return "invalid" if "error" in severities else "warning" if severities else "ok"
+    return "invalid" if kind == "unknown" or "error" in severities else "warning" if severities else "ok"
 
 
 def add_issue(lookup: dict[str, Any], issue: Issue) -> None:
     """Attach a problem found after parsing (session, ePU) and update the status."""
     lookup["warnings"].append(issue.as_dict())
-    lookup["status"] = "invalid" if lookup["kind"] == "unknown" else status_of(lookup["warnings"])
+    lookup["status"] = status_of(lookup["kind"], lookup["warnings"])
 
 
 def _classify(data: bytes, text: str, utf8: bool, today: dt.date, profiles: Profiles) -> tuple[Profile, dict, list[Issue], str | None]:
@@ -105,7 +105,7 @@ def assemble(data: bytes, text: str, utf8: bool, profile: Profile, fields: dict[
         "schema": SCHEMA,
         "id": lookup_id(data, source),
         "kind": profile.kind,
-        "status": "invalid" if profile.kind == "unknown" else status_of(warnings),
+        "status": status_of(profile.kind, warnings),
         "action": {"code": profile.action["code"], "label": profile.action["label"],
                    "reason": reason or profile.action["reason"]},
         "profile": {"kind": profile.kind, "version": profile.version, "reference": profile.reference,
