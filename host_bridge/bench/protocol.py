@@ -34,8 +34,8 @@ from firmware.main import build
 from host_bridge.decode.engines import get_engine
 from host_bridge.decode.synthetic import printed_code
 from host_bridge.link import virtual_reader as vr
-from host_bridge.link.frames import frame_ack, frame_gray
-from host_bridge.link.reader_link import Frame, ReaderLink
+from host_bridge.link.frames import FrameReads
+from host_bridge.link.reader_link import ReaderLink
 
 NAME = "protocol"
 HELP = "wire protocol throughput vs a 2 Mbaud UART and USB full speed; capture -> read delivered time"
@@ -121,24 +121,17 @@ class HostSide:
 
     def __init__(self, stream_decode: bool) -> None:
         self.to_reader: list[bytes] = []
-        self.engine = get_engine()
         self.delivered: list[tuple[int, int]] = []       # (captured_ms, delivered_ms)
         self.wire = 0
-        self.link = ReaderLink(self, self.on_read, on_frame=self.on_frame if stream_decode else None)
-        self.captured: dict[int, int] = {}
+        # streamed frames decoded as the bridge does; every frame is a different code here: no duplicates
+        on_frame = FrameReads(get_engine(), self.on_read, dedupe_ms=0) if stream_decode else None
+        self.link = ReaderLink(self, self.on_read, on_frame=on_frame)
 
     def write(self, data: bytes) -> None:                 # the host writing to the reader
         self.to_reader.append(bytes(data))
 
     def on_read(self, reader: int, seq: int, payload: bytes, meta: dict) -> None:
         self.delivered.append((meta["captured_ms"], ticks_ms()))
-
-    def on_frame(self, reader: int, frame: Frame) -> int:
-        """Every frame is a different code here (no duplicates): a decoded one is a new read."""
-        decoded = len(self.engine.decode(frame_gray(frame)))
-        if decoded:
-            self.delivered.append((frame.captured_ms, ticks_ms()))
-        return frame_ack(decoded, decoded)
 
 
 class ReaderPort:
