@@ -1,5 +1,5 @@
-"""The host's ends of a reader link in tests: a byte port the reader writes to, and a socket as a
-ReaderLink stream."""
+"""Test doubles around the real firmware: the host's ends of a reader link (a byte port the reader writes
+to, a socket as a ReaderLink stream) and a camera whose frames decode to given payloads."""
 
 from __future__ import annotations
 
@@ -43,3 +43,28 @@ class SocketStream:
 
     def write(self, data: bytes) -> None:
         self.sock.sendall(data)
+
+
+class Codes:
+    """Camera and decoder in one: each frame decodes to the next payload, 5 s apart on the capture clock (never
+    deduplicated). Once they are all read the camera ends (the scan loop stops), or with `forever` it keeps
+    giving frames that hold no code."""
+
+    name = "test"
+
+    def __init__(self, payloads: list[bytes], forever: bool = False) -> None:
+        self.payloads = list(payloads)
+        self.forever = forever
+        self.n = 0
+
+    def capture(self):
+        if not (self.payloads or self.forever):
+            return None
+        self.n += 1
+        return (0, 2, 2, bytes([self.n & 255] * 4), self.n * 5000)
+
+    def decode(self, frame) -> list:
+        return [(self.payloads.pop(0), "qr")] if self.payloads else []
+
+    def set_light(self, on: bool) -> None:
+        pass

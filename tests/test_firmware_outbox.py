@@ -13,7 +13,7 @@ from firmware.main import report
 from firmware.outputs.framed import FramedOutput
 from firmware.scan import ScanLoop
 from host_bridge.link.reader_link import ReaderLink
-from reader_doubles import HostPort
+from reader_doubles import Codes, HostPort
 
 PAYLOADS = [b"\x00binary\x00read-1", b"DC03|ordonnance|" + bytes(range(256)), b"third\r\n\x1d"]
 
@@ -134,34 +134,12 @@ def test_flash_is_written_once_per_change_and_acks_of_a_poll_are_batched(tmp_pat
     assert out.flash_writes == 4
 
 
-class Shots:
-    """Camera and decoder in one: each frame decodes to the next payload."""
-
-    name = "test"
-
-    def __init__(self, payloads: list[bytes]) -> None:
-        self.payloads = list(payloads)
-        self.t = 0
-
-    def capture(self):
-        if not self.payloads:
-            return None
-        self.t += 5000                              # each code out of view long enough: never deduplicated
-        return (0, 2, 2, bytes([len(self.payloads)] * 4), self.t)
-
-    def decode(self, frame) -> list:
-        return [(self.payloads.pop(0), "qr")]
-
-    def set_light(self, on: bool) -> None:
-        pass
-
-
 def scan(payloads: list[bytes], port: HostPort, **cfg_keys):
     cfg = dict(config.defaults(), heartbeat_ms=0, change_threshold=0, decode="board", **cfg_keys)
     feedback = Feedback({})
     out = FramedOutput(port, cfg, board.SIM, seq0=100, feedback=feedback)
-    shots = Shots(payloads)
-    return ScanLoop(cfg, shots, shots, out, feedback), out, feedback
+    codes = Codes(payloads)
+    return ScanLoop(cfg, codes, codes, out, feedback), out, feedback
 
 
 def test_framed_good_feedback_waits_for_the_hosts_ack() -> None:

@@ -14,32 +14,9 @@ from firmware.outputs.tcp import TcpOutput
 from firmware.scan import ScanLoop
 from host_bridge.devtools.fault_rig import free_port
 from host_bridge.link.reader_link import ReaderLink
-from reader_doubles import SocketStream
+from reader_doubles import Codes, SocketStream
 
 READS = [b"TCP-%02d|" % i + bytes([65 + i % 26]) * 1500 for i in range(20)]
-
-
-class Codes:
-    """Camera and decoder in one: frames forever, the first ones each holding one code."""
-
-    name = "test"
-
-    def __init__(self, payloads: list[bytes]) -> None:
-        self.payloads = list(payloads)
-        self.n = 0
-
-    def capture(self):
-        self.n += 1
-        return (0, 2, 2, bytes([self.n & 255] * 4), self.n * 5000)
-
-    def decode(self, frame) -> list:
-        return [(self.payloads.pop(0), "qr")] if self.payloads else []
-
-    def set_light(self, on: bool) -> None:
-        pass
-
-
-
 
 
 def reader():
@@ -47,7 +24,7 @@ def reader():
                decode="board", outbox_max=32)
     feedback = Feedback({})
     out = TcpOutput(cfg, board.SIM, ip="127.0.0.1", feedback=feedback)
-    codes = Codes(READS)
+    codes = Codes(READS, forever=True)
     return ScanLoop(cfg, codes, codes, out, feedback), out, feedback
 
 
