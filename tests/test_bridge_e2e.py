@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from host_bridge.devtools.fault_rig import wait_until
+from host_bridge.devtools.fault_rig import all_lookups, wait_until
 from host_bridge.payloads.validators import iso7064_mod37_36_check, luhn_ok
 from tests.test_bridge_run import call, free_port
 
@@ -108,17 +108,6 @@ def start_bridge(tmp_path: Path, port: int, readers: list[PtyReader], *extra: st
                             stdout=subprocess.DEVNULL, stderr=(tmp_path / f"{name}.log").open("ab"), env=env)
 
 
-def all_lookups(port: int) -> list[dict]:
-    out, cursor = [], ""
-    while True:
-        status, page = call(port, f"/api/lookups?limit=1000&after={cursor}", TOKEN)
-        assert status == 200
-        out += page["lookups"]
-        if not page["lookups"]:
-            return out
-        cursor = page["next"]
-
-
 @pytest.mark.slow
 def test_500_reads_survive_sigkill_and_unplug_without_loss_or_duplicates(tmp_path):
     port = free_port()
@@ -145,7 +134,7 @@ def test_500_reads_survive_sigkill_and_unplug_without_loss_or_duplicates(tmp_pat
 
         wait_until(lambda: all(len(r.acked) == READS and not len(r.outbox) for r in readers), 90,
                    "every read acknowledged")
-        lookups = all_lookups(port)
+        lookups = all_lookups(port, TOKEN)
         devices = call(port, "/api/devices", TOKEN)[1]["devices"]
     finally:
         for r in readers:

@@ -14,6 +14,7 @@ import re
 import pytest
 import segno
 
+from host_bridge.devtools.fault_rig import all_lookups
 from tests.test_bridge_health_data import settled_count, spawn
 from tests.test_bridge_run import call, free_port
 from tests.test_bridge_sim_e2e import stop, wait_until
@@ -38,10 +39,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, list[bytes
     return out, payloads
 
 
-def all_lookups(port: int) -> list[dict]:
-    return call(port, "/api/lookups?limit=1000", TOKEN)[1]["lookups"]
-
-
 @pytest.mark.slow
 def test_hostile_codes_through_sim_bridge_and_counter_page_stay_inert_text(tmp_path, corpus) -> None:
     images, payloads = corpus
@@ -55,10 +52,10 @@ def test_hostile_codes_through_sim_bridge_and_counter_page_stay_inert_text(tmp_p
         bridge = spawn(tmp_path, "bridge", "run", "--device", device, "--config", str(tmp_path / "electeur.toml"))
         counts: list[int] = []
         wait_until(lambda: settled_count(port, TOKEN, counts, at_least=len(payloads)), 120, "the hostile reads to settle")
-        lookups = all_lookups(port)
+        lookups = all_lookups(port, TOKEN)
         page_report = open_counter_page(port)
         manual = type_hostile_codes(port, payloads)
-        after = all_lookups(port)
+        after = all_lookups(port, TOKEN)
     finally:
         stop(bridge, sim)
 

@@ -17,7 +17,7 @@ import time
 import pytest
 import segno
 
-from host_bridge.devtools.fault_rig import wait_until
+from host_bridge.devtools.fault_rig import all_lookups, wait_until
 from tests.test_bridge_run import call, free_port
 
 TOKEN = "sim-e2e-token-0123456789"
@@ -52,17 +52,11 @@ def start_sim(tmp_path, *options: str) -> subprocess.Popen:
                             stderr=(tmp_path / "sim.log").open("wb"), text=True)
 
 
-def all_lookups(port: int) -> list[dict]:
+def settled_lookups(port: int) -> list[dict]:
     """Every lookup in the API once all reads arrived, after a pause in which a late duplicate would show up."""
     wait_until(lambda: lookup_count(port) >= READS, 180, f"{READS} lookups")
     time.sleep(1.0)
-    lookups, cursor = [], ""
-    while True:
-        page = call(port, f"/api/lookups?limit=1000&after={cursor}", TOKEN)[1]
-        if not page["lookups"]:
-            return lookups
-        lookups += page["lookups"]
-        cursor = page["next"]
+    return all_lookups(port, TOKEN)
 
 
 def stop(*procs: subprocess.Popen | None) -> None:
@@ -91,7 +85,7 @@ def test_sim_pty_500_reads_to_500_lookups_across_sigkill(tmp_path):
         bridge.send_signal(signal.SIGKILL)
         bridge.wait()
         bridge = start_bridge(tmp_path, port, device)
-        lookups = all_lookups(port)
+        lookups = settled_lookups(port)
     finally:
         stop(bridge, sim)
     assert_each_read_once(tmp_path, lookups)
@@ -114,7 +108,7 @@ def test_sim_pty_500_reads_to_500_lookups_across_unplug_replug(tmp_path):
             sim.send_signal(signal.SIGUSR1)
             replugged = sim.stdout.readline().strip()     # printed once the new pty is there
             assert replugged.startswith("/dev/") and os.readlink(link) == replugged
-        lookups = all_lookups(port)
+        lookups = settled_lookups(port)
         devices = call(port, "/api/devices", TOKEN)[1]
     finally:
         stop(bridge, sim)

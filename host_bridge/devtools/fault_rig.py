@@ -54,6 +54,25 @@ def listening(port: int) -> bool:
         return False
 
 
+def api_get(port: int, path: str, token: str = TOKEN) -> Any:
+    """The bridge API's JSON answer; urllib's error (HTTPError, URLError) when it does not give one."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def all_lookups(port: int, token: str = TOKEN) -> list[dict[str, Any]]:
+    """Every lookup in the journal, in journal order, through the API's cursor."""
+    found: list[dict[str, Any]] = []
+    cursor = ""
+    while True:
+        page = api_get(port, f"/api/lookups?limit=1000&after={cursor}", token)
+        if not page["lookups"]:
+            return found
+        found += page["lookups"]
+        cursor = page["next"]
+
+
 def write_codes(folder: Path, payloads: list[bytes]) -> Path:
     """One QR image per payload, in order, for the virtual reader's camera."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -212,10 +231,8 @@ class Bridge(Process):
 
     def get(self, path: str) -> Any:
         """The API's JSON answer, or None when the bridge does not answer (killed, restarting)."""
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers={"Authorization": f"Bearer {TOKEN}"})
         try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return json.loads(response.read())
+            return api_get(self.port, path)
         except (urllib.error.URLError, OSError, ValueError):
             return None
 
@@ -223,15 +240,7 @@ class Bridge(Process):
         return self.get("/api/health") or {"status": "no answer (API down)", "problems": [], "lookups": -1, "sinks": {}}
 
     def lookups(self) -> list[dict[str, Any]]:
-        """Every lookup in the journal, in journal order, through the API's cursor."""
-        found: list[dict[str, Any]] = []
-        cursor = ""
-        while True:
-            page = self.get(f"/api/lookups?limit=1000&after={cursor}")
-            if not page or not page["lookups"]:
-                return found
-            found += page["lookups"]
-            cursor = page["next"]
+        return all_lookups(self.port)
 
 
 class Reader(Process):
