@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from host_bridge.bench.firmware_decoder import qvga
+from host_bridge.testbench.benches.firmware_decoder import qvga
 
 
 def test_samples_directory_without_manifest_is_a_one_line_error(tmp_path: Path) -> None:

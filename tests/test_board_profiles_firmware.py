@@ -20,7 +20,7 @@ RUNNER = REPO / "tools" / "micropython" / "run.mjs"
 SCRIPT = """
 import asyncio
 from firmware import board as boards, config
-from firmware.camera.sim import SimCamera
+from firmware.camera.image_files import SimCamera
 from firmware.main import build
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from host_bridge.devtools.fault_rig import all_lookups, wait_until
+from host_bridge.testbench.fault_rig import all_lookups, wait_until
 from host_bridge.payloads.validators import iso7064_mod37_36_check, luhn_ok
 from tests.test_bridge_run import call, free_port
 

@@ -1,4 +1,4 @@
-"""Bridge faults with real processes (host_bridge/devtools/bridge_faults.py): the bridge SIGKILLed, the
+"""Bridge faults with real processes (host_bridge/testbench/bridge_faults.py): the bridge SIGKILLed, the
 journal's disk full, the webhook and the MQTT broker down, the ePU sandbox slow, failing and stopped.
 Each: no read lost, none delivered twice to any sink, and the pharmacist is told what is going on.
 Plus one test per bug these scenarios found (see docs/reliability.md, "Bridge faults")."""
@@ -21,10 +21,10 @@ from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError
 from host_bridge.bridge.lookups import build_lookup, now_source
 from host_bridge.bridge.sinks.mqtt import MqttError, MqttSink
-from host_bridge.devtools import bridge_faults as bf
-from host_bridge.devtools.fault_rig import Broker, Subscriber, wait_until
+from host_bridge.testbench import bridge_faults as bf
+from host_bridge.testbench.fault_rig import Broker, Subscriber, wait_until
 from host_bridge.epu.client import EpuClient
-from host_bridge.epu.sandbox import SandboxServer
+from host_bridge.testbench.epu_sandbox import SandboxServer
 
 
 def assert_nothing_lost_or_doubled(fig: dict, sinks: tuple[str, ...]) -> None:
@@ -233,7 +233,7 @@ def test_housekeeping_survives_a_journal_that_cannot_be_written(tmp_path, monkey
     from host_bridge.bridge import service
     from host_bridge.bridge.config import Config
     from host_bridge.bridge.redact import Redactor
-    from host_bridge.devtools.fault_rig import free_port
+    from host_bridge.testbench.fault_rig import free_port
 
     bridge = service.Bridge(Config(journal=tmp_path / "j.sqlite", epu=None, devices=[], api_port=free_port()),
                             "t" * 20, Redactor())

@@ -14,7 +14,7 @@ from host_bridge.bridge.redact import Redactor
 from host_bridge.bridge.service import Bridge, ReaderPort
 from host_bridge.decode.engines import get_engine
 from host_bridge.decode.image import ImageError
-from host_bridge.decode.synthetic import PRESCRIPTION, empty_scene, printed_code
+from host_bridge.testbench.synthetic_frames import PRESCRIPTION, empty_scene, printed_code
 from host_bridge.link.frames import FrameReads, frame_gray
 from host_bridge.link.reader_link import Frame
 

@@ -14,7 +14,7 @@ import re
 import pytest
 import segno
 
-from host_bridge.devtools.fault_rig import all_lookups
+from host_bridge.testbench.fault_rig import all_lookups
 from tests.test_bridge_health_data import settled_count, spawn
 from tests.test_bridge_run import call, free_port
 from tests.test_bridge_sim_e2e import stop, wait_until

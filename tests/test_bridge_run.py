@@ -14,8 +14,8 @@ import urllib.request
 
 import pytest
 
-from host_bridge.devtools.fault_rig import free_port
-from host_bridge.epu.sandbox import SandboxServer
+from host_bridge.testbench.fault_rig import free_port
+from host_bridge.testbench.epu_sandbox import SandboxServer
 from host_bridge.payloads.validators import iso7064_mod37_36_check
 
 

@@ -17,7 +17,7 @@ from host_bridge.bridge.lookups import build_lookup
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink
-from host_bridge.devtools.fault_rig import Broker, free_port
+from host_bridge.testbench.fault_rig import Broker, free_port
 
 
 def read(n: int, reader: str = "r1") -> dict:

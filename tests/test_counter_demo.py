@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from host_bridge.counter_demo import run_counter_demo
+from host_bridge.testbench.counter_demo import run_counter_demo
 from host_bridge.decode.engines import get_engine
 from host_bridge.decode.image import load_gray
 

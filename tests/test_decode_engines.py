@@ -12,8 +12,8 @@ import zxingcpp
 
 from host_bridge.decode.engines import ENGINES, CascadeEngine, get_engine
 from host_bridge.decode.image import gray_from_raw, load_gray
-from host_bridge.decode.synthetic import PRESCRIPTION, empty_scene, printed_code
-from host_bridge.replay import expected_bytes
+from host_bridge.testbench.synthetic_frames import PRESCRIPTION, empty_scene, printed_code
+from host_bridge.testbench.replay import expected_bytes
 
 DATA = resources.files("host_bridge") / "data"
 # Per corpus directory: the minimum count of expected texts each engine reads byte for byte (measured: docs/performance.md).

@@ -8,7 +8,7 @@ import pytest
 
 import payload_examples as ex
 from host_bridge.epu.client import EpuClient, EpuError
-from host_bridge.epu.sandbox import SandboxServer
+from host_bridge.testbench.epu_sandbox import SandboxServer
 from host_bridge.payloads import build_lookup
 from host_bridge.payloads.validators import iso7064_mod37_36_check
 
@@ -93,7 +93,7 @@ def test_epu_sandbox_command_serves_and_lookup_code_consults_it(tmp_path: Path) 
     import sys
 
     db = tmp_path / "cli.sqlite"
-    from host_bridge.epu.store import EpuStore
+    from host_bridge.testbench.epu_store import EpuStore
     store = EpuStore(db)
     store.register(ex.NUMBER, {})
     store.dispense(ex.NUMBER, "total")

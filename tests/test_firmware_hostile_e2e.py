@@ -1,4 +1,4 @@
-"""The real firmware (virtual reader: `firmware/sim.py` in a child process, on-board decoding) shown the
+"""The real firmware (virtual reader: `firmware/on_host.py` in a child process, on-board decoding) shown the
 hostile codes: in `hid` mode it types only what a keyboard may type; in `framed` mode, through a link that
 drops, flips and duplicates bytes both ways, every read reaches the host exactly once."""
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from host_bridge.link import virtual_reader as vr
+from host_bridge.testbench import virtual_reader as vr
 from host_bridge.link.reader_link import ReaderLink
 
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO
 from reader_doubles import HostPort, SocketStream
 from firmware import board, config
-from firmware.camera.sim import PgmError, SimCamera, read_pgm
+from firmware.camera.image_files import PgmError, SimCamera, read_pgm
 from firmware.dedupe import Dedupe
 from firmware.presence import ChangeDetector
 
@@ -90,7 +90,7 @@ TEXTS = ["PRESCRIPTION-2024-AZ19", "http://example.org/a?b=1&c=%40", "multi\nlin
 def run_sim(tmp_path, mode: str) -> subprocess.CompletedProcess:
     import segno
 
-    from host_bridge.link.virtual_reader import command, write_frames
+    from host_bridge.testbench.virtual_reader import command, write_frames
     images = []
     for i, text in enumerate(TEXTS):
         images.append(tmp_path / f"{i}.png")
@@ -112,7 +112,7 @@ def test_sim_line_and_hid_modes_print_one_read_per_line_refusing_line_breaks(tmp
 
 def test_sim_refuses_line_mode_without_an_on_board_decoder(tmp_path) -> None:
     (tmp_path / "frames.txt").write_text("")
-    proc = subprocess.run([sys.executable, "-m", "firmware.sim", "--images", str(tmp_path), "--mode", "line",
+    proc = subprocess.run([sys.executable, "-m", "firmware.on_host", "--images", str(tmp_path), "--mode", "line",
                            "--decode", "host"], capture_output=True, timeout=60, cwd=REPO)
     assert proc.returncode == 2 and b"needs an on-board decoder" in proc.stderr
 

@@ -14,7 +14,7 @@ import segno
 from conftest import REPO
 
 from firmware import board, config
-from firmware.camera.sim import SimCamera
+from firmware.camera.image_files import SimCamera
 from firmware.main import build
 from firmware.presence import Light
 
@@ -162,7 +162,7 @@ def test_the_simulated_exposure_runs_under_micropython(tmp_path: Path) -> None:
     """Same frame values on MicroPython 1.27 (wasm): the glare spread at 25 %, the file restored at 100 %."""
     write_pgm(tmp_path / "a.pgm", qr_frame("PHONE-A", DARK_GLARE))
     (tmp_path / "t.py").write_text(
-        "from firmware.camera.sim import SimCamera\n"
+        "from firmware.camera.image_files import SimCamera\n"
         "cam = SimCamera(['/g/a.pgm'], show_ms=100000)\n"
         "for e in (100, 25, 100):\n"
         "    cam.set_exposure(e)\n"

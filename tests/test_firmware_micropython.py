@@ -54,7 +54,7 @@ def write_pgm(path, gray) -> None:
 def test_scan_loop_at_qvga_fits_a_192k_heap(tmp_path) -> None:
     import re
 
-    from host_bridge.decode.synthetic import empty_scene, printed_code
+    from host_bridge.testbench.synthetic_frames import empty_scene, printed_code
     frames = tmp_path / "frames"
     frames.mkdir()
     write_pgm(frames / "code.pgm", printed_code((320, 240), seed=1))
@@ -78,7 +78,7 @@ def test_scan_loop_at_qvga_fits_a_192k_heap(tmp_path) -> None:
 def test_framed_streaming_under_micropython_reads_what_direct_replay_reads(corpus) -> None:
     from host_bridge.decode.engines import get_engine
     from host_bridge.decode.files import decode_file, iter_images
-    from host_bridge.link.via_reader import reader_rows
+    from host_bridge.testbench.via_reader import reader_rows
     images = list(iter_images([corpus / "zxing-qrcode" / "qrcode-3"]))
     assert len(images) >= 20
     engine = get_engine()

@@ -15,7 +15,7 @@ from conftest import REPO
 from firmware import protocol as P
 from host_bridge.bridge.journal import Journal
 from host_bridge.link.reader_link import ReaderLink
-from host_bridge.link.virtual_reader import PipeStream, command, write_frames
+from host_bridge.testbench.virtual_reader import PipeStream, command, write_frames
 from host_bridge.payloads.lookup import build_lookup, now_source
 
 TEXTS = [f"OUTBOX-E2E-{i}-{'x' * i}" for i in range(5)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from host_bridge.decode.micropython_qr import decode_frames
+from host_bridge.testbench.micropython_qr import decode_frames
 from host_bridge.decode import synthetic
 
 pytestmark = pytest.mark.micropython

@@ -15,7 +15,7 @@ from test_firmware_light import DARK_GLARE, qr_frame, write_pgm
 
 from firmware import protocol as P
 from host_bridge.decode.engines import get_engine
-from host_bridge.link import virtual_reader as vr
+from host_bridge.testbench import virtual_reader as vr
 from host_bridge.link.frames import FrameReads, frame_gray
 from host_bridge.link.reader_link import Frame, ReaderLink
 

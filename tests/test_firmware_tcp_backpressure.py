@@ -12,7 +12,7 @@ from firmware import board, config
 from firmware.feedback import Feedback
 from firmware.outputs.tcp import TcpOutput
 from firmware.scan import ScanLoop
-from host_bridge.devtools.fault_rig import free_port
+from host_bridge.testbench.fault_rig import free_port
 from host_bridge.link.reader_link import ReaderLink
 from reader_doubles import Codes, SocketStream
 

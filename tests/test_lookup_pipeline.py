@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import payload_examples as ex
 from host_bridge.epu.client import EpuClient
-from host_bridge.epu.sandbox import SandboxServer
+from host_bridge.testbench.epu_sandbox import SandboxServer
 from host_bridge.payloads.pipeline import LookupPipeline
 
 
@@ -34,8 +34,8 @@ def test_replay_rows_gain_lookups_and_are_scored_against_the_manifest(tmp_path) 
     import zxingcpp
     from PIL import Image
 
-    from host_bridge.payloads.accuracy import score_rows
-    from host_bridge.samples.generate import generate
+    from host_bridge.testbench.accuracy import score_rows
+    from host_bridge.testbench.samples.generate import generate
 
     manifest = generate(tmp_path, 5, seed=4)
     pipe = LookupPipeline(sessions=False)
@@ -53,7 +53,7 @@ def test_replay_rows_gain_lookups_and_are_scored_against_the_manifest(tmp_path) 
 def test_a_broken_manifest_is_reported_not_crashed(tmp_path) -> None:
     import pytest
 
-    from host_bridge.payloads.accuracy import load_manifest
+    from host_bridge.testbench.accuracy import load_manifest
 
     (tmp_path / "manifest.json").write_text('[{"file": 1}]')
     with pytest.raises(ValueError, match="array of objects"):

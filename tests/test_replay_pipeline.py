@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from host_bridge.cli import main
-from host_bridge.epu.sandbox import SandboxServer
-from host_bridge.samples.generate import generate, seed_epu
+from host_bridge.testbench.epu_sandbox import SandboxServer
+from host_bridge.testbench.samples.generate import generate, seed_epu
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ import numpy as np
 import zxingcpp
 from PIL import Image
 
-from host_bridge.epu.store import EpuStore
+from host_bridge.testbench.epu_store import EpuStore
 from host_bridge.payloads import build_lookup
-from host_bridge.samples.content import ANCHOR, KIND_WEIGHTS, make
-from host_bridge.samples.generate import generate, seed_epu
+from host_bridge.testbench.samples.content import ANCHOR, KIND_WEIGHTS, make
+from host_bridge.testbench.samples.generate import generate, seed_epu
 
 SOURCE = {"reader": "t", "read_id": None, "engine": None, "time": "2026-06-01T10:00:00+00:00"}
 
@@ -63,7 +63,7 @@ def test_seed_epu_registers_prescriptions_in_their_states(tmp_path: Path) -> Non
 
 
 def test_accuracy_scoring_counts_misses_and_forbidden_confusions() -> None:
-    from host_bridge.payloads.accuracy import score
+    from host_bridge.testbench.accuracy import score
 
     rng = random.Random(1)
     entries, lookups = [], {}

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from firmware.camera.sim import PgmError, SimCamera, jpeg_size
+from firmware.camera.image_files import PgmError, SimCamera, jpeg_size
 from host_bridge.decode.files import iter_images
-from host_bridge.link import virtual_reader as vr
+from host_bridge.testbench import virtual_reader as vr
 from host_bridge.link.reader_link import Frame, ReaderLink
 
 ELECTEUR = [sys.executable, "-m", "host_bridge.cli"]

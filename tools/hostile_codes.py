@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from host_bridge.payloads.validators import ALNUM36  # noqa: E402
-from host_bridge.samples.content import make  # noqa: E402
+from host_bridge.testbench.samples.content import make  # noqa: E402
 
 QR_MAX_BYTES = 2953                     # version 40-L, byte mode
 DM_MAX_BYTES = 1556                     # largest ECC200 Data Matrix, byte mode

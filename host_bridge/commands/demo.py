@@ -10,7 +10,7 @@ from pathlib import Path
 import platformdirs
 
 from host_bridge.commands.decode import printable
-from host_bridge.counter_demo import run_counter_demo
+from host_bridge.testbench.counter_demo import run_counter_demo
 from host_bridge.decode.engines import get_engine
 from host_bridge.decode.files import decode_file, iter_images
 from host_bridge.decode.image import load_gray

@@ -6,7 +6,7 @@ import argparse
 import os
 import time
 
-from host_bridge.epu.sandbox import DEFAULT_PORT, DEFAULT_TOKEN, SandboxServer
+from host_bridge.testbench.epu_sandbox import DEFAULT_PORT, DEFAULT_TOKEN, SandboxServer
 from host_bridge.errors import UserError
 
 

@@ -10,13 +10,13 @@ import argparse
 import json
 from pathlib import Path
 
-from host_bridge import replay
+from host_bridge.testbench import replay
 from host_bridge.commands.decode import add_engine_option, engine_from
 from host_bridge.decode.files import decode_file
 from host_bridge.epu.client import EpuClient, default_base_url
 from host_bridge.errors import UserError
-from host_bridge.link.virtual_reader import FRAME_FORMATS, RUNTIMES
-from host_bridge.payloads.accuracy import format_report, score_rows
+from host_bridge.testbench.virtual_reader import FRAME_FORMATS, RUNTIMES
+from host_bridge.testbench.accuracy import format_report, score_rows
 from host_bridge.payloads.pipeline import LookupPipeline
 
 
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     decode = lambda image: decode_file(image, engine)  # noqa: E731
     if args.via_reader:
         from host_bridge.decode.files import iter_images
-        from host_bridge.link.via_reader import reader_rows
+        from host_bridge.testbench.via_reader import reader_rows
         via = reader_rows(list(iter_images(args.dirs)), args.via_reader, engine, frame_format=args.frame_format)
         decode = via.__getitem__
     rows = []

@@ -9,7 +9,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from host_bridge.errors import UserError
-from host_bridge.samples.generate import MANIFEST, generate, seed_epu
+from host_bridge.testbench.samples.generate import MANIFEST, generate, seed_epu
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from host_bridge.decode.files import iter_images
 from host_bridge.errors import UserError
-from host_bridge.link import virtual_reader as vr
-from host_bridge.link.pty_relay import PtyRelay, check_link
+from host_bridge.testbench import virtual_reader as vr
+from host_bridge.testbench.pty_relay import PtyRelay, check_link
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -7,7 +7,7 @@ import sys
 import micropython
 
 from firmware import board, config, protocol as P
-from firmware.camera.sim import SimCamera
+from firmware.camera.image_files import SimCamera
 from firmware.main import build
 
 

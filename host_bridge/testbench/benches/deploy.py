@@ -24,7 +24,7 @@ from host_bridge.devtools import mpy
 
 NAME = "deploy"
 HELP = "time compiling firmware/ and copying it to a simulated board (raw-paste vs plain raw REPL)"
-SIMBOARD = Path(__file__).resolve().parents[2] / "tools" / "rawrepl_board.py"
+SIMBOARD = Path(__file__).resolve().parents[3] / "tools" / "rawrepl_board.py"
 
 
 def register(parser: argparse.ArgumentParser) -> None:

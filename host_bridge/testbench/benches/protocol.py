@@ -28,12 +28,12 @@ from PIL import Image
 from tqdm import tqdm
 
 from firmware import board, config, protocol as P
-from firmware.camera.sim import SimCamera
+from firmware.camera.image_files import SimCamera
 from firmware.clock import ticks_ms
 from firmware.main import build
 from host_bridge.decode.engines import get_engine
-from host_bridge.decode.synthetic import printed_code
-from host_bridge.link import virtual_reader as vr
+from host_bridge.testbench.synthetic_frames import printed_code
+from host_bridge.testbench import virtual_reader as vr
 from host_bridge.link.frames import FrameReads
 from host_bridge.link.reader_link import ReaderLink
 

@@ -1,7 +1,7 @@
 """Real processes to inject bridge faults into: `electeur run`, `electeur sim --pty`, `electeur epu-sandbox`,
 mosquitto, an MQTT subscriber and an HTTP webhook receiver whose failures we control.
 
-Used by `tools/reliability.py faults` and the fault tests (`host_bridge/devtools/bridge_faults.py` holds the
+Used by `tools/reliability.py faults` and the fault tests (`host_bridge/testbench/bridge_faults.py` holds the
 scenarios). Every piece is the real thing; only the failures are chosen by us.
 """
 

@@ -22,8 +22,8 @@ from tqdm import tqdm
 
 from host_bridge.decode.engines import get_engine
 from host_bridge.decode.image import load_gray
-from host_bridge.decode.micropython_qr import decode_frames
-from host_bridge.decode.synthetic import PRESCRIPTION, empty_scene, printed_code
+from host_bridge.testbench.micropython_qr import decode_frames
+from host_bridge.testbench.synthetic_frames import PRESCRIPTION, empty_scene, printed_code
 from host_bridge.errors import UserError
 
 NAME = "firmware-decoder"

@@ -20,8 +20,8 @@ from tqdm import tqdm
 from host_bridge.decode.engines import ENGINES, get_engine
 from host_bridge.decode.files import iter_images
 from host_bridge.decode.image import load_gray
-from host_bridge.decode.synthetic import PRESCRIPTION, RESOLUTIONS, empty_scene, printed_code
-from host_bridge.replay import expected_bytes
+from host_bridge.testbench.synthetic_frames import PRESCRIPTION, RESOLUTIONS, empty_scene, printed_code
+from host_bridge.testbench.replay import expected_bytes
 
 NAME = "decode"
 HELP = "decode engines side by side: corpus photos and synthetic QVGA/VGA/HD/UXGA frames"

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from host_bridge.bridge.journal import Journal
 from host_bridge.bridge.lookups import build_lookup, now_source
 from host_bridge.decode.engines import get_engine
-from host_bridge.decode.synthetic import RESOLUTIONS, empty_scene, printed_code
+from host_bridge.testbench.synthetic_frames import RESOLUTIONS, empty_scene, printed_code
 from host_bridge.link.frames import FrameReads
 from host_bridge.link.reader_link import Frame
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from host_bridge.epu.store import EpuStore, Refused
+from host_bridge.testbench.epu_store import EpuStore, Refused
 from host_bridge.payloads.manual import normalise_code
 from host_bridge.payloads.validators import prescription_number
 

@@ -1,5 +1,5 @@
 # The virtual reader: the real firmware with the simulated board. Runs on CPython and MicroPython:
-#   sim.py --images DIR [--mode framed|line|hid] [--show-ms N] [--loop] [--idle] [--decode auto|host]
+#   on_host.py --images DIR [--mode framed|line|hid] [--show-ms N] [--loop] [--idle] [--decode auto|host]
 #          [--reader-id N] [--drain-ms N] [--stream-format gray8|jpeg] [--flash FLASHDIR] [--trace-feedback]
 # DIR holds binary PGM frames (the host converts PNG/JPEG) or .jpg frames (streamed as JPEG bytes) and
 # frames.txt, their order one name a line.
@@ -11,7 +11,7 @@ import asyncio
 import sys
 
 from firmware import board as boards, config
-from firmware.camera.sim import SimCamera
+from firmware.camera.image_files import SimCamera
 from firmware.clock import sleep_ms
 from firmware.main import SetupError, build, report
 from firmware.ports import StdioPort

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from host_bridge.bridge.sinks import idempotency_key
-from host_bridge.devtools.fault_rig import (Bridge, Broker, Reader, Sandbox, Subscriber, WebhookReceiver,
+from host_bridge.testbench.fault_rig import (Bridge, Broker, Reader, Sandbox, Subscriber, WebhookReceiver,
                                             free_port, wait_until)
 
 
@@ -235,8 +235,8 @@ def epu_faults(workdir: Path, *, per_phase: int = 3, show_ms: int = 600) -> dict
     """E-prescriptions read while the ePU sandbox answers after 3 s (client timeout 1 s), then answers 500,
     then is stopped (connection refused), `per_phase` reads at least each, then runs normally: every read
     is journaled at once with 'ePU unreachable', and completed (revised) once ePU answers."""
-    from host_bridge.epu.store import EpuStore
-    from host_bridge.samples.content import ordonnance
+    from host_bridge.testbench.epu_store import EpuStore
+    from host_bridge.testbench.samples.content import ordonnance
 
     rng = random.Random(8)
     contents = [ordonnance(rng) for _ in range(6 * per_phase + 4)]    # margin: a slow phase's backlog goes to the next

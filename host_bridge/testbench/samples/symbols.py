@@ -6,7 +6,7 @@ import numpy as np
 import segno
 import zxingcpp
 
-from host_bridge.samples.content import Content
+from host_bridge.testbench.samples.content import Content
 
 
 def qr_modules(data: bytes, error: str) -> np.ndarray:

@@ -18,7 +18,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from host_bridge.payloads import CounterSession, build_lookup, default_profiles
-from host_bridge.samples.generate import sample
+from host_bridge.testbench.samples.generate import sample
 
 NAME = "lookup"
 HELP = "payload → EpuLookup cost per kind (median µs), compared with decoding the same image"

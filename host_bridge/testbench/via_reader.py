@@ -1,7 +1,7 @@
 """Replay through the virtual reader: images -> firmware (streaming mode) -> wire protocol -> host decode.
 
 Rows have the same shape as direct replay (`{"file", "symbols", "ms"}` or `{"file", "error"}`) plus
-`"via": runtime`, so `host_bridge.replay` builds and compares them the same way.
+`"via": runtime`, so `host_bridge.testbench.replay` builds and compares them the same way.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from host_bridge.decode.engines import Engine
 from host_bridge.decode.files import decode_row
-from host_bridge.link import virtual_reader as vr
+from host_bridge.testbench import virtual_reader as vr
 from host_bridge.link.frames import frame_gray
 from host_bridge.link.reader_link import Frame, ReaderLink
 

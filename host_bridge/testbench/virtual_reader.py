@@ -1,4 +1,4 @@
-"""The virtual reader: the real firmware (`firmware/sim.py`) in a child process, on CPython or on MicroPython 1.27.
+"""The virtual reader: the real firmware (`firmware/on_host.py`) in a child process, on CPython or on MicroPython 1.27.
 
 MicroPython has no image decoders, so images are converted here to 8-bit PGM frames (the exact gray values
 direct replay decodes) in a temporary directory with `frames.txt` giving their order. With frame format
@@ -64,7 +64,7 @@ def command(runtime: str, frames: Path, mode: str, show_ms: int = 0, loop: bool 
             raise UserError("--flash needs --runtime cpython (the MicroPython runner's filesystem lives in memory)")
         args += ["--flash", str(flash)]
     if runtime == "cpython":
-        return [sys.executable, "-m", "firmware.sim", *args]
+        return [sys.executable, "-m", "firmware.on_host", *args]
     if runtime != "micropython":
         raise UserError(f"unknown runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
     node = shutil.which("node")
@@ -72,7 +72,7 @@ def command(runtime: str, frames: Path, mode: str, show_ms: int = 0, loop: bool 
         raise UserError("MicroPython runtime needs Node and `make setup` (tools/micropython/node_modules)")
     args[1] = "/frames"
     return [node, str(RUNNER), "--heap", heap, "--mount", f"{FIRMWARE}:/lib/firmware",
-            "--mount", f"{frames}:/frames", str(FIRMWARE / "sim.py"), *args]
+            "--mount", f"{frames}:/frames", str(FIRMWARE / "on_host.py"), *args]
 
 
 class PipeStream:

@@ -13,10 +13,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from host_bridge.payloads.accuracy import MANIFEST
-from host_bridge.samples import camera, scenes
-from host_bridge.samples.content import ANCHOR, KIND_WEIGHTS, Content, make
-from host_bridge.samples.symbols import modules
+from host_bridge.testbench.accuracy import MANIFEST
+from host_bridge.testbench.samples import camera, scenes
+from host_bridge.testbench.samples.content import ANCHOR, KIND_WEIGHTS, Content, make
+from host_bridge.testbench.samples.symbols import modules
 
 ECC = {"ordonnance": "MQ", "apcv": "LM", "unknown": "LMQ"}  # printed prescriptions use M/Q; dense phone tokens L/M
 EPU_STATES = [("available", 80), ("dispensed", 10), ("partially_dispensed", 4), ("cancelled", 3), ("unknown", 3)]
@@ -87,7 +87,7 @@ def generate(out: Path, count: int, seed: int, progress: Callable[[int], None] |
 
 def seed_epu(db: Path, manifest: list[dict[str, Any]]) -> dict[str, int]:
     """Register the manifest's prescriptions in an ePU sandbox database, in the state each sample asks for."""
-    from host_bridge.epu.store import EpuStore
+    from host_bridge.testbench.epu_store import EpuStore
 
     store = EpuStore(db)
     counts: dict[str, int] = {}
