@@ -5,7 +5,7 @@ break the reader, the keyboard wedge or the pharmacy software, with a manifest.j
 
 Each manifest entry: file, name, symbology, bytes_b64 (the exact payload), attack (what it tries) and
 expect: `kind` the classification it must get (or null for "anything but a usable code") and `usable`
-(false: the lookup must be invalid or carry a warning, with a reason). tests/test_hostile_codes.py runs
+(false: the lookup must be invalid or carry a warning, with a reason). tests/payloads/test_hostile_codes.py runs
 the corpus through host decoding, classification and the firmware's hid, line and framed outputs.
 """
 

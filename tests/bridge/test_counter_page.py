@@ -9,8 +9,8 @@ import pytest
 from host_bridge.bridge.journal import Journal
 from host_bridge.bridge.lookups import build_lookup
 from host_bridge.payloads.profiles import default_profiles
-from tests.api_server import ApiServer
-from tests.conftest import REPO
+from api_server import ApiServer
+from conftest import REPO
 
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect

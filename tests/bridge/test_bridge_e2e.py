@@ -21,7 +21,7 @@ import pytest
 
 from host_bridge.testbench.fault_rig import all_lookups, wait_until
 from host_bridge.payloads.validators import iso7064_mod37_36_check, luhn_ok
-from tests.test_bridge_run import call, free_port
+from tests.bridge.test_bridge_run import call, free_port
 
 P = pytest.importorskip("firmware.protocol")
 pytest.importorskip("host_bridge.link.reader_link")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from host_bridge.testbench.micropython_qr import decode_frames
-from host_bridge.decode import synthetic
+from host_bridge.testbench import synthetic_frames as synthetic
 
 pytestmark = pytest.mark.micropython
 

@@ -14,7 +14,7 @@ from host_bridge.payloads.manual import manual_lookup
 from host_bridge.payloads.profiles import default_profiles
 from host_bridge.payloads.session import CounterSession
 from host_bridge.testbench.samples.content import KIND_WEIGHTS, make
-from tests.test_hostile_codes import hostile
+from tests.payloads.test_hostile_codes import hostile
 
 ENGLISH = re.compile(r"\b(the|is|are|must|not|this|should|was|expired|missing|payload|read as|does|digits?|"
                      r"wrong|characters|found|expected|number|date must|appears|twice)\b", re.I)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from host_bridge.devtools.boards import board_names
-from tests.conftest import REPO
+from conftest import REPO
 
 spec = importlib.util.spec_from_file_location("optics", REPO / "tools" / "optics.py")
 optics = importlib.util.module_from_spec(spec)

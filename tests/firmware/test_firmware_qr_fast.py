@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from firmware.qr import binarize, decoder
-from host_bridge.decode import synthetic
+from host_bridge.testbench import synthetic_frames as synthetic
 
 FAST = Path(decoder.__file__).with_name("fast.py")
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from host_bridge.cli import main
-from tests.test_bridge_run import call, free_port
-from tests.test_bridge_sim_e2e import stop, wait_until
-from tests.test_redaction_e2e import IDENTIFYING, _variants
+from tests.bridge.test_bridge_run import call, free_port
+from tests.bridge.test_bridge_sim_e2e import stop, wait_until
+from tests.bridge.test_redaction_e2e import IDENTIFYING, _variants
 
 TOKEN = "health-data-token-0123456789"
 

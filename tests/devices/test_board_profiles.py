@@ -60,11 +60,11 @@ def test_every_profile_parses_with_micropython_json() -> None:
     """The profile is copied to the board as board.json: MicroPython 1.27's own json must read it."""
     import subprocess
 
-    from tests.conftest import REPO
+    from conftest import REPO
 
     blocks = [f"import json\np = json.loads({(BOARDS_DIR / f'{n}.json').read_text()!r})\n"
               "print(p['name'], len(p['camera']['pins']), p['usb']['hid'])" for n in board_names()]
-    proc = subprocess.run(["node", str(REPO / "tests" / "mp_replay.mjs")], input=json.dumps(blocks),
+    proc = subprocess.run(["node", str(REPO / "tests" / "helpers" / "mp_replay.mjs")], input=json.dumps(blocks),
                           capture_output=True, text=True, timeout=120, cwd=REPO / "tests")
     got = [r["out"].strip() for r in json.loads(proc.stdout)]
     want = [f"{n} {len(load_board(n)['camera']['pins'])} {load_board(n)['usb']['hid']}" for n in board_names()]

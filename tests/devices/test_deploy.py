@@ -193,7 +193,7 @@ def test_the_deploy_session_replays_on_real_micropython_and_the_firmware_imports
     blocks = [json.loads(line) for line in record.read_text().splitlines()]
     blocks = [b for b in blocks if "machine.reset" not in b]  # the wasm port has no machine module
     blocks.append("import firmware.main, firmware.protocol\nprint(firmware.__file__, firmware.main.__file__)")
-    proc = subprocess.run(["node", str(Path(__file__).with_name("mp_replay.mjs"))], input=json.dumps(blocks),
+    proc = subprocess.run(["node", str(Path(__file__).parents[1] / "helpers" / "mp_replay.mjs")], input=json.dumps(blocks),
                           capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent)
     results = json.loads(proc.stdout)
     assert [r["err"] for r in results] == [""] * len(blocks)

@@ -10,9 +10,9 @@ import threading
 import paho.mqtt.client as mqtt
 import pytest
 
-from tests.test_bridge_e2e import PtyReader, payload, start_bridge, wait_until
-from tests.test_bridge_run import free_port
-from tests.test_bridge_sinks import mosquitto  # noqa: F401  (fixture: a real broker on a free loopback port)
+from tests.bridge.test_bridge_e2e import PtyReader, payload, start_bridge, wait_until
+from tests.bridge.test_bridge_run import free_port
+from tests.bridge.test_bridge_sinks import mosquitto  # noqa: F401  (fixture: a real broker on a free loopback port)
 
 pytest.importorskip("host_bridge.link.reader_link")
 READS = 60

@@ -14,7 +14,7 @@ import pytest
 from host_bridge.cli import main
 from host_bridge.devtools.boards import load_board
 from host_bridge.devtools.selftest import PROBE_SCRIPT, evaluate
-from tests.test_deploy import simboard  # noqa: F401  (fixture)
+from tests.devices.test_deploy import simboard  # noqa: F401  (fixture)
 
 S3 = ["--machine", "ESP32S3 module with ESP32S3"]
 
@@ -79,7 +79,7 @@ def test_selftest_without_board_or_port_is_a_clear_error(capsys) -> None:
 def test_the_probe_runs_on_real_micropython(tmp_path: Path) -> None:
     profile = load_board("pico-arducam-ov2640")
     code = f"PROFILE = {profile!r}\n" + PROBE_SCRIPT.read_text()
-    proc = subprocess.run(["node", str(Path(__file__).with_name("mp_replay.mjs"))], input=json.dumps([code]),
+    proc = subprocess.run(["node", str(Path(__file__).parents[1] / "helpers" / "mp_replay.mjs")], input=json.dumps([code]),
                           capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent)
     result = json.loads(proc.stdout)[0]
     assert result["err"] == ""

@@ -1,4 +1,4 @@
-# Run under MicroPython (tests/test_firmware_micropython.py): the scan loop streaming QVGA frames through the
+# Run under MicroPython (tests/firmware/test_firmware_micropython.py): the scan loop streaming QVGA frames through the
 # framed output to a loopback host that ACKs each frame; prints micropython.mem_info() after every frame.
 import asyncio
 import gc

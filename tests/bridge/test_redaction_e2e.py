@@ -19,7 +19,7 @@ import pytest
 from firmware import protocol as P
 from host_bridge.cli import main
 from host_bridge.decode.engines import get_engine
-from host_bridge.link import via_reader
+from host_bridge.testbench import via_reader
 from host_bridge.link.reader_link import ReaderLink
 from host_bridge.payloads import redacted
 from host_bridge.payloads.pipeline import LookupPipeline

@@ -15,11 +15,11 @@ import pytest
 import segno
 
 from host_bridge.testbench.fault_rig import all_lookups
-from tests.test_bridge_health_data import settled_count, spawn
-from tests.test_bridge_run import call, free_port
-from tests.test_bridge_sim_e2e import stop, wait_until
-from tests.test_counter_page import CHROMIUM_ARGS
-from tests.test_hostile_codes import hostile
+from tests.bridge.test_bridge_health_data import settled_count, spawn
+from tests.bridge.test_bridge_run import call, free_port
+from tests.bridge.test_bridge_sim_e2e import stop, wait_until
+from tests.bridge.test_counter_page import CHROMIUM_ARGS
+from tests.payloads.test_hostile_codes import hostile
 
 playwright = pytest.importorskip("playwright.sync_api")
 TOKEN = "hostile-page-token-0123456789"

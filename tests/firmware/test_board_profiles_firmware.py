@@ -13,7 +13,7 @@ import pytest
 
 from firmware import protocol as P
 from host_bridge.devtools.boards import BOARDS_DIR, board_names
-from tests.conftest import REPO
+from conftest import REPO
 
 RUNNER = REPO / "tools" / "micropython" / "run.mjs"
 

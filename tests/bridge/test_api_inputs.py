@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from host_bridge.bridge.journal import Journal
-from tests.api_server import ApiServer
+from api_server import ApiServer
 
 TOKEN = "inputs-test-token-0123456789"
 GOOD_CODE = "K7P3 9QXA 2M4T B8RD"

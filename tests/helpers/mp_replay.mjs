@@ -1,6 +1,6 @@
 // Replays raw-REPL code blocks on real MicroPython 1.27 (the WebAssembly port, run by Node).
 // stdin: JSON list of code strings; stdout: JSON list of {out, err} per block (err = exception text or "").
-import { loadMicroPython } from "../tools/micropython/node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs";
+import { loadMicroPython } from "../../tools/micropython/node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs";
 
 let chunks = [];
 for await (const c of process.stdin) chunks.push(c);

@@ -184,8 +184,8 @@ def test_an_unreachable_epu_state_is_completed_by_a_revision_every_sink_gets_onc
 def test_counter_page_shows_each_problem_as_a_banner_and_replaces_a_card_completed_by_epu(tmp_path):
     """What the pharmacist sees, in the real page: a banner per problem while it lasts, and the card of an
     e-prescription read while ePU was down updated in place once ePU answered."""
-    from tests.api_server import ApiServer
-    from tests.test_counter_page import CHROMIUM_ARGS, TOKEN, expect, playwright
+    from api_server import ApiServer
+    from tests.bridge.test_counter_page import CHROMIUM_ARGS, TOKEN, expect, playwright
 
     journal = Journal(tmp_path / "j.sqlite")
     down = EpuClient("http://127.0.0.1:9", timeout=0.5)
@@ -282,7 +282,7 @@ def test_a_streamed_code_not_recorded_while_the_journal_is_full_is_read_from_a_l
 
 def test_bridges_starting_together_agree_on_one_journal_key(tmp_path):
     """Before: the second bridge could read the key file while the first was still writing it ("is not a key")
-    and refuse to start (seen in tests/test_bridge_mqtt_e2e.py: two bridges, one config directory)."""
+    and refuse to start (seen in tests/bridge/test_bridge_mqtt_e2e.py: two bridges, one config directory)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from host_bridge.bridge.sealing import Sealer

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from host_bridge.devtools.boards import HARDWARE, board_names, load_board
-from tests.conftest import REPO
+from conftest import REPO
 
 spec = importlib.util.spec_from_file_location("wiring", REPO / "tools" / "wiring.py")
 wiring = importlib.util.module_from_spec(spec)

@@ -18,7 +18,7 @@ import pytest
 import segno
 
 from host_bridge.testbench.fault_rig import all_lookups, wait_until
-from tests.test_bridge_run import call, free_port
+from tests.bridge.test_bridge_run import call, free_port
 
 TOKEN = "sim-e2e-token-0123456789"
 READS = 500

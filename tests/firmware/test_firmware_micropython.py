@@ -61,7 +61,7 @@ def test_scan_loop_at_qvga_fits_a_192k_heap(tmp_path) -> None:
     write_pgm(frames / "empty.pgm", empty_scene((320, 240), seed=2))
     names = ["code.pgm", "empty.pgm"] * 12
     proc = subprocess.run(["node", str(RUNNER), "--heap", "192k", "--mount", f"{REPO / 'firmware'}:/lib/firmware",
-                           "--mount", f"{frames}:/frames", str(REPO / "tests" / "mpy" / "scan_heap.py"), "/frames", *names],
+                           "--mount", f"{frames}:/frames", str(REPO / "tests" / "helpers" / "mpy" / "scan_heap.py"), "/frames", *names],
                           capture_output=True, timeout=300)
     out = proc.stdout.decode()
     assert proc.returncode == 0, proc.stderr.decode()

@@ -13,7 +13,7 @@ import zxingcpp
 from PIL import Image
 
 from firmware.qr import decode
-from host_bridge.decode import synthetic
+from host_bridge.testbench import synthetic_frames as synthetic
 
 
 def render(qr: segno.QRCode, scale: int) -> np.ndarray:
