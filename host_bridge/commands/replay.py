@@ -17,7 +17,7 @@ from host_bridge.epu.client import EpuClient, default_base_url
 from host_bridge.errors import UserError
 from host_bridge.testbench.virtual_reader import FRAME_FORMATS, RUNTIMES
 from host_bridge.testbench.accuracy import format_report, score_rows
-from host_bridge.payloads.pipeline import LookupPipeline
+from host_bridge.counter.pipeline import LookupPipeline
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 from host_bridge.epu.client import EpuClient, EpuError
 from host_bridge.testbench.epu_sandbox import SandboxServer
 from host_bridge.testbench.accuracy import format_report, score
-from host_bridge.payloads.pipeline import Decoded, LookupPipeline
+from host_bridge.counter.pipeline import Decoded, LookupPipeline
 from host_bridge.testbench.samples.generate import generate, seed_epu
 
 Decode = Callable[[Path], Iterable[Decoded]]

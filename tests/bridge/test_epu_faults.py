@@ -20,7 +20,7 @@ import payload_examples as ex
 from conftest import REPO
 from host_bridge.epu.client import EpuClient
 from host_bridge.payloads import now_source
-from host_bridge.payloads.pipeline import LookupPipeline
+from host_bridge.counter.pipeline import LookupPipeline
 
 SCHEMA = json.loads((REPO / "docs/schemas/epu-lookup.v1.json").read_text())
 TIMEOUT = 0.5

@@ -12,7 +12,7 @@ from host_bridge.errors import UserError
 from host_bridge.payloads import build_lookup
 from host_bridge.payloads.manual import manual_lookup
 from host_bridge.payloads.profiles import default_profiles
-from host_bridge.payloads.session import CounterSession
+from host_bridge.counter.session import CounterSession
 from host_bridge.testbench.samples.content import KIND_WEIGHTS, make
 from tests.payloads.test_hostile_codes import hostile
 

@@ -22,7 +22,7 @@ from host_bridge.decode.engines import get_engine
 from host_bridge.testbench import via_reader
 from host_bridge.link.reader_link import ReaderLink
 from host_bridge.payloads import redacted
-from host_bridge.payloads.pipeline import LookupPipeline
+from host_bridge.counter.pipeline import LookupPipeline
 
 IDENTIFYING = ("name", "birth_date", "ins_number")
 

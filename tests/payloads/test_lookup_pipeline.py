@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import payload_examples as ex
 from host_bridge.epu.client import EpuClient
 from host_bridge.testbench.epu_sandbox import SandboxServer
-from host_bridge.payloads.pipeline import LookupPipeline
+from host_bridge.counter.pipeline import LookupPipeline
 
 
 @dataclass

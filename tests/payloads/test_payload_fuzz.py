@@ -7,7 +7,8 @@ from hypothesis import given, settings, strategies as st
 
 import payload_examples as ex
 from conftest import REPO
-from host_bridge.payloads import CounterSession, build_lookup, redacted
+from host_bridge.counter.session import CounterSession
+from host_bridge.payloads import build_lookup, redacted
 
 SCHEMA = json.loads((REPO / "docs/schemas/epu-lookup.v1.json").read_text())
 SOURCE = {"reader": "fuzz", "read_id": None, "engine": None, "time": "2026-11-23T10:00:00+00:00"}

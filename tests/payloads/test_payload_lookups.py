@@ -9,7 +9,8 @@ import pytest
 import payload_examples as ex
 from conftest import REPO
 from host_bridge.errors import UserError
-from host_bridge.payloads import CounterSession, Profiles, build_lookup
+from host_bridge.counter.session import CounterSession
+from host_bridge.payloads import Profiles, build_lookup
 from host_bridge.payloads.manual import manual_lookup, printed_form
 
 SCHEMA = json.loads((REPO / "docs/schemas/epu-lookup.v1.json").read_text())

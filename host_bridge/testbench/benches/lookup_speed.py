@@ -17,7 +17,8 @@ import zxingcpp
 from PIL import Image
 from tqdm import tqdm
 
-from host_bridge.payloads import CounterSession, build_lookup, default_profiles
+from host_bridge.counter.session import CounterSession
+from host_bridge.payloads import build_lookup, default_profiles
 from host_bridge.testbench.samples.generate import sample
 
 NAME = "lookup"

@@ -9,7 +9,7 @@ from typing import Any, Iterable, Protocol
 from host_bridge.epu.client import EpuClient
 from host_bridge.payloads.lookup import build_lookup, now_source
 from host_bridge.payloads.profiles import Profiles, default_profiles
-from host_bridge.payloads.session import CounterSession
+from host_bridge.counter.session import CounterSession
 
 
 class Decoded(Protocol):
