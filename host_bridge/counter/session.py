@@ -15,8 +15,7 @@ import hashlib
 import unicodedata
 from typing import Any
 
-from host_bridge.payloads.lookup import add_issue
-from host_bridge.payloads.parse import Issue
+from host_bridge.payloads.issues import Issue, add_issue
 
 IDENTITY = {  # kind -> field prefix of the person the code is about
     "ordonnance": "patient", "ins": "patient", "apcv": "beneficiary",

@@ -13,11 +13,11 @@ import urllib.error
 import urllib.request
 from typing import Any, Callable
 
-from host_bridge.testbench.epu_sandbox import DEFAULT_PORT, DEFAULT_TOKEN
-from host_bridge.payloads.lookup import add_issue, status_of
-from host_bridge.payloads.parse import Issue
+from host_bridge.payloads.issues import Issue, add_issue, status_of
 
 ENV_URL, ENV_TOKEN = "ELECTEUR_EPU_URL", "ELECTEUR_EPU_TOKEN"
+SANDBOX_PORT = 8766  # `electeur epu-sandbox` listens here by default (the bridge API has 8765)
+SANDBOX_TOKEN = "sandbox"  # the sandbox holds synthetic data only; a real endpoint never uses this
 STATE_WARNINGS = {
     "unknown": ("epu_unknown", "L'ePU ne connaît pas cette ordonnance : non enregistrée, mal saisie ou falsifiée. Ne pas la délivrer comme ordonnance numérique."),
     "dispensed": ("already_dispensed", "Selon l'ePU, cette ordonnance a déjà été délivrée en totalité : refusez une seconde délivrance."),
@@ -30,7 +30,7 @@ STATES = frozenset(STATE_WARNINGS) | {"available"}   # the lookup schema's epu.s
 
 def default_base_url() -> str:
     """$ELECTEUR_EPU_URL, else the local sandbox."""
-    return os.environ.get(ENV_URL) or f"http://127.0.0.1:{DEFAULT_PORT}"
+    return os.environ.get(ENV_URL) or f"http://127.0.0.1:{SANDBOX_PORT}"
 
 
 class EpuError(Exception):
@@ -47,7 +47,7 @@ class EpuClient:
     def __init__(self, base_url: str | None = None, *, token: str | None = None, timeout: float = 3.0,
                  auth: Callable[[], dict[str, str]] | None = None) -> None:
         self.base_url = (base_url or default_base_url()).rstrip("/")
-        token = token or os.environ.get(ENV_TOKEN) or DEFAULT_TOKEN
+        token = token or os.environ.get(ENV_TOKEN) or SANDBOX_TOKEN
         self.auth = auth or (lambda: {"Authorization": f"Bearer {token}"})
         self.timeout = timeout
 

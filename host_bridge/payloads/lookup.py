@@ -9,13 +9,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from host_bridge.payloads.parse import Issue, apply
+from host_bridge.payloads.issues import Issue, status_of
+from host_bridge.payloads.parse import apply
 from host_bridge.payloads.profiles import Profile, Profiles, default_profiles
-
-if TYPE_CHECKING:
-    from host_bridge.counter.session import CounterSession
 
 SCHEMA = "electeur/epu-lookup/1"
 MAX_PAYLOAD = 8192  # the largest QR holds 2953 bytes, Data Matrix 1556: anything longer is not a code read
@@ -68,18 +66,6 @@ def _unknown_reason(data: bytes, text: str, utf8: bool) -> str:
     return "Aucun profil ne reconnaît ce code."
 
 
-def status_of(kind: str, issues: list[dict[str, Any]]) -> str:
-    """`invalid` for an unrecognised code or any error, `warning` if any warning, else `ok`."""
-    severities = {i["severity"] for i in issues}
-    return "invalid" if kind == "unknown" or "error" in severities else "warning" if severities else "ok"
-
-
-def add_issue(lookup: dict[str, Any], issue: Issue) -> None:
-    """Attach a problem found after parsing (session, ePU) and update the status."""
-    lookup["warnings"].append(issue.as_dict())
-    lookup["status"] = status_of(lookup["kind"], lookup["warnings"])
-
-
 def _classify(data: bytes, text: str, utf8: bool, today: dt.date, profiles: Profiles) -> tuple[Profile, dict, list[Issue], str | None]:
     if len(data) > MAX_PAYLOAD:
         reason = f"Contenu de {len(data)} octets, plus long que tout code 2D ({MAX_PAYLOAD} octets au plus) : ce n'est pas une lecture de code."
@@ -119,8 +105,8 @@ def assemble(data: bytes, text: str, utf8: bool, profile: Profile, fields: dict[
     }
 
 
-def build_lookup(data: bytes, *, source: dict[str, Any], session: "CounterSession | None" = None,
-                 profiles: Profiles | None = None, gs_substitute: str | None = None) -> dict[str, Any]:
+def build_lookup(data: bytes, *, source: dict[str, Any], profiles: Profiles | None = None,
+                 gs_substitute: str | None = None) -> dict[str, Any]:
     """Turn one read's payload bytes into an EpuLookup dict (never raises on bad payloads).
 
     `gs_substitute`: the visible text a keyboard-wedge reader typed for GS (0x1D); it is
@@ -131,8 +117,7 @@ def build_lookup(data: bytes, *, source: dict[str, Any], session: "CounterSessio
     text, utf8 = decode_text(data)
     parse_text = text.replace(gs_substitute, GS) if gs_substitute else text
     profile, fields, issues, reason = _classify(data, parse_text, utf8, _read_date(source), profiles)
-    lookup = assemble(data, text, utf8, profile, fields, issues, source, reason)
-    return session.observe(lookup) if session is not None else lookup
+    return assemble(data, text, utf8, profile, fields, issues, source, reason)
 
 
 def now_source(reader: str, engine: str | None = None, read_id: str | None = None) -> dict[str, Any]:

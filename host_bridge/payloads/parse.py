@@ -14,28 +14,13 @@ import re
 from dataclasses import dataclass, field
 
 from host_bridge.payloads import gs1, twoddoc
+from host_bridge.payloads.issues import Issue
 from host_bridge.payloads.profiles import FieldSpec, Profile
 from host_bridge.payloads.validators import VALIDATORS, gs1_date
 
 GS, US = "\x1d", "\x1f"
 _DI = re.compile(r"[0-9A-Z]{2}")
 _BASE32 = re.compile(r"[A-Z2-7]+=*")
-
-
-@dataclass
-class Issue:
-    """A problem found on a read: `error` makes the lookup invalid, `warning` flags it."""
-
-    code: str
-    message: str
-    severity: str = "warning"
-    field: str | None = None
-
-    def as_dict(self) -> dict:
-        out = {"code": self.code, "severity": self.severity, "message": self.message}
-        if self.field:
-            out["field"] = self.field
-        return out
 
 
 @dataclass
