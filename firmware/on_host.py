@@ -91,7 +91,21 @@ def main(argv):
         sys.stderr.write("sim: %s\n" % exc)
         sys.exit(2)
     flags["drain-ms"] = opts["drain-ms"]
-    asyncio.run(run(loop, output, port, flags))
+    try:
+        asyncio.run(run(loop, output, port, flags))
+    except OSError as exc:
+        if exc.args[:1] != (32,):       # EPIPE: whoever read stdout has gone (`electeur sim ... | head`)
+            raise
+        quiet_stdout()
+
+
+def quiet_stdout():
+    """Stop quietly, as an unplugged board would: CPython would otherwise complain again when it flushes stdout."""
+    try:
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (AttributeError, ImportError, OSError):
+        pass
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
         check_link(args.pty_link)
     if args.show_ms < 0:
         raise UserError("--show-ms must be >= 0")
+    if args.decode == "host" and args.mode != "framed":
+        raise UserError(f"--decode host streams frames for the host to decode, which only --mode framed carries; "
+                        f"--mode {args.mode} sends codes the reader decodes itself: use --decode auto")
     if args.frame_format == "jpeg" and (args.mode != "framed" or args.decode != "host"):
         raise UserError("--frame-format jpeg streams frames to the host: it needs --mode framed --decode host")
     if args.flash is not None and not args.flash.is_dir():

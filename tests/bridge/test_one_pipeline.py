@@ -58,6 +58,7 @@ def test_a_session_of_scans_gives_the_same_lookups_in_the_bridge_classify_and_re
     images.mkdir()
     for n, data in enumerate(reads):
         segno.make_qr(data, error="m").save(str(images / f"{n}.png"), scale=6, border=4)
+        (images / f"{n}.txt").write_bytes(data)   # what replay must read
     assert electeur(["replay", str(images), "--json", "--session"]) == 0
     replayed = [lk for row in json_lines(capsys) for lk in row["lookups"]]
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from host_bridge.argtypes import positive_int, positive_float
 from host_bridge.bridge.journal import Journal
 from host_bridge.counter.pipeline import LookupPipeline
 from host_bridge.decode.engines import get_engine
@@ -35,9 +36,9 @@ FPS = 15
 
 
 def register(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--frames", type=int, default=60, help="frames per resolution (default 60)")
-    p.add_argument("--sustain-seconds", type=float, default=2.0, help="run time per reader count (default 2)")
-    p.add_argument("--max-readers", type=int, default=128, help="stop the reader ramp here (default 128)")
+    p.add_argument("--frames", type=positive_int, default=60, help="frames per resolution (default 60)")
+    p.add_argument("--sustain-seconds", type=positive_float, default=2.0, help="run time per reader count (default 2)")
+    p.add_argument("--max-readers", type=positive_int, default=128, help="stop the reader ramp here (default 128)")
 
 
 def pct(values: list[float], q: float) -> float:

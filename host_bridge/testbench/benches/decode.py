@@ -17,6 +17,7 @@ import numpy as np
 import zxingcpp
 from tqdm import tqdm
 
+from host_bridge.argtypes import positive_int
 from host_bridge.decode.engines import ENGINES, get_engine
 from host_bridge.decode.files import iter_images
 from host_bridge.decode.image import load_gray
@@ -31,8 +32,8 @@ BUILTIN = ("zxing", "zbar", "cascade")
 
 def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", type=Path, default=Path("../shared/corpus"), help="real-photo corpus (default ../shared/corpus)")
-    p.add_argument("--frames", type=int, default=12, help="synthetic frames per kind and resolution (default 12)")
-    p.add_argument("--repeat", type=int, default=3, help="timings per frame; the median is kept (default 3)")
+    p.add_argument("--frames", type=positive_int, default=12, help="synthetic frames per kind and resolution (default 12)")
+    p.add_argument("--repeat", type=positive_int, default=3, help="timings per frame; the median is kept (default 3)")
 
 
 def timed(fn: Callable[[np.ndarray], object], gray: np.ndarray, repeat: int) -> tuple[object, float]:

@@ -19,6 +19,7 @@ from typing import Callable
 
 from tqdm import tqdm
 
+from host_bridge.argtypes import positive_int
 from host_bridge.devtools import deploy as deploymod
 from host_bridge.devtools import mpy
 
@@ -28,7 +29,7 @@ SIMBOARD = Path(__file__).resolve().parents[3] / "tools" / "rawrepl_board.py"
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repeat", type=int, default=3, help="runs per variant (median reported)")
+    parser.add_argument("--repeat", type=positive_int, default=3, help="runs per variant (median reported)")
     parser.add_argument("--board", default="esp32-s3-eye", help="board profile to deploy")
     parser.add_argument("--firmware", type=Path, help="firmware directory to deploy (default: the firmware package)")
 

@@ -20,6 +20,7 @@ import zxingcpp
 from PIL import Image
 from tqdm import tqdm
 
+from host_bridge.argtypes import positive_int
 from host_bridge.decode.engines import get_engine
 from host_bridge.decode.image import load_gray
 from host_bridge.testbench.micropython_qr import decode_frames
@@ -36,8 +37,8 @@ BASELINE = "zxing-cpp"
 def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runtime", choices=("cpython", "micropython", "both"), default="both",
                    help="where the firmware decoder runs (default both)")
-    p.add_argument("--frames", type=int, default=6, help="frames with a code per resolution; as many empty ones (default 6)")
-    p.add_argument("--repeat", type=int, default=3, help="CPython timings per frame, the median is kept (default 3)")
+    p.add_argument("--frames", type=positive_int, default=6, help="frames with a code per resolution; as many empty ones (default 6)")
+    p.add_argument("--repeat", type=positive_int, default=3, help="CPython timings per frame, the median is kept (default 3)")
     p.add_argument("--samples", type=Path, help="also score the QR codes of an `electeur samples` directory, "
                    "each image fitted into a QVGA frame: zxing-cpp reads vs identical firmware reads, wrong reads")
 

@@ -17,6 +17,7 @@ import zxingcpp
 from PIL import Image
 from tqdm import tqdm
 
+from host_bridge.argtypes import positive_int
 from host_bridge.counter.pipeline import LookupPipeline
 from host_bridge.payloads import build_lookup, default_profiles
 from host_bridge.testbench.samples.generate import sample
@@ -26,8 +27,8 @@ HELP = "payload → EpuLookup cost per kind (median µs), compared with decoding
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--count", type=int, default=60, help="samples (default 60)")
-    parser.add_argument("--repeat", type=int, default=20, help="timed repetitions per sample (default 20)")
+    parser.add_argument("--count", type=positive_int, default=60, help="samples (default 60)")
+    parser.add_argument("--repeat", type=positive_int, default=20, help="timed repetitions per sample (default 20)")
     parser.add_argument("--seed", type=int, default=1)
 
 

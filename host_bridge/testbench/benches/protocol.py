@@ -31,6 +31,7 @@ from firmware import board, config, protocol as P
 from firmware.camera.image_files import SimCamera
 from firmware.clock import ticks_ms
 from firmware.main import build
+from host_bridge.argtypes import positive_int
 from host_bridge.decode.engines import get_engine
 from host_bridge.testbench.synthetic_frames import printed_code
 from host_bridge.testbench import virtual_reader as vr
@@ -43,7 +44,7 @@ LINKS = {"UART 2 Mbaud": 200_000, "USB full speed CDC": 1_216_000}
 
 
 def register(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--frames", type=int, default=30, help="QVGA frames per measurement (default 30)")
+    p.add_argument("--frames", type=positive_int, default=30, help="QVGA frames per measurement (default 30)")
 
 
 def encode_frame(data: bytes, kind: int = P.GRAY8) -> bytes:
