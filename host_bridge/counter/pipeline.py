@@ -11,13 +11,15 @@ from __future__ import annotations
 import base64
 import threading
 from types import SimpleNamespace
-from typing import Any, Iterable, Protocol
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from host_bridge.counter.session import CounterSession
 from host_bridge.epu.client import EpuClient
 from host_bridge.payloads.lookup import build_lookup, now_source
 from host_bridge.payloads.manual import manual_lookup
 from host_bridge.payloads.profiles import Profiles
+from host_bridge.payloads.schema import EpuLookup
 
 MANUAL_READER = "manual"  # the `source.reader` of typed codes: they form their own counter session
 
@@ -48,25 +50,25 @@ class LookupPipeline:
         with self._lock:
             return self.sessions.setdefault(reader, CounterSession(reader))
 
-    def _finish(self, lookup: dict[str, Any], reader: str) -> dict[str, Any]:
+    def _finish(self, lookup: EpuLookup, reader: str) -> EpuLookup:
         session = self.session(reader)
         if session is not None:
             lookup = session.observe(lookup)
         return self.epu.attach(lookup) if self.epu is not None else lookup
 
-    def lookup(self, data: bytes, source: dict[str, Any]) -> dict[str, Any]:
+    def lookup(self, data: bytes, source: Mapping[str, Any]) -> EpuLookup:
         """One payload as read → one lookup; never raises on bad payloads."""
         lookup = build_lookup(data, source=source, profiles=self.profiles, gs_substitute=self.gs_substitute)
         return self._finish(lookup, str(source.get("reader")))
 
-    def manual(self, code: str, source: dict[str, Any] | None = None) -> dict[str, Any]:
+    def manual(self, code: str, source: Mapping[str, Any] | None = None) -> EpuLookup:
         """A code typed by hand (the number printed under an e-prescription's QR) → the lookup a scan would give.
 
         Raises UserError when the code is not a valid number for any profile that allows manual entry."""
-        source = source or now_source(MANUAL_READER, engine="manual")
-        return self._finish(manual_lookup(code, source=source, profiles=self.profiles), str(source.get("reader")))
+        where = source or now_source(MANUAL_READER, engine="manual")
+        return self._finish(manual_lookup(code, source=where, profiles=self.profiles), str(where.get("reader")))
 
-    def lookups(self, symbols: Iterable[Decoded], *, reader: str, read_id: str | None = None) -> list[dict[str, Any]]:
+    def lookups(self, symbols: Iterable[Decoded], *, reader: str, read_id: str | None = None) -> list[EpuLookup]:
         """Lookups for the symbols of one frame; read ids `<read_id>#<n>` keep them idempotent across replays."""
         out = []
         for n, symbol in enumerate(symbols):

@@ -7,11 +7,13 @@ at the counter rather than by ePU.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from host_bridge.errors import UserError
 from host_bridge.payloads.lookup import assemble
 from host_bridge.payloads.profiles import Profiles, default_profiles
+from host_bridge.payloads.schema import EpuLookup
 from host_bridge.payloads.validators import VALIDATORS
 
 
@@ -25,7 +27,7 @@ def printed_form(number: str, group: int = 4) -> str:
     return " ".join(number[i:i + group] for i in range(0, len(number), group))
 
 
-def manual_lookup(code: str, *, source: dict[str, Any], profiles: Profiles | None = None) -> dict[str, Any]:
+def manual_lookup(code: str, *, source: Mapping[str, Any], profiles: Profiles | None = None) -> EpuLookup:
     """The lookup a scan would give for the same prescription, built from the typed number
     (only the number is known: patient and prescriber come from ePU). `source.engine` should be "manual".
 
