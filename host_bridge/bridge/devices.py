@@ -11,8 +11,10 @@ from typing import Any
 
 from serial.tools import list_ports
 
+from host_bridge.package_data import boards_dir
+
 SERVICE = "_electeur._tcp.local."
-BOARDS = Path(__file__).resolve().parents[2] / "hardware" / "boards"
+BOARDS = boards_dir()
 
 
 def board_usb_ids(boards_dir: Path = BOARDS) -> dict[tuple[int, int], list[str]]:

@@ -1,4 +1,4 @@
-"""Board profiles in hardware/boards/: find one by name, with an error that lists the valid names."""
+"""Board profiles (hardware/boards/, shipped with the package): find one by name, with an error that lists the valid names."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from host_bridge.errors import UserError
+from host_bridge.package_data import board_file, board_schema, boards_dir
 
-HARDWARE = Path(__file__).resolve().parents[2] / "hardware"
-BOARDS_DIR = HARDWARE / "boards"
-SCHEMA_PATH = HARDWARE / "schema" / "board.schema.json"
+BOARDS_DIR = boards_dir()
+SCHEMA_PATH = board_schema()
 
 
 def board_names() -> list[str]:
@@ -20,7 +20,7 @@ def board_names() -> list[str]:
 
 def board_path(name: str) -> Path:
     """The profile file of `name`; an unknown name is a user error naming the choices."""
-    path = BOARDS_DIR / f"{name}.json"
+    path = board_file(name)
     if name not in board_names():
         raise UserError(f"unknown board {name!r}; known boards: {', '.join(board_names())}")
     return path

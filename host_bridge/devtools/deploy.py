@@ -23,8 +23,9 @@ from host_bridge.devtools import mpy
 from host_bridge.devtools.boards import board_path, load_board
 from host_bridge.devtools.device import Device, check_port_exists
 from host_bridge.errors import UserError
+from host_bridge.package_data import firmware_dir
 
-FIRMWARE_DIR = Path(firmware.__file__).resolve().parent
+FIRMWARE_DIR = firmware_dir()
 MAIN_STUB = b"# written by electeur deploy: start the reader (firmware/main.py reads /board.json, /config.json)\nfrom firmware.main import main\nmain()\n"
 BOOT_STUB = (b"# written by electeur deploy: a USB keyboard beside the REPL's serial port when config output is hid\n"
              b"try:\n    import firmware.boot\nexcept ImportError as exc:\n    print('e-lecteur boot:', exc)\n")

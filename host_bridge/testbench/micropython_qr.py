@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
-RUNNER = REPO / "tools" / "micropython" / "run.mjs"
-SCRIPT = REPO / "tools" / "micropython" / "qr_frames.py"
+from host_bridge.package_data import firmware_dir, micropython_command, micropython_script
+
+SCRIPT = micropython_script("qr_frames.py")
 GC_TOTAL = re.compile(rb"GC: total: (\d+)")
 
 
@@ -39,9 +39,6 @@ def decode_frames(frames: list[np.ndarray], heap_kb: int = 192, timeout: float =
     warmup: decode the first frame once, untimed, before timing them all (Node's wasm tier-up makes a
     cold first frame slow; boards have no such warm-up).
     """
-    node = shutil.which("node")
-    if node is None:
-        raise RuntimeError("node not found: the MicroPython wasm runner needs Node.js (make setup)")
     with tempfile.TemporaryDirectory() as tmp:
         names = []
         for i, gray in enumerate(frames):
@@ -50,8 +47,8 @@ def decode_frames(frames: list[np.ndarray], heap_kb: int = 192, timeout: float =
             names.append(f"/frames/f{i}.pgm")
         shutil.copy(SCRIPT, Path(tmp) / SCRIPT.name)
         proc = subprocess.run(
-            [node, str(RUNNER), "--heap", f"{heap_kb}k", "--mount", f"{REPO / 'firmware'}:/lib/firmware",
-             "--mount", f"{tmp}:/frames", str(Path(tmp) / SCRIPT.name), *(["--warmup"] if warmup else []), *names],
+            micropython_command("--mount", f"{firmware_dir()}:/lib/firmware", "--mount", f"{tmp}:/frames",
+                                str(Path(tmp) / SCRIPT.name), *(["--warmup"] if warmup else []), *names, heap=f"{heap_kb}k"),
             capture_output=True, timeout=timeout, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"MicroPython run failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-2000:]}")

@@ -19,10 +19,9 @@ from PIL import Image
 
 from host_bridge.decode.image import ImageError, load_gray
 from host_bridge.errors import UserError
+from host_bridge.package_data import firmware_dir, micropython_command
 
-REPO = Path(__file__).resolve().parents[2]
-FIRMWARE = REPO / "firmware"
-RUNNER = REPO / "tools" / "micropython" / "run.mjs"
+FIRMWARE = firmware_dir()
 RUNTIMES = ("cpython", "micropython")
 MODES = ("framed", "line", "hid")
 FRAME_FORMATS = ("gray8", "jpeg")
@@ -67,12 +66,9 @@ def command(runtime: str, frames: Path, mode: str, show_ms: int = 0, loop: bool 
         return [sys.executable, "-m", "firmware.on_host", *args]
     if runtime != "micropython":
         raise UserError(f"unknown runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
-    node = shutil.which("node")
-    if node is None or not (RUNNER.parent / "node_modules").is_dir():
-        raise UserError("MicroPython runtime needs Node and `make setup` (tools/micropython/node_modules)")
     args[1] = "/frames"
-    return [node, str(RUNNER), "--heap", heap, "--mount", f"{FIRMWARE}:/lib/firmware",
-            "--mount", f"{frames}:/frames", str(FIRMWARE / "on_host.py"), *args]
+    return micropython_command("--mount", f"{FIRMWARE}:/lib/firmware", "--mount", f"{frames}:/frames",
+                               str(FIRMWARE / "on_host.py"), *args, heap=heap)
 
 
 class PipeStream:

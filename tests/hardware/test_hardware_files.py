@@ -11,8 +11,10 @@ import subprocess
 
 import pytest
 
-from host_bridge.devtools.boards import HARDWARE, board_names, load_board
 from conftest import REPO
+from host_bridge.devtools.boards import board_names, load_board
+
+HARDWARE = REPO / "hardware"
 
 spec = importlib.util.spec_from_file_location("wiring", REPO / "tools" / "wiring.py")
 wiring = importlib.util.module_from_spec(spec)

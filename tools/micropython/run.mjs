@@ -1,6 +1,9 @@
 // Runs a Python script under real MicroPython 1.27 (the WebAssembly port from the npm registry) with Node.
 //
-//   node tools/micropython/run.mjs [--heap 192k] [--mount HOSTDIR:MPDIR]... SCRIPT.py [ARG...]
+//   node tools/micropython/run.mjs [--wasm MICROPYTHON.MJS] [--heap 192k] [--mount HOSTDIR:MPDIR]... SCRIPT.py [ARG...]
+//
+// - --wasm: the port's micropython.mjs (default: node_modules beside this file, as `make setup` installs it;
+//   an installed `electeur` passes the one host_bridge/package_data.py found).
 //
 // - The GC heap starts at --heap bytes. This port grows its heap on demand instead of raising
 //   MemoryError, so callers check `micropython.mem_info()`'s "GC: total" to prove a fit. It also collects
@@ -17,16 +20,14 @@
 // - Exit status: SystemExit's code, 1 on an uncaught exception (traceback on stderr).
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import v8 from "node:v8";
 import vm from "node:vm";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const { loadMicroPython } = await import(
-  path.join(here, "node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs"));
 
 function usage(msg) {
-  process.stderr.write(`run.mjs: ${msg}\nusage: node run.mjs [--heap 192k] [--mount HOSTDIR:MPDIR]... SCRIPT.py [ARG...]\n`);
+  process.stderr.write(`run.mjs: ${msg}\nusage: node run.mjs [--wasm MICROPYTHON.MJS] [--heap 192k] [--mount HOSTDIR:MPDIR]... SCRIPT.py [ARG...]\n`);
   process.exit(2);
 }
 
@@ -37,11 +38,13 @@ function parseSize(text) {
 }
 
 let heap = 192 * 1024;
+let wasm = path.join(here, "node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs");
 const mounts = [];
 const argv = process.argv.slice(2);
 while (argv.length && argv[0].startsWith("--")) {
   const opt = argv.shift();
   if (opt === "--heap") heap = parseSize(argv.shift() ?? "");
+  else if (opt === "--wasm") wasm = path.resolve(argv.shift() ?? "");
   else if (opt === "--mount") {
     const spec = argv.shift() ?? "";
     const i = spec.lastIndexOf(":");
@@ -51,6 +54,7 @@ while (argv.length && argv[0].startsWith("--")) {
 }
 if (!argv.length) usage("no script given");
 const script = argv[0];
+const { loadMicroPython } = await import(pathToFileURL(wasm).href);
 
 const mp = await loadMicroPython({
   heapsize: heap,

@@ -37,6 +37,7 @@ from host_bridge.testbench.synthetic_frames import printed_code
 from host_bridge.testbench import virtual_reader as vr
 from host_bridge.link.frames import FrameReads
 from host_bridge.link.reader_link import ReaderLink
+from host_bridge.package_data import micropython_command
 
 NAME = "protocol"
 HELP = "wire protocol throughput vs a 2 Mbaud UART and USB full speed; capture -> read delivered time"
@@ -111,7 +112,7 @@ def micropython_encode_Bps(repeat: int) -> float | None:
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "enc.py"
         script.write_text(MP_SCRIPT % repeat, encoding="utf-8")
-        proc = subprocess.run(["node", str(vr.RUNNER), "--heap", "192k", "--mount", f"{vr.FIRMWARE}:/lib/firmware", str(script)],
+        proc = subprocess.run(micropython_command("--mount", f"{vr.FIRMWARE}:/lib/firmware", str(script)),
                               capture_output=True, text=True, timeout=600)
     m = re.search(r"median_us (\d+)", proc.stdout)
     return 320 * 240 / (int(m.group(1)) / 1e6) if m else None
