@@ -18,12 +18,14 @@ from importlib import resources
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from aiohttp.typedefs import Handler
 
 from host_bridge import __version__
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError, decode_cursor
 from host_bridge.counter.pipeline import LookupPipeline
 from host_bridge.errors import UserError
+from host_bridge.payloads.schema import EpuLookup
 
 log = logging.getLogger("electeur.bridge.api")
 API_VERSION = "1"
@@ -99,7 +101,7 @@ class Api:
 
     def __init__(self, journal: Journal, *, token: str, origins: set[str],
                  devices: Callable[[], list[dict[str, Any]]] = list,
-                 manual_entry: Callable[[str], dict[str, Any]] | None = None, sinks: tuple[str, ...] = (),
+                 manual_entry: Callable[[str], EpuLookup] | None = None, sinks: tuple[str, ...] = (),
                  health: Health | None = None) -> None:
         self.journal = journal
         self.token = token
@@ -121,7 +123,7 @@ class Api:
         return given is not None and hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self.token.encode())
 
     @web.middleware
-    async def guard(self, request: web.Request, handler):
+    async def guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         origin = request.headers.get("Origin")
         if origin is not None and origin not in self.origins:
             log.warning("refused %s %s from origin %s", request.method, request.path, origin)
@@ -145,7 +147,7 @@ class Api:
         return response
 
     # -- events --------------------------------------------------------------------------
-    def _on_record(self, seq: int, lookup: dict[str, Any]) -> None:
+    def _on_record(self, seq: int, lookup: EpuLookup) -> None:
         """Called from whichever thread journaled the lookup: hop onto the event loop."""
         self.publish({"type": "lookup", "cursor": str(seq), "lookup": lookup})
 
@@ -184,7 +186,7 @@ class Api:
             return _error(503, f"{exc}: the code was not recorded, try again once disk space is freed")
         return web.json_response(lookup, status=201)
 
-    def _manual_entry(self, code: str) -> dict[str, Any]:
+    def _manual_entry(self, code: str) -> EpuLookup:
         """Without a bridge (tests, tools): the same lookup as `electeur lookup --code`, journaled."""
         lookup = self.pipeline.manual(code)
         self.journal.record(lookup)

@@ -42,11 +42,11 @@ def serial_readers(boards_dir: Path = BOARDS) -> list[dict[str, Any]]:
 
 def network_readers(timeout_s: float = 1.5) -> list[dict[str, Any]]:
     """Readers announcing `_electeur._tcp` on the local network, found within `timeout_s`."""
-    from zeroconf import ServiceBrowser, Zeroconf
+    from zeroconf import ServiceBrowser, ServiceListener, Zeroconf
 
     names: list[str] = []
 
-    class Listener:
+    class Listener(ServiceListener):
         def add_service(self, zc: Zeroconf, type_: str, name: str) -> None:
             names.append(name)
 

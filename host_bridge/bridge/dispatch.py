@@ -18,6 +18,7 @@ from typing import Any
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal
 from host_bridge.bridge.sinks import Sink
+from host_bridge.payloads.schema import EpuLookup
 
 log = logging.getLogger("electeur.bridge.dispatch")
 
@@ -36,7 +37,7 @@ class Dispatcher:
                          for s in sinks]
         journal.on_record(self._on_record)
 
-    def _on_record(self, seq: int, lookup: dict[str, Any]) -> None:
+    def _on_record(self, seq: int, lookup: EpuLookup) -> None:
         for event in self._wake.values():
             event.set()
 
@@ -75,7 +76,7 @@ class Dispatcher:
         wake = self._wake[sink.name]
         while not self._stop.is_set():
             wake.clear()
-            batch: list[tuple[int, dict[str, Any]]] = []
+            batch: list[tuple[int, EpuLookup]] = []
             if not self._retry(sink, "reading the journal", lambda: batch.extend(self.journal.undelivered(sink.name))):
                 return
             for seq, lookup in batch:

@@ -12,14 +12,15 @@ import logging
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal
 from host_bridge.epu.client import EpuClient
+from host_bridge.payloads.schema import EpuLookup
 
 log = logging.getLogger("electeur.bridge.epu")
 BATCH = 20
 
 
-def epu_problem(health: Health, epu: EpuClient, lookup: dict) -> None:
+def epu_problem(health: Health, epu: EpuClient, lookup: EpuLookup) -> None:
     """Keep the 'ePU unreachable' health problem in step with the last answer (or its absence)."""
-    state = (lookup.get("epu") or {}).get("state")
+    state = lookup["epu"]["state"] if "epu" in lookup else None
     if state == "unreachable":
         health.report("epu", "epu_unreachable", f"ePU unreachable at {epu.base_url}: e-prescriptions show "
                       "'ePU unreachable, retry'; they are checked again automatically when ePU answers.")

@@ -17,10 +17,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 from host_bridge.bridge.sealing import PREFIX, Sealer, is_sealed
 from host_bridge.errors import UserError
+from host_bridge.payloads.schema import EpuLookup
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lookups (
@@ -71,7 +71,7 @@ class Journal:
         self.sealer = sealer
         self.clear = clear or sealer is None
         self._lock = threading.Lock()
-        self._listeners: list[Callable[[int, dict[str, Any]], None]] = []
+        self._listeners: list[Callable[[int, EpuLookup], None]] = []
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
@@ -86,66 +86,68 @@ class Journal:
         if last:  # a wrong or lost key is said now, not when a sink or the page first reads
             self._load(*last)
 
-    def _load(self, lookup_id: str, body: str) -> dict[str, Any]:
+    def _load(self, lookup_id: str, body: str) -> EpuLookup:
         if is_sealed(body):
             if self.sealer is None:
                 raise UserError(f"journal {self.path} holds sealed lookups: give the bridge its journal key")
             body = self.sealer.open(body, lookup_id)
-        return json.loads(body)
+        lookup: EpuLookup = json.loads(body)
+        return lookup
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def on_record(self, listener: Callable[[int, dict[str, Any]], None]) -> None:
+    def on_record(self, listener: Callable[[int, EpuLookup], None]) -> None:
         """Call `listener(seq, lookup)` after each newly recorded lookup (sinks wake up on it)."""
         self._listeners.append(listener)
 
-    def _body(self, lookup: dict[str, Any]) -> str:
+    def _body(self, lookup: EpuLookup) -> str:
         body = json.dumps(lookup, ensure_ascii=False, separators=(",", ":"))
         return body if self.clear else self.sealer.seal(body, lookup["id"])  # type: ignore[union-attr]
 
-    def _insert(self, lookup: dict[str, Any], recorded: float, verb: str = "INSERT OR IGNORE") -> int | None:
+    def _insert(self, lookup: EpuLookup, recorded: float, verb: str = "INSERT OR IGNORE") -> int | None:
         """Insert the row (inside a transaction) and its ePU marker; the new seq, or None if the id was there."""
         cur = self._db.execute(f"{verb} INTO lookups (id, reader, recorded, body) VALUES (?, ?, ?, ?)",
-                               (lookup["id"], (lookup.get("source") or {}).get("reader"), recorded, self._body(lookup)))
+                               (lookup["id"], lookup["source"]["reader"], recorded, self._body(lookup)))
         if cur.rowcount != 1:
             return None
-        if (lookup.get("epu") or {}).get("state") == "unreachable":
+        if "epu" in lookup and lookup["epu"]["state"] == "unreachable":
             self._db.execute("INSERT INTO epu_pending (seq) VALUES (?)", (cur.lastrowid,))
         return cur.lastrowid
 
-    def record(self, lookup: dict[str, Any]) -> tuple[int, bool]:
+    def record(self, lookup: EpuLookup) -> tuple[int, bool]:
         """Store `lookup` durably; returns (seq, new). A lookup id seen before is not stored again."""
         with self._lock, self._writing(), self._transaction():
-            seq = self._insert(lookup, self.clock())
-            new = seq is not None
-            if seq is None:
-                seq = self._db.execute("SELECT seq FROM lookups WHERE id = ?", (lookup["id"],)).fetchone()[0]
+            inserted = self._insert(lookup, self.clock())
+            new = inserted is not None
+            seq: int = inserted if inserted is not None else \
+                self._db.execute("SELECT seq FROM lookups WHERE id = ?", (lookup["id"],)).fetchone()[0]
         if new:
             for listener in self._listeners:
                 listener(seq, lookup)
         return seq, new
 
-    def revise(self, lookup: dict[str, Any]) -> int:
+    def revise(self, lookup: EpuLookup) -> int:
         """Replace a recorded lookup by a newer version of it (same id): it gets a new row number, its
         deliveries are forgotten (every sink gets the new version once) and listeners hear of it."""
         with self._lock, self._writing(), self._transaction():
             recorded, = self._db.execute("SELECT recorded FROM lookups WHERE id = ?", (lookup["id"],)).fetchone()
             self._db.execute("DELETE FROM lookups WHERE id = ?", (lookup["id"],))
             seq = self._insert(lookup, recorded, "INSERT")
+        assert seq is not None  # a plain INSERT inserts or raises
         for listener in self._listeners:
             listener(seq, lookup)
         return seq
 
-    def epu_unreachable(self, limit: int = 20) -> list[dict[str, Any]]:
+    def epu_unreachable(self, limit: int = 20) -> list[EpuLookup]:
         """Lookups journaled while ePU could not be reached, oldest first: what to consult ePU about again."""
         with self._lock:
             rows = self._db.execute("SELECT l.id, l.body FROM epu_pending p JOIN lookups l ON l.seq = p.seq "
                                     "ORDER BY l.seq LIMIT ?", (limit,)).fetchall()
         return [self._load(*row) for row in rows]
 
-    def after(self, cursor: str | None, limit: int = 100) -> tuple[list[dict[str, Any]], str]:
+    def after(self, cursor: str | None, limit: int = 100) -> tuple[list[EpuLookup], str]:
         """Lookups recorded after `cursor`, oldest first, and the cursor to ask with next time."""
         start = decode_cursor(cursor)
         with self._lock:
@@ -153,23 +155,23 @@ class Journal:
                                     (start, limit)).fetchall()
         return [self._load(i, body) for _, i, body in rows], encode_cursor(rows[-1][0] if rows else start)
 
-    def latest(self, limit: int = 20) -> tuple[list[dict[str, Any]], str]:
+    def latest(self, limit: int = 20) -> tuple[list[EpuLookup], str]:
         """The `limit` most recent lookups, oldest first, and the cursor after them (the counter page's start)."""
         with self._lock:
             rows = self._db.execute("SELECT id, body FROM lookups ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
             top = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'lookups'").fetchone()
         return [self._load(*row) for row in reversed(rows)], encode_cursor(top[0] if top else 0)
 
-    def get(self, lookup_id: str) -> dict[str, Any] | None:
+    def get(self, lookup_id: str) -> EpuLookup | None:
         with self._lock:
             row = self._db.execute("SELECT id, body FROM lookups WHERE id = ?", (lookup_id,)).fetchone()
         return self._load(*row) if row else None
 
     def count(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM lookups").fetchone()[0]
+            return int(self._db.execute("SELECT COUNT(*) FROM lookups").fetchone()[0])
 
-    def undelivered(self, sink: str, limit: int = 100) -> list[tuple[int, dict[str, Any]]]:
+    def undelivered(self, sink: str, limit: int = 100) -> list[tuple[int, EpuLookup]]:
         """(seq, lookup) pairs `sink` has not confirmed yet, oldest first: what to (re)deliver."""
         with self._lock:
             rows = self._db.execute(
@@ -181,9 +183,9 @@ class Journal:
     def pending(self, sink: str) -> int:
         """How many lookups `sink` has not confirmed (health: a dead webhook shows as a growing number)."""
         with self._lock:
-            return self._db.execute(
+            return int(self._db.execute(
                 "SELECT COUNT(*) FROM lookups l WHERE NOT EXISTS "
-                "(SELECT 1 FROM deliveries d WHERE d.sink = ? AND d.seq = l.seq)", (sink,)).fetchone()[0]
+                "(SELECT 1 FROM deliveries d WHERE d.sink = ? AND d.seq = l.seq)", (sink,)).fetchone()[0])
 
     def mark_delivered(self, sink: str, seqs: list[int]) -> None:
         now = self.clock()

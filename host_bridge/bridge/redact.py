@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import deque
+from host_bridge.payloads.schema import EpuLookup
 
 MASK = "<redacted>"
 # NIR: sex digit, year, month, department (2A/2B for Corsica), commune, order, optional key; spaces allowed.
@@ -33,7 +34,7 @@ class Redactor:
             if isinstance(v, str) and len(v) >= 3 and v not in self._values:
                 self._values.append(v)
 
-    def remember_lookup(self, lookup: dict) -> None:
+    def remember_lookup(self, lookup: EpuLookup) -> None:
         """Register the identifying fields of a lookup (names, birth dates, numbers) and its raw text."""
         fields = lookup.get("fields") or {}
         self.remember(*(v for k, v in fields.items() if re.fullmatch(_SENSITIVE_KEY, k, re.I)))

@@ -37,6 +37,7 @@ from host_bridge.epu.client import EpuClient
 from host_bridge.link.reader_link import NotNow, ReaderLink
 from host_bridge.errors import UserError
 from host_bridge.payloads.lookup import now_source
+from host_bridge.payloads.schema import EpuLookup
 
 log = logging.getLogger("electeur.bridge")
 REOPEN_S = 1.0
@@ -151,7 +152,7 @@ class Bridge:
                                   reconnect_max_s=self.cfg.retry_max_s))
         return sinks
 
-    def record(self, lookup: dict[str, Any], resent: bool = False) -> tuple[int, bool]:
+    def record(self, lookup: EpuLookup, resent: bool = False) -> tuple[int, bool]:
         """Journal `lookup`; JournalError (disk full...) is reported as a health problem and re-raised."""
         self.redactor.remember_lookup(lookup)
         if self.epu:
@@ -177,7 +178,7 @@ class Bridge:
         except JournalError as exc:
             raise NotNow(str(exc)) from None
 
-    def manual_entry(self, code: str) -> dict[str, Any]:
+    def manual_entry(self, code: str) -> EpuLookup:
         """A code typed on the counter page: same lookup as `electeur lookup --code`, ePU state, journaled."""
         lookup = self.pipeline.manual(code)
         self.record(lookup)

@@ -13,7 +13,7 @@ import pkgutil
 from host_bridge.testbench import benches
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("bench", help="run a benchmark (prints medians and ratios to a baseline of the same run)",
                        description="Run a benchmark. Figures are medians; each is compared with a baseline measured in the same run.")
     inner = p.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)

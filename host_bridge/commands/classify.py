@@ -12,7 +12,7 @@ from host_bridge.counter.pipeline import LookupPipeline
 from host_bridge.payloads import Profiles, now_source
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("classify", help="classify payloads into EpuLookup JSON lines",
                        description="Classify 2D-code payloads (arguments, or one per line on stdin, read as bytes) "
                                    "and print one EpuLookup JSON line each (schema docs/schemas/epu-lookup.v1.json). "

@@ -31,10 +31,11 @@ def listed_images(paths: list[str]) -> list[Path]:
     return images
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("decode", help="decode 2D codes in image files or directories",
                        description="Decode QR and Data Matrix codes in PNG/JPEG/WebP/PGM files (directories recursively). "
-                                   "Unreadable files are reported and the run goes on; the exit status is then 1. A directory with no image is refused (exit 2).")
+                                   "Unreadable files are reported and the run goes on; the exit status is then 1. "
+                                   "A directory with no image is refused (exit 2).")
     add_engine_option(p)
     p.add_argument("--json", action="store_true", help="one JSON object per image per line (format v1, docs/cli.md)")
     p.add_argument("paths", nargs="+", metavar="PATH")

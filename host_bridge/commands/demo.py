@@ -18,7 +18,7 @@ from host_bridge.decode.image import load_gray
 from host_bridge.errors import UserError
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="run the demo: bundled images, then the counter pipeline with the ePU sandbox (no hardware needed)",
                        description="Decode the sample codes bundled with the package (QR, inverted QR, Data Matrix), then generate "
                                    "fresh counter samples, start the ePU sandbox, and run them through decode → lookup → ePU, "

@@ -8,7 +8,7 @@ from pathlib import Path
 from host_bridge.devtools.deploy import MIP_INDEX, deploy
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("deploy", help="compile firmware/ to .mpy and copy it to a MicroPython board",
                        description="Compile firmware/ with mpy-cross for the board's MicroPython version, check "
                                    "the board (version, chip, free flash), copy the .mpy files, board profile and "

@@ -8,7 +8,7 @@ import json
 from host_bridge.bridge.devices import network_readers, serial_readers
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("devices", help="list connected readers (USB serial and Wi-Fi)",
                        description="List reader boards on USB serial ports (matched by the VID/PID of "
                                    "hardware/boards/*.json) and Wi-Fi readers announcing _electeur._tcp.")

@@ -11,7 +11,7 @@ from host_bridge.epu.client import SANDBOX_PORT, SANDBOX_TOKEN
 from host_bridge.errors import UserError
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("epu-sandbox", help="run the ePU sandbox (HTTP on 127.0.0.1, SQLite)",
                        description="Run the ePU sandbox: consult prescriptions, record dispensations (total, partial, "
                                    "refused); refuses a second total dispensation. API in docs/epu.md.")

@@ -8,7 +8,7 @@ from pathlib import Path
 from host_bridge.devtools.flash import flash
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("flash", help="write a MicroPython image to a board (esptool or UF2 copy)",
                        description="Write a MicroPython image: esptool write-flash for ESP32 boards, a copy onto "
                                    "the RPI-RP2/RP2350 volume for a Pico in BOOTSEL mode.")

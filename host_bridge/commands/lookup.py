@@ -10,7 +10,7 @@ from host_bridge.epu.client import EpuClient, default_base_url
 from host_bridge.payloads import Profiles
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("lookup", help="turn a hand-typed e-prescription code into a lookup",
                        description="Turn the alphanumeric code printed under an e-prescription's QR (spaces, dashes and "
                                    "case ignored; check character verified) into the same EpuLookup as a scan.")

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 from pathlib import Path
+from typing import Any, Callable
 
 from host_bridge.commands.decode import add_engine_option, engine_from, listed_images
 from host_bridge.counter.pipeline import LookupPipeline
@@ -23,7 +24,7 @@ from host_bridge.testbench.junit import junit_xml
 from host_bridge.testbench.virtual_reader import FRAME_FORMATS, RUNTIMES
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("replay", help="replay image directories through decode → lookup (→ ePU) and check them",
                        description="Decode every image under DIR and turn each code into an EpuLookup; where N.txt is beside "
                                    "N.png/N.jpg, compare byte for byte; where DIR has a samples manifest.json, score kinds and "
@@ -49,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def print_table(summary: dict) -> None:
+def print_table(summary: dict[str, Any]) -> None:
     print(f"{'directory':<50} {'images':>6} {'expected':>8} {'read':>5} {'missed':>6} {'wrong':>5} {'errors':>6} "
           f"{'no-code':>7} {'false+':>6} {'median ms':>9}")
     for name, d in summary["dirs"].items():
@@ -88,7 +89,7 @@ def check_scorable(dirs: list[str], labels: replay.Labels) -> None:
                         "'electeur decode' reads unlabelled images")
 
 
-def manifest_verdicts(manifests: dict[str, dict]) -> dict[str, str]:
+def manifest_verdicts(manifests: dict[str, dict[str, Any]]) -> dict[str, str]:
     """Resolved image path → manifest verdict ("ok" or why not), for the JUnit cases."""
     out = {}
     for d in manifests:
@@ -117,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     engine = engine_from(args)
     epu = EpuClient(args.epu or default_base_url()) if args.epu is not None else None
     pipeline = LookupPipeline(epu=epu, sessions=args.session)
-    decode = lambda image: decode_file(image, engine)  # noqa: E731
+    decode: Callable[[Path], dict[str, Any]] = lambda image: decode_file(image, engine)  # noqa: E731
     if args.via_reader:
         from host_bridge.testbench.via_reader import reader_rows
         via = reader_rows(list(iter_images(args.dirs)), args.via_reader, engine, frame_format=args.frame_format)

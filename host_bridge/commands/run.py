@@ -16,7 +16,7 @@ from host_bridge.bridge.redact import Redactor, install
 from host_bridge.bridge.service import Bridge
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="run the host bridge service",
                        description="Run the host bridge: read from readers, journal every read, deliver lookups "
                                    "to the configured sinks, serve the local API and counter page.")

@@ -11,10 +11,11 @@ from tqdm import tqdm
 
 from host_bridge.argtypes import positive_int
 from host_bridge.errors import UserError
-from host_bridge.testbench.samples.generate import MANIFEST, generate, seed_epu
+from host_bridge.testbench.accuracy import MANIFEST
+from host_bridge.testbench.samples.generate import generate, seed_epu
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("samples", help="generate realistic sample images and manifest.json",
                        description="Generate camera-like images of e-prescriptions, apCV phone screens, mutuelle cards, "
                                    "INS codes, GS1 packs, 2D-Docs and unrelated QR codes, plus DIR/manifest.json "

@@ -9,7 +9,7 @@ from host_bridge.devtools.reader_status import reader_status
 from host_bridge.devtools.selftest import evaluate, probe_board
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("selftest", help="check camera, decoder, output, USB/HID, heap and config of a reader",
                        description="Print one PASS/FAIL line each for the camera and its frame rate, the decoder and "
                                    "its speed, the output mode, USB/HID, free heap and the config. Exit 1 on any FAIL.")

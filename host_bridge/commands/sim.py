@@ -24,7 +24,7 @@ from host_bridge.testbench import virtual_reader as vr
 from host_bridge.testbench.pty_relay import PtyRelay, check_link
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sim", help="run the virtual reader (real firmware, simulated camera) on image files",
                        description=__doc__)
     p.add_argument("--images", required=True, metavar="DIR", help="directory of PNG/JPEG/WebP/PGM images (recursive)")

@@ -10,7 +10,7 @@ from importlib import metadata
 from host_bridge import __version__
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("version", help="print versions (package, Python, decoders)",
                        description="Print the versions a bug report needs.")
     p.set_defaults(func=run)

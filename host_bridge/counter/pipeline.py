@@ -25,10 +25,14 @@ MANUAL_READER = "manual"  # the `source.reader` of typed codes: they form their 
 
 
 class Decoded(Protocol):
-    """What a decoder hands over: the exact payload bytes and the engine that read them."""
+    """What a decoder hands over: the exact payload bytes and the engine that read them (read-only, so a
+    frozen `decode.symbol.Symbol` is one)."""
 
-    data: bytes
-    engine: str | None
+    @property
+    def data(self) -> bytes: ...
+
+    @property
+    def engine(self) -> str | None: ...
 
 
 class LookupPipeline:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import time
 from types import ModuleType
-from typing import Callable, Protocol
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Protocol
 
 import numpy as np
 import zxingcpp
@@ -33,11 +35,17 @@ def _now_ms() -> float:
     return time.perf_counter() * 1000.0
 
 
-def _zxing(gray: np.ndarray, formats: object, engine: str, started: float,
-           **options: bool) -> list[Symbol]:
-    found = zxingcpp.read_barcodes(gray, formats=formats, **options)
+def _zxing(gray: np.ndarray, formats: zxingcpp.BarcodeFormat | Sequence[zxingcpp.BarcodeFormat], engine: str,
+           started: float, try_invert: bool = True) -> list[Symbol]:
+    found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(formats), try_invert=try_invert)
     ms = _now_ms() - started
     return [Symbol(text_of(b.bytes, b.text), b.bytes, b.format.name, engine, ms) for b in found if b.valid]
+
+
+def _zxing_variant(variant: Callable[[np.ndarray], np.ndarray], gray: np.ndarray, engine: str,
+                   started: float) -> list[Symbol]:
+    """A preprocessed copy of the frame (made only when this stage runs), read for QR and Data Matrix."""
+    return _zxing(variant(gray), QR_OR_DATA_MATRIX, engine, started)
 
 
 def _load_pyzbar() -> ModuleType:
@@ -46,7 +54,8 @@ def _load_pyzbar() -> ModuleType:
         from pyzbar import pyzbar
     except ImportError as exc:
         raise ImportError(f"zbar engine unavailable: {exc} (install the system zbar library, e.g. libzbar0)") from None
-    return pyzbar
+    module: ModuleType = pyzbar
+    return module
 
 
 def _zbar(gray: np.ndarray, engine: str, started: float) -> list[Symbol]:
@@ -105,8 +114,7 @@ class CascadeEngine:
         ]
         if self.zbar:
             stages.append(lambda: _zbar(gray, self.name, started))
-        stages += [lambda v=variant: _zxing(v(gray), QR_OR_DATA_MATRIX, self.name, started)
-                   for variant in preprocess.VARIANTS]
+        stages += [partial(_zxing_variant, variant, gray, self.name, started) for variant in preprocess.VARIANTS]
         for stage in stages:
             if _now_ms() - started > self.budget_ms:
                 break

@@ -24,7 +24,7 @@ def _check_size(width: int, height: int) -> None:
         raise ImageError(f"image too large ({width}x{height} pixels, limit {MAX_PIXELS:,}): refused before decoding")
 
 
-def load_gray(path: str | os.PathLike) -> np.ndarray:
+def load_gray(path: str | os.PathLike[str]) -> np.ndarray:
     """Decode PNG/JPEG/WebP/PGM into an HxW uint8 array; the header size is checked before pixels are read."""
     p = Path(path)
     try:

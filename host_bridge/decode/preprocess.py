@@ -14,7 +14,8 @@ def stretch(gray: np.ndarray) -> np.ndarray:
     if hi - lo < 2:
         return gray
     out = (gray.astype(np.float32) - lo) * (255.0 / (hi - lo))
-    return np.clip(out, 0, 255).astype(np.uint8)
+    stretched: np.ndarray = np.clip(out, 0, 255).astype(np.uint8)
+    return stretched
 
 
 def rescale(gray: np.ndarray) -> np.ndarray:
@@ -58,7 +59,7 @@ def looks_like_code(gray: np.ndarray, min_fraction: float = 0.005) -> bool:
     if sample.shape[1] < 2:
         return False
     edges = np.abs(np.diff(sample, axis=1)) > 48
-    return np.count_nonzero(edges) > min_fraction * edges.size
+    return bool(np.count_nonzero(edges) > min_fraction * edges.size)
 
 
 VARIANTS: tuple[Callable[[np.ndarray], np.ndarray], ...] = (stretch, rescale, invert, sharpen, binarise)

@@ -28,4 +28,5 @@ def board_path(name: str) -> Path:
 
 def load_board(name: str) -> dict[str, Any]:
     """The parsed profile of `name`."""
-    return json.loads(board_path(name).read_text(encoding="utf-8"))
+    profile: dict[str, Any] = json.loads(board_path(name).read_text(encoding="utf-8"))
+    return profile

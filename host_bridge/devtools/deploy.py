@@ -13,9 +13,8 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-import firmware
 from mpremote import mip
 from mpremote.commands import CommandError
 
@@ -60,7 +59,7 @@ class Upload:
     data: bytes
 
 
-def build_uploads(board: str, compiled: list[mpy.Compiled], config: dict, hid: bool = False) -> list[Upload]:
+def build_uploads(board: str, compiled: list[mpy.Compiled], config: dict[str, Any], hid: bool = False) -> list[Upload]:
     """Everything deploy copies, in order: modules first, main.py last (the old one is removed before copying);
     boot.py on boards with USB HID (`hid`)."""
     uploads = [Upload(c.rel, f"compiled {c.rel}", c.path.read_bytes()) for c in compiled]
@@ -73,9 +72,9 @@ def build_uploads(board: str, compiled: list[mpy.Compiled], config: dict, hid: b
     return uploads
 
 
-def make_config(profile: dict, output: str | None, config_file: Path | None) -> dict:
+def make_config(profile: dict[str, Any], output: str | None, config_file: Path | None) -> dict[str, Any]:
     """The config written to the board: a user file if given, else defaults; the output mode must suit the board."""
-    config: dict = {}
+    config: dict[str, Any] = {}
     if config_file is not None:
         try:
             config = json.loads(config_file.read_text(encoding="utf-8"))
@@ -94,7 +93,7 @@ def make_config(profile: dict, output: str | None, config_file: Path | None) -> 
     return config
 
 
-def check_chip(profile: dict, machine: str) -> None:
+def check_chip(profile: dict[str, Any], machine: str) -> None:
     """Refuse a board that is not the one named: its pins would be wrong."""
     chip = machine.rsplit(" with ", 1)[-1].strip().upper()
     if chip not in profile.get("machine_chips", [chip]):
@@ -106,7 +105,7 @@ def flash_needed(uploads: list[Upload], already: int) -> int:
     return sum(len(u.data) for u in uploads) - already + FLASH_MARGIN
 
 
-def packages_for(profile: dict, config: dict) -> tuple[str, ...]:
+def packages_for(profile: dict[str, Any], config: dict[str, Any]) -> tuple[str, ...]:
     """micropython-lib packages the firmware needs on this board with this config."""
     return HID_PACKAGES if config["output"] == "hid" and profile["usb"].get("hid") else ()
 
@@ -134,7 +133,7 @@ def deploy(board: str, port: str, dry_run: bool, output: str | None, config_file
     return uploads
 
 
-def _print_plan(profile: dict, port: str, uploads: list[Upload], say: Callable[[str], None],
+def _print_plan(profile: dict[str, Any], port: str, uploads: list[Upload], say: Callable[[str], None],
                 packages: tuple[str, ...], mip_index: str) -> None:
     say(f"dry run: {port} is not opened; on a real deploy these steps follow:")
     say(f"  open {port}, enter the raw REPL (Ctrl-C, Ctrl-A, soft reset)")
@@ -149,7 +148,7 @@ def _print_plan(profile: dict, port: str, uploads: list[Upload], say: Callable[[
     say("  reset the board (machine.reset())")
 
 
-def _push(profile: dict, port: str, uploads: list[Upload], say: Callable[[str], None],
+def _push(profile: dict[str, Any], port: str, uploads: list[Upload], say: Callable[[str], None],
           packages: tuple[str, ...], mip_index: str) -> None:
     device = Device(port)
     try:
@@ -199,4 +198,5 @@ def _free_flash(device: Device, remotes: list[str]) -> tuple[int, int]:
     code = ("import os\ns=os.statvfs(os.getcwd())\nold=0\n"
             f"for p in {remotes!r}:\n try:\n  old+=os.stat(p)[6]\n except OSError:\n  pass\n"
             "print(repr((s[0]*s[3],old)))")
-    return device.literal(code)
+    free, replaced = device.literal(code)
+    return int(free), int(replaced)

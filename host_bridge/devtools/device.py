@@ -57,7 +57,7 @@ class Device:
     def run(self, code: str) -> str:
         """Execute `code`; a device-side exception becomes a UserError carrying its last line."""
         try:
-            return self.transport.exec(code).decode("utf-8", "replace")
+            return str(self.transport.exec(code).decode("utf-8", "replace"))
         except TransportExecError as exc:
             last = exc.error_output.strip().splitlines()[-1:] or ["?"]
             raise UserError(f"the board on {self.port} raised: {last[0]}") from exc

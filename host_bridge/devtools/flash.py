@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import esptool
 
@@ -23,7 +23,7 @@ UF2_FAMILIES = {  # family IDs from the UF2 spec (uf2families.json)
 ESP_IMAGE_MAGIC = 0xE9
 
 
-def check_image(profile: dict, image: Path | None) -> Path:
+def check_image(profile: dict[str, Any], image: Path | None) -> Path:
     """The image file must exist and be of the kind this board's flasher writes."""
     tool = profile["flash"]["tool"]
     if image is None:
@@ -45,7 +45,7 @@ def check_image(profile: dict, image: Path | None) -> Path:
     return image
 
 
-def esptool_command(profile: dict, port: str, image: Path, baud: int, erase: bool) -> list[list[str]]:
+def esptool_command(profile: dict[str, Any], port: str, image: Path, baud: int, erase: bool) -> list[list[str]]:
     """The esptool runs that flash `image` at the board's offset (erase first when asked)."""
     major = int(esptool.__version__.split(".")[0])
     write, erase_cmd = ("write-flash", "erase-flash") if major >= 5 else ("write_flash", "erase_flash")
@@ -63,7 +63,7 @@ def uf2_search_roots() -> list[Path]:
     return roots
 
 
-def find_uf2_volume(profile: dict, volume: Path | None, roots: list[Path] | None = None) -> Path:
+def find_uf2_volume(profile: dict[str, Any], volume: Path | None, roots: list[Path] | None = None) -> Path:
     """The mounted bootloader volume: `volume` if given, else one found under the usual mount roots."""
     labels = [profile["flash"]["volume"], *profile["flash"].get("volume_alt", [])]
     roots = roots if roots is not None else uf2_search_roots()

@@ -22,10 +22,10 @@ class Heard:
     """Everything a reader said while the self-test listened."""
 
     def __init__(self) -> None:
-        self.hello: dict = {}
-        self.config: dict | None = None
-        self.beats: list[dict] = []
-        self.errors: list[dict] = []
+        self.hello: dict[str, Any] = {}
+        self.config: dict[str, Any] | None = None
+        self.beats: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
         self.engines: list[str] = []
         self.frames = 0
 
@@ -44,7 +44,7 @@ class Heard:
             self.frames += 1
 
 
-def _decoder(heard: Heard, last: dict) -> dict[str, Any]:
+def _decoder(heard: Heard, last: dict[str, Any]) -> dict[str, Any]:
     caps = heard.hello.get("caps", [])
     backend = next((c.split(":", 1)[1] for c in caps if c.startswith("decode:")), None)
     if backend is None and (any(c.startswith("stream:") for c in caps) or (heard.config or {}).get("decode") == "host"):

@@ -76,7 +76,7 @@ def _decoder(status: dict[str, Any]) -> Check:
 
 def _output(status: dict[str, Any], outputs: list[str] | None) -> Check:
     output = status.get("output")
-    offered = outputs or [output]
+    offered = outputs or [str(output)]
     ok = output in offered and output in ("framed", "line", "hid", "tcp")
     return Check("output", ok, f"mode {output}",
                  f"set config output to one of {', '.join(o for o in offered if o)} (electeur deploy --output MODE)")

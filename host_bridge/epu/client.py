@@ -20,7 +20,8 @@ ENV_URL, ENV_TOKEN = "ELECTEUR_EPU_URL", "ELECTEUR_EPU_TOKEN"
 SANDBOX_PORT = 8766  # `electeur epu-sandbox` listens here by default (the bridge API has 8765)
 SANDBOX_TOKEN = "sandbox"  # the sandbox holds synthetic data only; a real endpoint never uses this
 STATE_WARNINGS = {
-    "unknown": ("epu_unknown", "L'ePU ne connaît pas cette ordonnance : non enregistrée, mal saisie ou falsifiée. Ne pas la délivrer comme ordonnance numérique."),
+    "unknown": ("epu_unknown", "L'ePU ne connaît pas cette ordonnance : non enregistrée, mal saisie ou falsifiée. "
+                               "Ne pas la délivrer comme ordonnance numérique."),
     "dispensed": ("already_dispensed", "Selon l'ePU, cette ordonnance a déjà été délivrée en totalité : refusez une seconde délivrance."),
     "partially_dispensed": ("partially_dispensed", "Selon l'ePU, cette ordonnance a été délivrée en partie : ne délivrez que le reste."),
     "cancelled": ("cancelled", "Selon l'ePU, le prescripteur a annulé cette ordonnance."),

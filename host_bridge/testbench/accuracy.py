@@ -8,10 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from host_bridge.payloads.schema import EpuLookup
+
 MANIFEST = "manifest.json"
 
 
-def judge(entry: dict[str, Any], lookups: list[dict[str, Any]]) -> str:
+def judge(entry: dict[str, Any], lookups: list[EpuLookup]) -> str:
     """`ok`, `not_read`, `wrong_kind` or `wrong_fields` for one manifest entry and its image's lookups."""
     payload = base64.b64decode(entry["payload_b64"])
     mine = [lk for lk in lookups if base64.b64decode(lk["bytes_b64"]) == payload]
@@ -23,10 +25,10 @@ def judge(entry: dict[str, Any], lookups: list[dict[str, Any]]) -> str:
     return "ok" if any(lk["kind"] == entry["kind"] and lk["fields"].items() >= expected for lk in mine) else "wrong_fields"
 
 
-def score(manifest: list[dict[str, Any]], lookups_by_file: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def score(manifest: list[dict[str, Any]], lookups_by_file: dict[str, list[EpuLookup]]) -> dict[str, Any]:
     """Accuracy per kind and overall, plus the forbidden confusions (e-prescription taken for another
     kind; INS or GS1 taken for an e-prescription), counted over every lookup of every image."""
-    per_kind: dict[str, dict[str, int]] = {}
+    per_kind: dict[str, dict[str, float]] = {}
     failures = []
     ordonnance_as_other = other_as_ordonnance = 0
     for entry in manifest:

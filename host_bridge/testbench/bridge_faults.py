@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from host_bridge.bridge.sinks import idempotency_key
+from host_bridge.payloads.schema import EpuLookup
 from host_bridge.testbench.fault_rig import (Bridge, Broker, Reader, Sandbox, Subscriber, WebhookReceiver,
                                             free_port, wait_until)
 
@@ -40,14 +41,14 @@ def sinks_config(receiver: WebhookReceiver | None, broker: Broker | None, *, epu
     return "\n".join(lines) + "\n"
 
 
-def reader_seq(lookup: dict[str, Any]) -> int:
+def reader_seq(lookup: EpuLookup) -> int:
     return int(str(lookup["source"]["read_id"]).split("-")[0])
 
 
-def out_of_order(deliveries: list[dict[str, Any]]) -> int:
+def out_of_order(deliveries: list[EpuLookup]) -> int:
     """First deliveries of a lookup made after a later read of the same reader (re-sent copies and revisions
     excluded: they come later by design)."""
-    last: dict[str, int] = {}
+    last: dict[str | None, int] = {}
     seen: set[str] = set()
     bad = 0
     for lookup in deliveries:
@@ -60,7 +61,7 @@ def out_of_order(deliveries: list[dict[str, Any]]) -> int:
     return bad
 
 
-def tally(payloads: list[bytes], bridge: Bridge, sinks: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def tally(payloads: list[bytes], bridge: Bridge, sinks: dict[str, list[EpuLookup]]) -> dict[str, Any]:
     """Reads lost or duplicated in the journal, and per sink: final versions delivered, lost, re-sent copies,
     duplicates after de-duplication by key, deliveries out of reader order."""
     lookups = bridge.lookups()
@@ -141,7 +142,7 @@ def journal_files(journal: Path) -> list[Path]:
 def journaled(journal: Path) -> int:
     """Lookups in a dead bridge's journal (read-only; the WAL holds what the last commits wrote)."""
     with contextlib.closing(sqlite3.connect(f"file:{journal}?mode=ro", uri=True)) as db:
-        return db.execute("SELECT COUNT(*) FROM lookups").fetchone()[0]
+        return int(db.execute("SELECT COUNT(*) FROM lookups").fetchone()[0])
 
 
 def journal_full(workdir: Path, *, reads: int = 30, hold_s: float = 3.0, show_ms: int = 150) -> dict[str, Any]:
@@ -263,9 +264,13 @@ def epu_faults(workdir: Path, *, per_phase: int = 3, show_ms: int = 600) -> dict
             else:
                 reader = Reader(workdir, payloads, show_ms)
                 bridge = Bridge(workdir, reader.device, sinks_config(receiver, None, epu_url=f"http://127.0.0.1:{port}"))
-            wait_until(lambda: unreachable(bridge, pattern) >= per_phase, 90, f"{per_phase} reads with ePU {why}")
-            seen[why] = saw(bridge)
-        card = bridge.lookups()[-1]
+            assert bridge is not None
+            live = bridge
+            wait_until(lambda: unreachable(live, pattern) >= per_phase, 90, f"{per_phase} reads with ePU {why}")
+            seen[why] = saw(live)
+        assert bridge is not None  # EPU_FAULTS is not empty
+        live = bridge
+        card = live.lookups()[-1]
         sandbox = Sandbox(workdir, port)
         wait_until(lambda: bridge.health()["lookups"] >= len(payloads) and not unreachable(bridge)
                    and drained(bridge, len(payloads)), 90, "ePU completion")

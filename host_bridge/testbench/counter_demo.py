@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from host_bridge.epu.client import EpuClient, EpuError
+from host_bridge.payloads.schema import EpuLookup
 from host_bridge.testbench.epu_sandbox import SandboxServer
 from host_bridge.testbench.accuracy import format_report, score
 from host_bridge.counter.pipeline import Decoded, LookupPipeline
@@ -21,7 +22,7 @@ Decode = Callable[[Path], Iterable[Decoded]]
 
 
 def run_counter_demo(workdir: Path, decode: Decode, *, count: int = 24, seed: int = 1,
-                     say: Callable[[str], None] = print) -> dict:
+                     say: Callable[[str], None] = print) -> dict[str, Any]:
     """Run the demo in `workdir`; return the accuracy report."""
     samples, db, jsonl = workdir / "samples", workdir / "epu-sandbox.sqlite", workdir / "lookups.jsonl"
     db.unlink(missing_ok=True)
@@ -32,7 +33,7 @@ def run_counter_demo(workdir: Path, decode: Decode, *, count: int = 24, seed: in
         client = EpuClient(server.url)
         say(f"ePU sandbox running on {server.url}")
         pipeline = LookupPipeline(epu=client, sessions=False)
-        by_file: dict[str, list[dict]] = {}
+        by_file: dict[str, list[EpuLookup]] = {}
         say(f"{'image':<22} {'expected':<11} {'read as':<11} {'status':<8} {'action':<27} {'ePU':<20} warnings")
         with jsonl.open("w", encoding="utf-8") as out:
             for entry in manifest:
@@ -53,7 +54,7 @@ def run_counter_demo(workdir: Path, decode: Decode, *, count: int = 24, seed: in
     return report
 
 
-def _double_dispensation(client: EpuClient, by_file: dict[str, list[dict]], say: Callable[[str], None]) -> None:
+def _double_dispensation(client: EpuClient, by_file: dict[str, list[EpuLookup]], say: Callable[[str], None]) -> None:
     available = next((lk for lks in by_file.values() for lk in lks
                       if lk["kind"] == "ordonnance" and lk.get("epu", {}).get("state") == "available"), None)
     if available is None:

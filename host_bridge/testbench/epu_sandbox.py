@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from host_bridge.epu.client import SANDBOX_TOKEN
 from host_bridge.testbench.epu_store import EpuStore, Refused
@@ -55,7 +56,7 @@ def make_app(store: EpuStore, token: str = SANDBOX_TOKEN, *, delay_s: float = 0,
     Fault injection (docs/epu.md): `delay_s` before every /v1/prescriptions answer, `fail_status` instead of it."""
 
     @web.middleware
-    async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path != "/v1/health":
             await asyncio.sleep(delay_s)
             if fail_status:
@@ -107,7 +108,7 @@ class SandboxServer:
                  fail_status: int | None = None) -> None:
         self.store = EpuStore(db)
         self.token, self.port = token, port
-        self.faults = {"delay_s": delay_s, "fail_status": fail_status}
+        self.delay_s, self.fail_status = delay_s, fail_status
         self.url = ""
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
@@ -119,7 +120,7 @@ class SandboxServer:
         return self
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(make_app(self.store, self.token, **self.faults), access_log=None)
+        self._runner = web.AppRunner(make_app(self.store, self.token, delay_s=self.delay_s, fail_status=self.fail_status), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()

@@ -76,7 +76,7 @@ class EpuStore:
         return {"number": number, "state": row[0], "created": row[2], **json.loads(row[1]),
                 "dispensations": [{"type": t, "reason": r, "lines": json.loads(li), "at": at} for t, r, li, at in disp]}
 
-    def dispense(self, number: str, kind: str, *, reason: str | None = None, lines: list | None = None) -> dict[str, Any]:
+    def dispense(self, number: str, kind: str, *, reason: str | None = None, lines: list[Any] | None = None) -> dict[str, Any]:
         """Record a dispensation (total, partial, refused) and return the new state, or raise Refused."""
         if kind not in ("total", "partial", "refused"):
             raise Refused(400, "bad_type", "dispensation type must be total, partial or refused")

@@ -26,7 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 import segno
+
+from host_bridge.payloads.schema import EpuLookup
 
 TOKEN = "fault-rig-token-0123456789"
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -35,7 +38,7 @@ MOSQUITTO = "/usr/sbin/mosquitto"
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def wait_until(cond: Callable[[], Any], timeout_s: float, what: str) -> None:
@@ -61,9 +64,9 @@ def api_get(port: int, path: str, token: str = TOKEN) -> Any:
         return json.loads(response.read())
 
 
-def all_lookups(port: int, token: str = TOKEN) -> list[dict[str, Any]]:
+def all_lookups(port: int, token: str = TOKEN) -> list[EpuLookup]:
     """Every lookup in the journal, in journal order, through the API's cursor."""
-    found: list[dict[str, Any]] = []
+    found: list[EpuLookup] = []
     cursor = ""
     while True:
         page = api_get(port, f"/api/lookups?limit=1000&after={cursor}", token)
@@ -77,7 +80,7 @@ def write_codes(folder: Path, payloads: list[bytes]) -> Path:
     """One QR image per payload, in order, for the virtual reader's camera."""
     folder.mkdir(parents=True, exist_ok=True)
     for n, data in enumerate(payloads):
-        segno.make_qr(data, error="m", mode="byte").save(folder / f"{n:04d}.png", scale=4, border=4)
+        segno.make_qr(data, error="m", mode="byte").save(str(folder / f"{n:04d}.png"), scale=4, border=4)
     return folder
 
 
@@ -88,7 +91,7 @@ class WebhookReceiver:
     def __init__(self) -> None:
         self.port = free_port()
         self.mode = "ok"
-        self.accepted: list[tuple[str, dict[str, Any]]] = []     # (Idempotency-Key, lookup), in arrival order
+        self.accepted: list[tuple[str, EpuLookup]] = []     # (Idempotency-Key, lookup), in arrival order
         self.refused = 0
         self._server: ThreadingHTTPServer | None = None
 
@@ -134,7 +137,7 @@ class Broker:
         # `user`: started as root, mosquitto would switch to user "mosquitto" and could not save its sessions here
         self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
                              f"persistence_location {workdir}/\nuser {pwd.getpwuid(os.getuid()).pw_name}\n")
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "Broker":
         self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=subprocess.DEVNULL,
@@ -153,9 +156,9 @@ class Subscriber:
     """An LGO listening on `electeur/+/lookup`, QoS 1, persistent session: keeps every message it gets."""
 
     def __init__(self, port: int) -> None:
-        self.messages: list[dict[str, Any]] = []
+        self.messages: list[EpuLookup] = []
         self.subscribed = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fault-rig-lgo", clean_session=False)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="fault-rig-lgo", clean_session=False)
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe("electeur/+/lookup", qos=1)
         self.client.on_subscribe = lambda *a: self.subscribed.set()
         self.client.on_message = lambda c, u, msg: self.messages.append(json.loads(msg.payload))
@@ -239,7 +242,7 @@ class Bridge(Process):
     def health(self) -> dict[str, Any]:
         return self.get("/api/health") or {"status": "no answer (API down)", "problems": [], "lookups": -1, "sinks": {}}
 
-    def lookups(self) -> list[dict[str, Any]]:
+    def lookups(self) -> list[EpuLookup]:
         return all_lookups(self.port)
 
 

@@ -51,4 +51,4 @@ def junit_xml(rows: list[Row], engine: str, manifest: dict[str, str] | None = No
                 counts[key] += case.find(status) is not None
         for key, value in counts.items():
             suite.set(key, str(value))
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))

@@ -45,7 +45,7 @@ def check_link(link: Path) -> None:
 class PtyRelay:
     """Copies bytes between a child process's pipes and the current pty until the child exits."""
 
-    def __init__(self, proc: subprocess.Popen, link: Path | None = None,
+    def __init__(self, proc: subprocess.Popen[bytes], link: Path | None = None,
                  on_plug: Callable[[str], None] = lambda path: None) -> None:
         self.proc = proc
         self.link = link

@@ -79,4 +79,5 @@ def _perspective_coeffs(dst: list[tuple[float, float]], src: list[tuple[int, int
     for (x, y), (u, v) in zip(dst, src):
         rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
         rhs += [u, v]
-    return np.linalg.solve(np.array(rows, dtype=np.float64), np.array(rhs, dtype=np.float64)).tolist()
+    solved = np.linalg.solve(np.array(rows, dtype=np.float64), np.array(rhs, dtype=np.float64))
+    return [float(c) for c in solved]

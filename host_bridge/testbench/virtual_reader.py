@@ -8,12 +8,12 @@ bytes a real ESP32 or ArduCAM camera delivers; the board decodes nothing).
 
 from __future__ import annotations
 
-import shutil
+import io
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO, Iterable, cast
 
 from PIL import Image
 
@@ -31,7 +31,7 @@ JPEG_QUALITY = 90                   # a camera module's usual setting (micropyth
 def write_frames(images: Iterable[Path], dest: Path, frame_format: str = "gray8") -> dict[Path, str]:
     """Convert `images` to PGM (or JPEG) frames in `dest`, in order; returns the images that failed, with the reason."""
     failed: dict[Path, str] = {}
-    names = []
+    names: list[str] = []
     for image in images:
         try:
             gray = load_gray(image)
@@ -74,13 +74,13 @@ def command(runtime: str, frames: Path, mode: str, show_ms: int = 0, loop: bool 
 class PipeStream:
     """The child's stdout/stdin as the byte stream a ReaderLink reads and writes."""
 
-    def __init__(self, proc: subprocess.Popen) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
         self.proc = proc
-        self._out: IO[bytes] = proc.stdout  # type: ignore[assignment]
+        self._out = cast(io.BufferedReader, proc.stdout)
         self._in: IO[bytes] = proc.stdin  # type: ignore[assignment]
 
     def read(self, size: int) -> bytes:
-        return self._out.read1(size)  # type: ignore[attr-defined]
+        return self._out.read1(size)
 
     def write(self, data: bytes) -> None:
         try:
@@ -90,5 +90,5 @@ class PipeStream:
             pass                        # the reader has exited; what it had not delivered it reported
 
 
-def frames_dir() -> tempfile.TemporaryDirectory:
+def frames_dir() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="electeur-sim-")

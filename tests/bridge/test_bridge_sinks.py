@@ -132,7 +132,7 @@ def test_two_bridges_one_broker_one_subscriber_sees_both_readers_in_order(tmp_pa
                 j.record(read(n, reader=name))
         wait_for(lambda: len(seen) == 40)
     finally:
-        for _, j, d in bridges:
+        for _, _journal, d in bridges:
             d.stop()
         sub.loop_stop()
     for name, _, _ in bridges:

@@ -4,7 +4,6 @@ type a control key or split a read, whatever bytes a code carries."""
 import asyncio
 import json
 
-import pytest
 from hypothesis import given, settings, strategies as st
 
 from firmware import config, keymaps

@@ -7,18 +7,19 @@ Retries, back-off and ordering are the dispatcher's job, not the sink's.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
+from host_bridge.payloads.schema import EpuLookup
 
 
 class Sink(Protocol):
     name: str
 
-    def deliver(self, lookup: dict[str, Any]) -> None: ...
+    def deliver(self, lookup: EpuLookup) -> None: ...
 
     def close(self) -> None: ...
 
 
-def idempotency_key(lookup: dict[str, Any]) -> str:
+def idempotency_key(lookup: EpuLookup) -> str:
     """One version of a lookup: the same for every retry, another for its revision (ePU answered later).
     Receivers drop what at-least-once delivery sends twice by it (webhook header, MQTT sink's retry)."""
     return f"{lookup['id']}/{lookup['revision']}" if "revision" in lookup else lookup["id"]

@@ -13,8 +13,10 @@ import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from host_bridge.bridge.sinks import idempotency_key
+from host_bridge.payloads.schema import EpuLookup
 
 
 class MqttError(Exception):
@@ -37,7 +39,7 @@ class MqttSink:
         self._acked: set[int] = set()
         self._queued: tuple[str, int] | None = None     # (lookup id, message id) published, not yet acknowledged
         self._cond = threading.Condition()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
         self.client.on_publish = self._on_publish
         if username:
             self.client.username_pw_set(username, password)
@@ -50,8 +52,8 @@ class MqttSink:
             self._acked.add(mid)
             self._cond.notify_all()
 
-    def deliver(self, lookup: dict[str, Any]) -> None:
-        topic = topic_for(self.prefix, (lookup.get("source") or {}).get("reader"))
+    def deliver(self, lookup: EpuLookup) -> None:
+        topic = topic_for(self.prefix, lookup["source"]["reader"])
         key = idempotency_key(lookup)
         if self._queued is None or self._queued[0] != key:
             info = self.client.publish(topic, json.dumps(lookup, ensure_ascii=False), qos=1)

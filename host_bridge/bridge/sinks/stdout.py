@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import IO, Any
+from typing import IO
+from host_bridge.payloads.schema import EpuLookup
 
 
 class StdoutSink:
@@ -13,7 +14,7 @@ class StdoutSink:
     def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream or sys.stdout
 
-    def deliver(self, lookup: dict[str, Any]) -> None:
+    def deliver(self, lookup: EpuLookup) -> None:
         self.stream.write(json.dumps(lookup, ensure_ascii=False, separators=(",", ":")) + "\n")
         self.stream.flush()
 

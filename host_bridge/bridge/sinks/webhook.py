@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from typing import Any
 
 from host_bridge.bridge.sinks import idempotency_key
+from host_bridge.payloads.schema import EpuLookup
 
 
 class WebhookError(Exception):
@@ -23,7 +23,7 @@ class WebhookSink:
         self.timeout_s = timeout_s
         self.name = name or f"webhook:{url}"
 
-    def deliver(self, lookup: dict[str, Any]) -> None:
+    def deliver(self, lookup: EpuLookup) -> None:
         headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key(lookup)}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"

@@ -82,7 +82,7 @@ def sustain(pipe: Pipeline, readers: int, seconds: float, size: tuple[int, int])
     """`readers` threads each offering FPS frames/s (one in five shows a code) into a 1 s queue;
     a worker per core drains them. Sustained if no frame with a code was dropped and every reader got ≥ 95 % through."""
     frames = [printed_code(size, seed=i) if i % 5 == 0 else empty_scene(size, seed=i) for i in range(10)]
-    queues = [queue.Queue(maxsize=FPS) for _ in range(readers)]
+    queues: list[queue.Queue[Any]] = [queue.Queue(maxsize=FPS) for _ in range(readers)]
     done = [0] * readers
     dropped_codes = [0]
     stop = threading.Event()

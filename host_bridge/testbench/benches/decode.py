@@ -11,7 +11,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import zxingcpp
@@ -36,8 +36,9 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeat", type=positive_int, default=3, help="timings per frame; the median is kept (default 3)")
 
 
-def timed(fn: Callable[[np.ndarray], object], gray: np.ndarray, repeat: int) -> tuple[object, float]:
-    result, times = None, []
+def timed(fn: Callable[[np.ndarray], list[Any]], gray: np.ndarray, repeat: int) -> tuple[list[Any], float]:
+    result: list[Any] = []
+    times = []
     for _ in range(repeat):
         t = time.perf_counter()
         result = fn(gray)
@@ -45,8 +46,8 @@ def timed(fn: Callable[[np.ndarray], object], gray: np.ndarray, repeat: int) -> 
     return result, statistics.median(times)
 
 
-def qr_only(gray: np.ndarray) -> list:
-    return zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
+def qr_only(gray: np.ndarray) -> list[Any]:
+    return zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
 
 
 def run(args: argparse.Namespace) -> int:

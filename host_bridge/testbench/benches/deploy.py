@@ -49,7 +49,7 @@ def _deploy_once(board: str, raw_paste: bool) -> float:
                                  str(Path(tmp) / "events"), "--capacity", str(64 << 20), *chip,
                                  *([] if raw_paste else ["--no-raw-paste"])], stdout=subprocess.PIPE, text=True)
         try:
-            port = proc.stdout.readline().strip()
+            port = proc.stdout.readline().strip() if proc.stdout else ""
             return _timed(lambda: deploymod.deploy(board, port, False, None, None, say=lambda _: None))
         finally:
             proc.kill()

@@ -65,7 +65,7 @@ def score_samples(directory: Path, fit_qvga: bool) -> dict[str, list[int]]:
     for entry in tqdm(entries, desc="bench samples", unit="image", file=sys.stderr):
         gray = qvga(directory / entry["file"]) if fit_qvga else load_gray(directory / entry["file"])
         expected = base64.b64decode(entry["payload_b64"])
-        zx = [b.bytes for b in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode) if b.valid]
+        zx = [b.bytes for b in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)) if b.valid]
         ours = [s.data for s in firmware.decode(gray)]
         row = scores.setdefault(entry["kind"], [0, 0, 0, 0])
         row[0] += 1
@@ -98,7 +98,7 @@ def _cpython_decoders() -> dict[str, Decoder]:
     firmware = get_engine("firmware")
     decoders: dict[str, Decoder] = {
         "firmware (CPython)": lambda g: [s.data for s in firmware.decode(g)],
-        BASELINE: lambda g: [b.bytes for b in zxingcpp.read_barcodes(g, formats=zxingcpp.BarcodeFormat.QRCode) if b.valid],
+        BASELINE: lambda g: [b.bytes for b in zxingcpp.read_barcodes(g, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)) if b.valid],
     }
     try:
         zbar = get_engine("zbar")

@@ -11,6 +11,7 @@ import io
 import statistics
 import sys
 import time
+from collections.abc import Callable
 
 import numpy as np
 import zxingcpp
@@ -32,7 +33,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1)
 
 
-def _median_us(fn, repeat: int) -> float:
+def _median_us(fn: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
         t = time.perf_counter()

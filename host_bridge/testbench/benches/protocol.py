@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, cast
 
 from PIL import Image
 from tqdm import tqdm
@@ -36,7 +37,7 @@ from host_bridge.decode.engines import get_engine
 from host_bridge.testbench.synthetic_frames import printed_code
 from host_bridge.testbench import virtual_reader as vr
 from host_bridge.link.frames import FrameReads
-from host_bridge.link.reader_link import ReaderLink
+from host_bridge.link.reader_link import ReaderLink, Stream
 from host_bridge.package_data import micropython_command
 
 NAME = "protocol"
@@ -127,12 +128,13 @@ class HostSide:
         self.wire = 0
         # streamed frames decoded as the bridge does; every frame is a different code here: no duplicates
         on_frame = FrameReads(get_engine(), self.on_read, dedupe_ms=0) if stream_decode else None
-        self.link = ReaderLink(self, self.on_read, on_frame=on_frame)
+        # the bench feeds the link itself (link.feed); the link only writes ACKs to this end
+        self.link = ReaderLink(cast(Stream, self), self.on_read, on_frame=on_frame)
 
     def write(self, data: bytes) -> None:                 # the host writing to the reader
         self.to_reader.append(bytes(data))
 
-    def on_read(self, reader: int, seq: int, payload: bytes, meta: dict) -> None:
+    def on_read(self, reader: int, seq: int, payload: bytes, meta: dict[str, Any]) -> None:
         self.delivered.append((meta["captured_ms"], ticks_ms()))
 
 

@@ -17,8 +17,8 @@ def _perspective_coeffs(dst: list[tuple[float, float]], src: list[tuple[float, f
     """PIL PERSPECTIVE coefficients mapping output points `dst` to input points `src`."""
     rows, rhs = [], []
     for (x, y), (u, v) in zip(dst, src):
-        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y]); rhs.append(u)
-        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y]); rhs.append(v)
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        rhs += [u, v]
     return list(np.linalg.solve(np.array(rows, dtype=np.float64), np.array(rhs, dtype=np.float64)))
 
 
@@ -38,7 +38,7 @@ def curl(doc: np.ndarray, rng: random.Random, amount: float) -> np.ndarray:
                 dx, dy = jitter[(a, b)]
                 quad += [xs[a] + dx, ys[b] + dy]
             mesh.append((box, quad))
-    return np.asarray(Image.fromarray(doc).transform((w, h), Image.MESH, mesh, resample=Image.BILINEAR))
+    return np.asarray(Image.fromarray(doc).transform((w, h), Image.Transform.MESH, mesh, resample=Image.Resampling.BILINEAR))
 
 
 def _background(size: tuple[int, int], rng: random.Random, nprng: np.random.Generator) -> np.ndarray:
@@ -76,8 +76,8 @@ def shoot(doc: np.ndarray, code_box: tuple[float, float, float, float], rng: ran
         dst.append((cx + rx * (1 + tilt * rng.uniform(-1, 1)), cy + ry * (1 + tilt * rng.uniform(-1, 1))))
     coeffs = _perspective_coeffs(dst, src)
     frame = _background(size, rng, nprng)
-    warped = np.asarray(Image.fromarray(doc).transform(size, Image.PERSPECTIVE, coeffs, resample=Image.BILINEAR), dtype=np.float32)
-    mask = np.asarray(Image.new("L", (dw, dh), 255).transform(size, Image.PERSPECTIVE, coeffs, resample=Image.BILINEAR),
+    warped = np.asarray(Image.fromarray(doc).transform(size, Image.Transform.PERSPECTIVE, coeffs, resample=Image.Resampling.BILINEAR), dtype=np.float32)
+    mask = np.asarray(Image.new("L", (dw, dh), 255).transform(size, Image.Transform.PERSPECTIVE, coeffs, resample=Image.Resampling.BILINEAR),
                       dtype=np.float32) / 255
     frame = frame * (1 - mask) + warped * mask
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)

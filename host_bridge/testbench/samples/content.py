@@ -69,7 +69,9 @@ def ordonnance(rng: random.Random) -> Content:
 def apcv(rng: random.Random) -> Content:
     fam, giv, birth = rng.choice(FAMILY), rng.choice(GIVEN), _birth(rng).isoformat()
     claims = {"v": 1, "nom": fam, "prenom": giv, "dn": birth, "n": rng.getrandbits(64)}
-    b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()  # noqa: E731
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
     token = f"APCV1.{b64(json.dumps(claims, ensure_ascii=False).encode())}.{b64(rng.randbytes(32))}"
     fields = {"token": token, "beneficiary_family_name": fam, "beneficiary_given_names": giv, "beneficiary_birth_date": birth}
     return Content("apcv", token.encode(), "qr", fields)

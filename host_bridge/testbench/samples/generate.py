@@ -69,7 +69,7 @@ def sample(seed: int, index: int) -> tuple[dict[str, Any], bytes, Content]:
     return entry, data, content
 
 
-def generate(out: Path, count: int, seed: int, progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+def generate(out: Path, count: int, seed: int, progress: Callable[[int], object] | None = None) -> list[dict[str, Any]]:
     """Write `count` images and manifest.json into `out`; return the manifest."""
     out.mkdir(parents=True, exist_ok=True)
     manifest = []

@@ -15,10 +15,10 @@ from PIL import Image, ImageDraw, ImageFont
 DRUGS = ["PARACETAMOL 1 g cp", "AMOXICILLINE 500 mg gel", "IBUPROFENE 400 mg cp", "LEVOTHYROXINE 75 mcg cp",
          "METFORMINE 850 mg cp", "TRAMADOL 50 mg gel", "OMEPRAZOLE 20 mg gel", "ATORVASTATINE 20 mg cp"]
 Box = tuple[int, int, int, int]  # where the code sits in the document: x0, y0, x1, y1
-_FONTS: dict[int, ImageFont.FreeTypeFont] = {}
+_FONTS: dict[int, ImageFont.FreeTypeFont | ImageFont.ImageFont] = {}
 
 
-def font(size: int) -> ImageFont.FreeTypeFont:
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     size = max(8, int(size))
     if size not in _FONTS:
         _FONTS[size] = ImageFont.load_default(size=size)
