@@ -24,17 +24,27 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
 
 
-def build_parser() -> Parser:
+def command_modules() -> list[str]:
+    """The modules of `host_bridge.commands`, one per subcommand (`epu_sandbox` is `electeur epu-sandbox`)."""
+    return sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
+
+
+def build_parser(only: str | None = None) -> Parser:
+    """The whole command line, or with `only` (a command module) just that command: running a command imports
+    its own module alone, so `electeur version` loads no decoder and `electeur run` no test bench."""
     parser = Parser(prog="electeur", description="Open e-lecteur: reader firmware tools and host bridge.")
     parser.add_argument("--version", action="version", version=f"electeur {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        importlib.import_module(f"{commands.__name__}.{info.name}").register(sub)
+    for name in command_modules():
+        if only is None or name == only:
+            importlib.import_module(f"{commands.__name__}.{name}").register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    first = argv[0].replace("-", "_") if argv and not argv[0].startswith("-") else None
+    args = build_parser(first if first in command_modules() else None).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except UserError as exc:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import ctypes.util
+import os
 import platform
-from importlib import metadata
+import sys
 
 from host_bridge import __version__
 
@@ -29,8 +30,15 @@ DECODERS = (("zxing-cpp", "zxing-cpp"), ("pyzbar", "pyzbar"))
 
 
 def installed(dist: str) -> str:
-    """The installed version, read from package metadata: importing the decoders would cost more than the answer."""
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
+    """The installed version, from the name of its `<name>-<version>.dist-info` folder on sys.path: importing the
+    decoders, or even importlib.metadata (email, zipfile, inspect...), costs more than the answer."""
+    prefix = dist.replace("-", "_").lower() + "-"
+    for folder in sys.path:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.lower().startswith(prefix) and name.endswith(".dist-info"):
+                return name[len(prefix):-len(".dist-info")]
+    return "not installed"
