@@ -1,0 +1,139 @@
+"""Streamed frames put back together within bounds, because what a reader announces is untrusted input.
+
+A FRAME_START is 28 bytes on the wire and announces up to 4 GB: trusted, it let one message allocate
+gigabytes. Here a frame may be at most the largest one a board profile allows (`hardware/boards/*.json`:
+gray at `gray_max`, JPEG at the largest standard size the sensor gives, at most one byte per pixel; the
+board named in the reader's HELLO, else the largest of all profiles); a reader id has at most
+`PER_READER` frames in assembly and a link `PER_LINK`; memory grows only as chunks arrive, within a
+per-link byte budget; a frame still unfinished `DEADLINE_S` after its start is dropped (no reader waits
+longer than `frame_ack_ms`, at most 60 s, for its ACK). Whatever a rogue peer sends, a link holds at most
+`BUDGET` bytes of frames, and each message costs constant work, so a valid READ behind a flood is ACKed promptly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
+from firmware import board as firmware_board
+from firmware import protocol as P
+from firmware.camera import SIZES
+from host_bridge.devtools.boards import board_names, load_board
+
+PER_READER = 2          # a reader streams one frame at a time (the next after the ACK): 2 tolerates a lost END
+PER_LINK = 8            # a TCP hub may carry several readers
+BUDGET = 4 * 1024 * 1024  # bytes of frames in assembly per link: two of the largest frame any board sends
+DEADLINE_S = 60.0
+JPEG_BYTES_PER_PIXEL = 1  # camera drivers size a JPEG buffer at width*height/5; 1 byte/pixel is 5x that
+
+
+def _pixels(size: tuple[int, int]) -> int:
+    return size[0] * size[1]
+
+
+def profile_limits(profile: dict) -> dict[int, int]:
+    """Largest frame in bytes, per kind, that a board profile allows: gray at `gray_max`, JPEG at the largest
+    standard size within the sensor (`sensor_px`; none given: the gray maximum)."""
+    camera = profile["camera"]
+    gray = _pixels(SIZES[camera.get("gray_max", "QVGA")])
+    sensor = camera.get("sensor_px")
+    jpeg = max((_pixels(s) for s in SIZES.values() if sensor and s[0] <= sensor[0] and s[1] <= sensor[1]),
+               default=gray)
+    return {P.GRAY8: gray, P.JPEG: jpeg * JPEG_BYTES_PER_PIXEL}
+
+
+@cache
+def board_limits() -> dict[str, dict[int, int]]:
+    """Per board name (and "sim", the virtual reader), the largest frame per kind; "" for an unknown board."""
+    limits = {name: profile_limits(load_board(name)) for name in board_names()}
+    limits["sim"] = profile_limits(firmware_board.SIM)
+    limits[""] = {kind: max(lim[kind] for lim in limits.values()) for kind in P.KINDS}
+    return limits
+
+
+def frame_limit(board: object, kind: int) -> int:
+    """Largest frame of `kind` the board a HELLO named may send (any board's largest if unknown)."""
+    limits = board_limits()
+    return limits.get(board if isinstance(board, str) else "", limits[""])[kind]
+
+
+@dataclass
+class Assembly:
+    """One frame in assembly: its header and the bytes received so far, in order."""
+    kind: int
+    width: int
+    height: int
+    length: int
+    captured_ms: int
+    started: float
+    buf: bytearray = field(default_factory=bytearray)
+    broken: bool = False        # a chunk went missing: the data is dropped, the END still gets its ACK
+
+
+class Frames:
+    """The frames in assembly on one link, keyed by (reader id, frame id). `dropped` counts frames refused
+    or evicted for a bound; `refusal` is called with a reason for each (the caller logs, throttled)."""
+
+    def __init__(self, board_of: Callable[[int], object], clock: Callable[[], float] = time.monotonic) -> None:
+        self._board_of = board_of
+        self._clock = clock
+        self._open: dict[tuple[int, int], Assembly] = {}
+        self.dropped = 0
+
+    @property
+    def held(self) -> int:
+        """Bytes of frame data held now."""
+        return sum(len(a.buf) for a in self._open.values())
+
+    def start(self, msg: P.Message) -> None:
+        """A FRAME_START: BodyError (nothing kept) if it announces more than the reader's board allows."""
+        kind, width, height, length, captured = P.parse_frame_start(msg)
+        limit = frame_limit(self._board_of(msg.reader), kind)
+        if length > limit or (kind == P.JPEG and width * height * JPEG_BYTES_PER_PIXEL > limit):
+            self.dropped += 1
+            raise P.BodyError(f"{P.KINDS[kind]} frame {width}x{height} of {length} bytes is larger than its "
+                              f"board allows ({limit} bytes)")
+        self._expire()
+        key = (msg.reader, msg.seq)
+        self._open.pop(key, None)
+        mine = [k for k in self._open if k[0] == msg.reader]
+        while len(mine) >= PER_READER:
+            self._evict(mine.pop(0))
+        while len(self._open) >= PER_LINK:
+            self._evict(next(iter(self._open)))
+        self._open[key] = Assembly(kind, width, height, length, captured, self._clock())
+
+    def chunk(self, msg: P.Message) -> None:
+        """A FRAME_CHUNK: appended if it follows the bytes received; a gap marks the frame broken."""
+        asm = self._open.get((msg.reader, msg.seq))
+        if asm is None:
+            return
+        off, data = P.parse_frame_chunk(msg)
+        if off + len(data) > asm.length:
+            del self._open[(msg.reader, msg.seq)]
+            raise P.BodyError("chunk beyond the frame's length")
+        if asm.broken or off != len(asm.buf):      # a lost chunk: the CRC would fail anyway, keep no data
+            asm.broken, asm.buf = True, bytearray()
+            return
+        while self.held + len(data) > BUDGET:      # older frames go first; one frame alone always fits
+            self._evict(next(k for k, a in self._open.items() if a is not asm))
+        asm.buf += data
+
+    def end(self, msg: P.Message) -> tuple[Assembly, bool] | None:
+        """A FRAME_END: (the assembly, whether it is whole and its CRC matches), or None for a frame not held."""
+        asm = self._open.pop((msg.reader, msg.seq), None)
+        if asm is None:
+            return None
+        crc = P.parse_frame_end(msg)
+        return asm, not asm.broken and len(asm.buf) == asm.length and P.crc32(asm.buf) == crc
+
+    def _expire(self) -> None:
+        now = self._clock()
+        for key in [k for k, a in self._open.items() if now - a.started > DEADLINE_S]:
+            self._evict(key)
+
+    def _evict(self, key: tuple[int, int]) -> None:
+        del self._open[key]
+        self.dropped += 1
