@@ -58,7 +58,15 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.redactor(record.getMessage())
         record.args = None
+        if record.exc_info:         # a traceback quotes the exception's message, which may hold a payload
+            record.exc_text = self.redactor(_FORMAT.formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = self.redactor(record.exc_text)
         return True
+
+
+_FORMAT = logging.Formatter()
 
 
 def install(logger: logging.Logger, redactor: Redactor, *, allow_identifiers: bool = False) -> None:

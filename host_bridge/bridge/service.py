@@ -35,6 +35,7 @@ from host_bridge.link.frames import FrameReads
 from host_bridge.decode.engines import get_engine
 from host_bridge.epu.client import EpuClient
 from host_bridge.link.reader_link import NotNow, ReaderLink
+from host_bridge.link.tcp_stream import TcpStream
 from host_bridge.errors import UserError
 
 log = logging.getLogger("electeur.bridge")
@@ -42,9 +43,12 @@ REOPEN_S = 1.0
 SCAN_S = 2.0
 
 
-def pyserial_url(device: str) -> str:
-    """`tcp://host:port` (our spelling) is pyserial's `socket://host:port`; ports pass through."""
-    return "socket://" + device[6:] if device.startswith("tcp://") else device
+def open_stream(device: str) -> serial.Serial | TcpStream:
+    """A serial port through pyserial; `tcp://HOST:PORT` as a socket read in whole buffers (not pyserial's
+    `socket://`, which a link reads one byte per poll)."""
+    if device.startswith("tcp://"):
+        return TcpStream(device)
+    return serial.serial_for_url(device, baudrate=115200, timeout=0.2)
 
 
 class ReaderPort:
@@ -77,7 +81,7 @@ class ReaderPort:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                stream = serial.serial_for_url(pyserial_url(self.device), baudrate=115200, timeout=0.2)
+                stream = open_stream(self.device)
             except (serial.SerialException, OSError, ValueError) as exc:
                 self._set("disconnected", str(exc))
                 self._stop.wait(REOPEN_S)
