@@ -31,6 +31,8 @@ def data_dir() -> Path:
 class Webhook:
     url: str
     token: str | None = None
+    ca_file: str | None = None          # the LGO's own CA (verification stays on)
+    minimal: bool = False               # send `minimise(lookup)`: no NIR, names, birth date, raw payload
 
 
 @dataclass
@@ -40,6 +42,11 @@ class Mqtt:
     prefix: str = "electeur"
     username: str | None = None
     password: str | None = None
+    tls: bool = False                   # verification on; port 8883 unless given
+    ca_file: str | None = None
+    cert_file: str | None = None        # client certificate (with key_file) for brokers that require one
+    key_file: str | None = None
+    minimal: bool = False
 
 
 @dataclass
@@ -113,22 +120,38 @@ def check_device(text: str, where: str) -> str:
 def _webhook(item: Any, where: str) -> Webhook:
     if not isinstance(item, dict):
         raise UserError(f"{where}: must be a table {{url = 'https://...'}}, not {item!r}")
-    _check(item, {"url": (str, "an http(s) URL"), "token": (str, "a string")}, where)
+    _check(item, {"url": (str, "an http(s) URL"), "token": (str, "a string"), "ca_file": (str, "a PEM file path"),
+                  "minimal": (bool, "true or false")}, where)
     if not str(item.get("url", "")).startswith(("http://", "https://")):
         raise UserError(f"{where}: 'url' must be an http:// or https:// URL, not {item.get('url')!r}")
-    return Webhook(item["url"], item.get("token"))
+    _files(item, ("ca_file",), where)
+    return Webhook(**item)
 
 
 def _mqtt(item: dict[str, Any], where: str) -> Mqtt:
     _check(item, {"host": (str, "a host name"), "port": (int, "a port number"), "prefix": (str, "a topic prefix"),
-                  "username": (str, "a string"), "password": (str, "a string")}, where)
+                  "username": (str, "a string"), "password": (str, "a string"), "tls": (bool, "true or false"),
+                  "ca_file": (str, "a PEM file path"), "cert_file": (str, "a PEM file path"),
+                  "key_file": (str, "a PEM file path"), "minimal": (bool, "true or false")}, where)
     if "host" not in item:
         raise UserError(f"{where}: 'host' is required")
     if not 0 < item.get("port", 1883) < 65536:
         raise UserError(f"{where}: 'port' must be 1-65535")
     if any(c in item.get("prefix", "electeur") for c in "+#") or not item.get("prefix", "electeur"):
         raise UserError(f"{where}: 'prefix' must be a non-empty topic without wildcards")
-    return Mqtt(**item)
+    tls_keys = [k for k in ("ca_file", "cert_file", "key_file") if k in item]
+    if tls_keys and not item.get("tls"):
+        raise UserError(f"{where}: {', '.join(tls_keys)} need tls = true")
+    if ("cert_file" in item) != ("key_file" in item):
+        raise UserError(f"{where}: a client certificate needs both cert_file and key_file")
+    _files(item, tls_keys, where)
+    return Mqtt(**{"port": 8883 if item.get("tls") else 1883, **item})
+
+
+def _files(item: dict[str, Any], keys: Any, where: str) -> None:
+    for key in keys:
+        if key in item and not Path(item[key]).expanduser().is_file():
+            raise UserError(f"{where}: '{key}' {item[key]!r} is not a readable file")
 
 
 def load(path: Path | None) -> Config:

@@ -27,7 +27,7 @@ from host_bridge.bridge.journal import Journal, JournalError
 from host_bridge.bridge.lookups import CounterSession, build_lookup, manual_lookup, now_source, with_epu
 from host_bridge.bridge.redact import Redactor
 from host_bridge.bridge.sealing import Sealer
-from host_bridge.bridge.sinks import Sink
+from host_bridge.bridge.sinks import Minimised, Sink
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink
@@ -40,6 +40,7 @@ from host_bridge.errors import UserError
 
 log = logging.getLogger("electeur.bridge")
 REOPEN_S = 1.0
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 SCAN_S = 2.0
 
 
@@ -49,6 +50,16 @@ def open_stream(device: str) -> serial.Serial | TcpStream:
     if device.startswith("tcp://"):
         return TcpStream(device)
     return serial.serial_for_url(device, baudrate=115200, timeout=0.2)
+
+
+def cleartext_warning(name: str, host: str, minimal: bool, fix: str) -> None:
+    """Warn at start about a sink that carries lookups in clear beyond this machine."""
+    if host in LOOPBACK:
+        return
+    what = "minimised lookups (kind, status, prescription number)" if minimal else \
+        "patients' identifiers (NIR, names, birth dates)"
+    log.warning("sink %s sends %s IN CLEAR over the network to %s: %s%s", name, what, host, fix,
+                "" if minimal else ", or minimal = true")
 
 
 class ReaderPort:
@@ -147,12 +158,21 @@ class Bridge:
         self.engine = get_engine()              # host decoding of streamed frames
 
     def build_sinks(self) -> list[Sink]:
+        """The configured sinks; each one that sends identifiers in clear across the network is warned about."""
         sinks: list[Sink] = [StdoutSink()] if self.cfg.stdout else []
-        sinks += [WebhookSink(w.url, token=w.token) for w in self.cfg.webhooks]
+        for w in self.cfg.webhooks:
+            sink: Sink = WebhookSink(w.url, token=w.token, ca_file=w.ca_file)
+            if w.url.startswith("http://"):
+                cleartext_warning(sink.name, urlsplit(w.url).hostname or "", w.minimal, "use an https:// url")
+            sinks.append(Minimised(sink) if w.minimal else sink)
         if self.cfg.mqtt:
             m = self.cfg.mqtt
-            sinks.append(MqttSink(m.host, m.port, prefix=m.prefix, username=m.username, password=m.password,
-                                  reconnect_max_s=self.cfg.retry_max_s))
+            sink = MqttSink(m.host, m.port, prefix=m.prefix, username=m.username, password=m.password,
+                            reconnect_max_s=self.cfg.retry_max_s, tls=m.tls, ca_file=m.ca_file,
+                            cert_file=m.cert_file, key_file=m.key_file)
+            if not m.tls:
+                cleartext_warning(sink.name, m.host, m.minimal, "set tls = true (and ca_file) in [sinks.mqtt]")
+            sinks.append(Minimised(sink) if m.minimal else sink)
         return sinks
 
     def record(self, lookup: dict[str, Any], resent: bool = False) -> tuple[int, bool]:

@@ -128,11 +128,12 @@ class WebhookReceiver:
 class Broker:
     """Mosquitto on a free loopback port, with persistence so a subscriber's session survives a restart."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, listener: str = "allow_anonymous true\n") -> None:
+        """`listener`: config lines for the listener (TLS files, password file); default anonymous, in clear."""
         self.port = free_port()
         self.conf = workdir / "mosquitto.conf"
         # `user`: started as root, mosquitto would switch to user "mosquitto" and could not save its sessions here
-        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+        self.conf.write_text(f"listener {self.port} 127.0.0.1\n{listener}persistence true\n"
                              f"persistence_location {workdir}/\nuser {pwd.getpwuid(os.getuid()).pw_name}\n")
         self.proc: subprocess.Popen | None = None
 
