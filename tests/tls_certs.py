@@ -25,7 +25,7 @@ def _write(path: Path, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) 
 
 
 class Ca:
-    """A CA in `workdir`: `ca.crt`, and `issue(name, client=False)` -> (cert path, key path) for 127.0.0.1/localhost."""
+    """A CA in `workdir`; `issue(name, client=False, ip=...)` -> (cert path, key path) for `ip` and localhost."""
 
     def __init__(self, workdir: Path, cn: str = "electeur test CA") -> None:
         self.dir = workdir
@@ -38,7 +38,7 @@ class Ca:
                      .sign(self.key, hashes.SHA256()))
         self.file, _ = _write(workdir / cn.replace(" ", "-"), self.cert, self.key)
 
-    def issue(self, name: str, client: bool = False) -> tuple[Path, Path]:
+    def issue(self, name: str, client: bool = False, ip: str = "127.0.0.1") -> tuple[Path, Path]:
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.timezone.utc)
         usage = ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH
@@ -46,7 +46,7 @@ class Ca:
                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=2))
                 .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                            x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                                            x509.IPAddress(ipaddress.ip_address(ip))]),
                                critical=False)
                 .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
                 .sign(self.key, hashes.SHA256()))

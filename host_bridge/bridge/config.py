@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -62,6 +63,9 @@ class Config:
     devices: list[str] = field(default_factory=lambda: ["auto"])
     api_host: str = "127.0.0.1"
     api_port: int = 8765
+    api_cert: Path | None = None        # TLS for the API (required to listen beyond loopback), with api_key
+    api_key: Path | None = None
+    api_origins: list[str] = field(default_factory=list)   # https:// addresses the counter pages are opened at
     token: str | None = None
     journal: Path = field(default_factory=lambda: data_dir() / "journal.sqlite")
     journal_key: Path = field(default_factory=lambda: config_dir() / "journal.key")
@@ -79,6 +83,9 @@ class Config:
 _TOP: dict[str, tuple[Any, str]] = {
     "devices": (list, "a list of 'auto', serial port names or 'tcp://HOST:PORT'"),
     "api": (str, "'HOST:PORT', e.g. '127.0.0.1:8765'"),
+    "api_cert": (str, "a PEM certificate file path"),
+    "api_key": (str, "a PEM private key file path"),
+    "api_origins": (list, "a list of 'https://HOST:PORT' addresses the counter pages are opened at"),
     "token": (str, "a string of at least 16 characters"),
     "journal": (str, "a file path"),
     "journal_key": (str, "a file path"),
@@ -173,6 +180,16 @@ def load(path: Path | None) -> Config:
         cfg.devices = [check_device(d, where) for d in doc["devices"]] or ["auto"]
     if "api" in doc:
         cfg.api_host, cfg.api_port = parse_hostport(doc["api"], f"{where}: 'api'")
+    _files(doc, ("api_cert", "api_key"), where)
+    if ("api_cert" in doc) != ("api_key" in doc):
+        raise UserError(f"{where}: TLS for the API needs both 'api_cert' and 'api_key'")
+    if "api_cert" in doc:
+        cfg.api_cert, cfg.api_key = Path(doc["api_cert"]).expanduser(), Path(doc["api_key"]).expanduser()
+    for origin in doc.get("api_origins", []):
+        parts = urlsplit(origin) if isinstance(origin, str) else None
+        if not parts or parts.scheme != "https" or not parts.hostname or parts.path or parts.query:
+            raise UserError(f"{where}: each of 'api_origins' must be 'https://HOST[:PORT]' (no path), not {origin!r}")
+    cfg.api_origins = list(doc.get("api_origins", []))
     if "token" in doc:
         if len(doc["token"]) < 16:
             raise UserError(f"{where}: 'token' must be at least 16 characters")

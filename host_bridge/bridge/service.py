@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import threading
 from urllib.parse import urlsplit
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import serial
 from aiohttp import web
 
-from host_bridge.bridge.api import Api, own_origins
+from host_bridge.bridge.api import LOOPBACK, Api, own_origins
 from host_bridge.bridge.config import Config
 from host_bridge.bridge.devices import serial_readers
 from host_bridge.bridge.dispatch import Dispatcher
@@ -40,7 +41,6 @@ from host_bridge.errors import UserError
 
 log = logging.getLogger("electeur.bridge")
 REOPEN_S = 1.0
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 SCAN_S = 2.0
 
 
@@ -60,6 +60,29 @@ def cleartext_warning(name: str, host: str, minimal: bool, fix: str) -> None:
         "patients' identifiers (NIR, names, birth dates)"
     log.warning("sink %s sends %s IN CLEAR over the network to %s: %s%s", name, what, host, fix,
                 "" if minimal else ", or minimal = true")
+
+
+def api_exposure(cfg: Config) -> ssl.SSLContext | None:
+    """The API's TLS context (None: plain HTTP, loopback only). Beyond loopback the bearer token and the lookups
+    would cross the LAN: refused without TLS and an explicit list of the pages' origins, and warned about."""
+    tls = None
+    if cfg.api_cert and cfg.api_key:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            tls.load_cert_chain(cfg.api_cert, cfg.api_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise UserError(f"cannot load api_cert {cfg.api_cert} / api_key {cfg.api_key}: {exc}") from None
+    if cfg.api_host in LOOPBACK:
+        return tls
+    if tls is None or not cfg.api_origins:
+        raise UserError(f"refusing to serve the API on {cfg.api_host}:{cfg.api_port}: beyond this machine the "
+                        "bearer token and patients' identifiers would cross the network"
+                        + (" in clear; set api_cert and api_key (a certificate for this machine's name)" if tls is None
+                           else "") + " and api_origins (the https:// addresses the counter pages are opened at), "
+                        "or keep api on 127.0.0.1 (docs/security.md)")
+    log.warning("API OPEN TO THE NETWORK on %s:%d over TLS: any computer of the LAN holding the token can read "
+                "lookups; pages allowed from %s", cfg.api_host, cfg.api_port, ", ".join(cfg.api_origins))
+    return tls
 
 
 class ReaderPort:
@@ -146,7 +169,9 @@ class Bridge:
         sinks = self.build_sinks()
         self.dispatcher = Dispatcher(self.journal, sinks, backoff_s=cfg.retry_first_s, max_backoff_s=cfg.retry_max_s,
                                      health=self.health)
-        self.api = Api(self.journal, token=token, origins=own_origins(cfg.api_host, cfg.api_port),
+        self.api_tls = api_exposure(cfg)
+        origins = own_origins(cfg.api_host, cfg.api_port, tls=self.api_tls is not None) | set(cfg.api_origins)
+        self.api = Api(self.journal, token=token, origins=origins,
                        devices=self.devices, manual_entry=self.manual_entry, sinks=tuple(s.name for s in sinks),
                        health=self.health)
         self.epu = EpuClient(cfg.epu.url, token=cfg.epu.token, timeout=cfg.epu.timeout_s) if cfg.epu else None
@@ -252,10 +277,10 @@ class Bridge:
             await asyncio.sleep(SCAN_S)
 
     async def serve(self, ready: threading.Event | None = None) -> None:
-        runner = web.AppRunner(self.api.build(), access_log=None)
+        runner = self.api.runner()
         await runner.setup()
         try:
-            await web.TCPSite(runner, self.cfg.api_host, self.cfg.api_port).start()
+            await web.TCPSite(runner, self.cfg.api_host, self.cfg.api_port, ssl_context=self.api_tls).start()
         except OSError as exc:
             await runner.cleanup()
             raise UserError(f"cannot listen on {self.cfg.api_host}:{self.cfg.api_port}: {exc.strerror or exc}") from None

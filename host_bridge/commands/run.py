@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     install(root, redactor, allow_identifiers=cfg.log_identifiers)
 
     bridge = Bridge(cfg, token, redactor)
-    page = f"http://{cfg.api_host}:{cfg.api_port}/"
+    page = f"{'https' if bridge.api_tls else 'http'}://{cfg.api_host}:{cfg.api_port}/"
     err = sys.stderr
     print(f"electeur run: config  {cfg.path or '(none: defaults)'}", file=err)
     print(f"electeur run: journal {cfg.journal} " + ("(identifiers in clear: log_identifiers = true)"
