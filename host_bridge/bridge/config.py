@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from host_bridge.bridge.private import create_private
 from host_bridge.errors import UserError
 
 APP = "electeur"
@@ -68,7 +69,7 @@ class Config:
     api_origins: list[str] = field(default_factory=list)   # https:// addresses the counter pages are opened at
     token: str | None = None
     journal: Path = field(default_factory=lambda: data_dir() / "journal.sqlite")
-    journal_key: Path = field(default_factory=lambda: config_dir() / "journal.key")
+    journal_key: Path | str = field(default_factory=lambda: config_dir() / "journal.key")   # or "keyring"
     retention_days: float = 90.0
     log_identifiers: bool = False
     stdout: bool = False
@@ -88,7 +89,7 @@ _TOP: dict[str, tuple[Any, str]] = {
     "api_origins": (list, "a list of 'https://HOST:PORT' addresses the counter pages are opened at"),
     "token": (str, "a string of at least 16 characters"),
     "journal": (str, "a file path"),
-    "journal_key": (str, "a file path"),
+    "journal_key": (str, "a file path, or \"keyring\" (the OS keyring)"),
     "retention_days": ((int, float), "a number of days > 0"),
     "log_identifiers": (bool, "true or false"),
     "sinks": (dict, "a table with keys stdout, webhook, mqtt"),
@@ -197,7 +198,7 @@ def load(path: Path | None) -> Config:
     if "journal" in doc:
         cfg.journal = Path(doc["journal"]).expanduser()
     if "journal_key" in doc:
-        cfg.journal_key = Path(doc["journal_key"]).expanduser()
+        cfg.journal_key = doc["journal_key"] if doc["journal_key"] == "keyring" else Path(doc["journal_key"]).expanduser()
     if "retention_days" in doc:
         if doc["retention_days"] <= 0:
             raise UserError(f"{where}: 'retention_days' must be > 0, not {doc['retention_days']}")
@@ -236,14 +237,12 @@ def ensure_token(cfg: Config) -> tuple[str, bool]:
     if cfg.token:
         return cfg.token, False
     path = config_dir() / "token"
+    created = not path.exists() and create_private(path, secrets.token_urlsafe(24) + "\n")
     try:
         token = path.read_text(encoding="ascii").strip()
-        if len(token) >= 16:
-            return token, False
-    except (OSError, UnicodeDecodeError):
-        pass
-    token = secrets.token_urlsafe(24)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(token + "\n", encoding="ascii")
-    path.chmod(0o600)
-    return token, True
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read the API token file {path}: {exc}") from None
+    if len(token) < 16:
+        raise UserError(f"the API token file {path} holds no token (16 characters or more): delete it and a new "
+                        "one is made on start, or set 'token' in the config")
+    return token, created

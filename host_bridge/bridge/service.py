@@ -19,7 +19,7 @@ import serial
 from aiohttp import web
 
 from host_bridge.bridge.api import LOOPBACK, Api, own_origins
-from host_bridge.bridge.config import Config
+from host_bridge.bridge.config import Config, config_dir
 from host_bridge.bridge.devices import serial_readers
 from host_bridge.bridge.dispatch import Dispatcher
 from host_bridge.bridge.epu_recheck import epu_problem, recheck_pending
@@ -160,7 +160,8 @@ class Bridge:
         self.cfg = cfg
         self.redactor = redactor
         # sealed at rest unless the config explicitly allows identifiers in clear (log_identifiers = true)
-        self.journal = Journal(cfg.journal, sealer=Sealer.from_file(cfg.journal_key), clear=cfg.log_identifiers)
+        self.journal = Journal(cfg.journal, sealer=Sealer.from_store(cfg.journal_key, cfg.journal,
+                                                                          config_dir() / "journal.key"), clear=cfg.log_identifiers)
         self.health = Health()
         self.sessions: dict[str, CounterSession] = {}
         self._session_lock = threading.Lock()
