@@ -19,10 +19,10 @@ from host_bridge.bridge.config import Config
 from host_bridge.bridge.journal import Journal
 from host_bridge.bridge.redact import Redactor
 from host_bridge.bridge.service import Bridge
-from host_bridge.devtools.fault_rig import free_port
+from host_bridge.testbench.fault_rig import free_port
 from host_bridge.errors import UserError
-from tests.api_server import ApiServer
-from tests.tls_certs import Ca
+from tests.helpers.api_server import ApiServer
+from tests.helpers.tls_certs import Ca
 
 TOKEN = "s3cret-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

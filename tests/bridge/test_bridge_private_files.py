@@ -20,7 +20,7 @@ from host_bridge.bridge.lookups import build_lookup
 from host_bridge.bridge.sealing import Sealer
 from host_bridge.commands import run
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def mode(path: Path) -> int:

@@ -24,9 +24,9 @@ from host_bridge.bridge.service import Bridge
 from host_bridge.bridge.sinks import Minimised, minimise
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.webhook import WebhookError, WebhookSink
-from host_bridge.devtools.fault_rig import Broker
-from tests.test_bridge_sinks import wait_for
-from tests.tls_certs import Ca
+from host_bridge.testbench.fault_rig import Broker
+from tests.bridge.test_bridge_sinks import wait_for
+from tests.helpers.tls_certs import Ca
 
 
 def ins_lookup() -> dict:
