@@ -281,12 +281,17 @@ def faults(argv: list[str]) -> int:
     runs += [("journal disk full", lambda d: bf.journal_full(d, reads=args.reads)),
              ("webhook 500 then refused, MQTT broker stopped", lambda d: bf.sinks_down(d, reads=args.reads)),
              ("ePU slow, 500, stopped", lambda d: bf.epu_faults(d))]
+    return _run_scenarios(runs, 44)
+
+
+def _run_scenarios(runs: list[tuple[str, Any]], width: int) -> int:
+    """Run each (title, run(workdir) -> figures) in a fresh directory and print its figures as they come."""
     for title, run in runs:
         with tempfile.TemporaryDirectory() as tmp:
             figures = run(Path(tmp))
         print(f"{title}:")
         for name, value in figures.items():
-            print(f"  {name:<44} {json.dumps(value, ensure_ascii=False) if not isinstance(value, (int, str)) else value}")
+            print(f"  {name:<{width}} {json.dumps(value, ensure_ascii=False) if not isinstance(value, (int, str)) else value}")
         sys.stdout.flush()
     return 0
 
@@ -305,14 +310,7 @@ def _attacks() -> list[tuple[str, Any]]:
 def attacks(argv: list[str]) -> int:
     """Attacks on a real bridge (host_bridge/testbench/attacks.py): what each cost and what it obtained."""
     argparse.ArgumentParser(prog="reliability.py attacks", description=attacks.__doc__).parse_args(argv)
-    for title, run in _attacks():
-        with tempfile.TemporaryDirectory() as tmp:
-            figures = run(Path(tmp))
-        print(f"{title}:")
-        for name, value in figures.items():
-            print(f"  {name:<52} {value}")
-        sys.stdout.flush()
-    return 0
+    return _run_scenarios(_attacks(), 52)
 
 
 def main() -> int:
