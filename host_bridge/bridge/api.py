@@ -55,12 +55,13 @@ def own_origins(host: str, port: int, tls: bool = False) -> set[str]:
 
 
 class ClientConnections:
-    """Per client address, the connections not inside a request, oldest first; beyond `limit` the oldest is
-    closed. Requests mark their connection busy for their duration (a WebSocket for its life)."""
+    """Per client address, the connections not inside a request, oldest first: each is closed after `IDLE_S`
+    (headers never finished, or an idle keep-alive), and beyond `limit` the oldest is closed at once. Requests
+    mark their connection busy for their duration (a WebSocket for its life)."""
 
     def __init__(self, limit: int = PER_CLIENT) -> None:
         self.limit = limit
-        self._idle: dict[str, OrderedDict[Any, asyncio.BaseTransport]] = {}
+        self._idle: dict[str, OrderedDict[Any, tuple[asyncio.BaseTransport, asyncio.TimerHandle]]] = {}
         self._client_of: dict[Any, str] = {}
         self.closed = 0
 
@@ -68,23 +69,27 @@ class ClientConnections:
         peer = transport.get_extra_info("peername")
         client = self._client_of[handler] = str(peer[0]) if peer else ""
         idle = self._idle.setdefault(client, OrderedDict())
-        idle[handler] = transport
+        idle[handler] = (transport, asyncio.get_running_loop().call_later(IDLE_S, self._close, handler))
         while len(idle) > self.limit:
-            old, oldest = idle.popitem(last=False)
-            self._client_of.pop(old, None)
-            oldest.close()
+            self._close(next(iter(idle)))
+
+    def _close(self, handler: Any) -> None:
+        transport = self.forget(handler)
+        if transport is not None:
+            transport.close()
             self.closed += 1
 
-    def lost(self, handler: Any, transport: asyncio.BaseTransport | None) -> None:
+    def forget(self, handler: Any) -> asyncio.BaseTransport | None:
+        """Forget `handler` (closed, or now inside a request); its transport if it was idle."""
         client = self._client_of.pop(handler, None)
         idle = self._idle.get(client) if client is not None else None
-        if idle is not None:
-            idle.pop(handler, None)
-            if not idle:
-                del self._idle[client]
-
-    def busy(self, handler: Any, transport: asyncio.BaseTransport | None) -> None:
-        self.lost(handler, transport)
+        entry = idle.pop(handler, None) if idle is not None else None
+        if idle is not None and not idle:
+            del self._idle[client]  # type: ignore[arg-type]
+        if entry is None:
+            return None
+        entry[1].cancel()
+        return entry[0]
 
     def done(self, handler: Any, transport: asyncio.BaseTransport | None) -> None:
         if transport is not None and not transport.is_closing():
@@ -175,7 +180,7 @@ class Api:
 
     @web.middleware
     async def guard(self, request: web.Request, handler):
-        self.connections.busy(request.protocol, request.transport)
+        self.connections.forget(request.protocol)          # inside a request: not idle
         try:
             return await self._guarded(request, handler)
         finally:
@@ -299,7 +304,7 @@ class Api:
     def runner(self) -> web.AppRunner:
         """The runner `electeur run` serves with: idle and half-sent connections closed after `IDLE_S`, at most
         `PER_CLIENT` of them per client address."""
-        return _BoundedRunner(self.build(), self.connections, access_log=None, keepalive_timeout=IDLE_S)
+        return _BoundedRunner(self.build(), self.connections, access_log=None)
 
     def build(self) -> web.Application:
         app = web.Application(middlewares=[self.guard], client_max_size=MAX_BODY)
@@ -335,7 +340,7 @@ class _BoundedRunner(web.AppRunner):
 
         def connection_lost(handler: Any, exc: BaseException | None = None) -> None:
             lost(handler, exc)
-            self.connections.lost(handler, None)
+            self.connections.forget(handler)
 
         server.connection_made, server.connection_lost = connection_made, connection_lost  # type: ignore[method-assign]
         return server
