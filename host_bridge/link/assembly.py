@@ -12,15 +12,19 @@ longer than `frame_ack_ms`, at most 60 s, for its ACK). Whatever a rogue peer se
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 from firmware import board as firmware_board
 from firmware import protocol as P
 from firmware.camera import SIZES
-from host_bridge.devtools.boards import board_names, load_board
+
+BOARDS = Path(__file__).resolve().parents[2] / "hardware" / "boards"
 
 PER_READER = 2          # a reader streams one frame at a time (the next after the ACK): 2 tolerates a lost END
 PER_LINK = 8            # a TCP hub may carry several readers
@@ -33,7 +37,7 @@ def _pixels(size: tuple[int, int]) -> int:
     return size[0] * size[1]
 
 
-def profile_limits(profile: dict) -> dict[int, int]:
+def profile_limits(profile: dict[str, Any]) -> dict[int, int]:
     """Largest frame in bytes, per kind, that a board profile allows: gray at `gray_max`, JPEG at the largest
     standard size within the sensor (`sensor_px`; none given: the gray maximum)."""
     camera = profile["camera"]
@@ -47,7 +51,8 @@ def profile_limits(profile: dict) -> dict[int, int]:
 @cache
 def board_limits() -> dict[str, dict[int, int]]:
     """Per board name (and "sim", the virtual reader), the largest frame per kind; "" for an unknown board."""
-    limits = {name: profile_limits(load_board(name)) for name in board_names()}
+    limits = {path.stem: profile_limits(firmware_board.parse(path.read_text(encoding="utf-8")))
+              for path in sorted(BOARDS.glob("*.json"))}
     limits["sim"] = profile_limits(firmware_board.SIM)
     limits[""] = {kind: max(lim[kind] for lim in limits.values()) for kind in P.KINDS}
     return limits

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import select
 import socket
-
-from host_bridge.bridge.config import parse_hostport
+from urllib.parse import urlsplit
 
 WRITE_TIMEOUT_S = 5.0       # a peer that stops reading our ACKs is dropped, not waited for forever
 
 
 class TcpStream:
-    """`tcp://HOST:PORT` opened; `read` returns b"" on a quiet line (like a serial port with a timeout)."""
+    """`tcp://HOST:PORT` (checked by the config) opened; `read` returns b"" on a quiet line (like a serial port
+    with a timeout)."""
 
     def __init__(self, url: str, timeout: float = 0.2, connect_timeout: float = 5.0) -> None:
-        host, port = parse_hostport(url.removeprefix("tcp://"), "a TCP reader")
+        where = urlsplit(url)
         self.timeout = timeout
-        self.sock = socket.create_connection((host, port), timeout=connect_timeout)
+        self.sock = socket.create_connection((where.hostname, where.port), timeout=connect_timeout)
         self.sock.settimeout(WRITE_TIMEOUT_S)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)     # an ACK goes out at once
 
