@@ -20,7 +20,7 @@ import json
 import logging
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +36,7 @@ from host_bridge.throttle import Throttle
 
 log = logging.getLogger("electeur.bridge.api")
 API_VERSION = "1"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 WEB = resources.files("host_bridge") / "web"
 PAGE_FILES = {"index.html": "text/html", "counter.js": "text/javascript", "counter.css": "text/css"}
 
@@ -179,14 +180,14 @@ class Api:
         return given is not None and hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self.token.encode())
 
     @web.middleware
-    async def guard(self, request: web.Request, handler):
+    async def guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.connections.forget(request.protocol)          # inside a request: not idle
         try:
             return await self._guarded(request, handler)
         finally:
             self.connections.done(request.protocol, request.transport)
 
-    async def _guarded(self, request: web.Request, handler):
+    async def _guarded(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.host not in {urlsplit(o).netloc for o in self.origins}:
             return _error(421, f"host {request.host!r} is not this bridge's address: open the page at "
                                f"{min(self.origins, default='the address electeur run printed')}")

@@ -46,7 +46,7 @@ class Sealer:
         self.path = path
 
     @classmethod
-    def from_store(cls, where: str | Path, journal: Path, fallback: Path) -> "Sealer":
+    def from_store(cls, where: str | Path, journal: Path, fallback: Path) -> Sealer:
         """The key `journal_key` names: "keyring" (the OS keyring, entry per journal; `fallback`, the key file,
         where no keyring is available) or a key file path."""
         if str(where) == KEYRING:
@@ -58,7 +58,7 @@ class Sealer:
         return cls.from_file(where)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "Sealer":
+    def from_file(cls, path: str | Path) -> Sealer:
         """The key in `path` (base64 of 32 bytes); created 0600 in a 0700 directory if missing."""
         path = Path(path)
         if not path.exists():

@@ -12,8 +12,8 @@ import asyncio
 import logging
 import ssl
 import threading
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 import serial
 from aiohttp import web
@@ -32,12 +32,12 @@ from host_bridge.bridge.sinks import Minimised, Sink
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink
-from host_bridge.link.frames import FrameReads
 from host_bridge.decode.engines import get_engine
 from host_bridge.epu.client import EpuClient
+from host_bridge.errors import UserError
+from host_bridge.link.frames import FrameReads
 from host_bridge.link.reader_link import NotNow, ReaderLink
 from host_bridge.link.tcp_stream import TcpStream
-from host_bridge.errors import UserError
 
 log = logging.getLogger("electeur.bridge")
 REOPEN_S = 1.0
@@ -88,7 +88,7 @@ def api_exposure(cfg: Config) -> ssl.SSLContext | None:
 class ReaderPort:
     """One serial port or TCP reader: open, run the link, re-open after an unplug, until stopped."""
 
-    def __init__(self, device: str, bridge: "Bridge") -> None:
+    def __init__(self, device: str, bridge: Bridge) -> None:
         self.device = device
         self.bridge = bridge
         self.state = "opening"

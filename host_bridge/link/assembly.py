@@ -12,7 +12,6 @@ longer than `frame_ack_ms`, at most 60 s, for its ACK). Whatever a rogue peer se
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field

@@ -89,7 +89,7 @@ def _status(pid: int, field: str) -> int:
 
 
 def _start(reader: int, frame_id: int, kind: int, width: int, height: int, length: int) -> bytes:
-    return P.encode(P.FRAME_START, frame_id, struct.pack("<BHHII", kind, width, height, length, 0), reader)
+    return bytes(P.encode(P.FRAME_START, frame_id, struct.pack("<BHHII", kind, width, height, length, 0), reader))
 
 
 def bombs() -> dict[str, bytes]:

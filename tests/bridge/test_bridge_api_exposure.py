@@ -19,8 +19,8 @@ from host_bridge.bridge.config import Config
 from host_bridge.bridge.journal import Journal
 from host_bridge.bridge.redact import Redactor
 from host_bridge.bridge.service import Bridge
-from host_bridge.testbench.fault_rig import free_port
 from host_bridge.errors import UserError
+from host_bridge.testbench.fault_rig import free_port
 from tests.helpers.api_server import ApiServer
 from tests.helpers.tls_certs import Ca
 
@@ -96,7 +96,7 @@ def test_half_sent_requests_neither_exhaust_connections_nor_delay_the_health_pro
         for reader, writer in slow:
             try:
                 closed_by_server += await asyncio.wait_for(reader.read(), 3) == b""
-            except (ConnectionError, asyncio.TimeoutError):
+            except (TimeoutError, ConnectionError):
                 pass
             writer.close()
         await runner.cleanup()

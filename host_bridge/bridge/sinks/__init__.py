@@ -27,7 +27,7 @@ def idempotency_key(lookup: dict[str, Any]) -> str:
     return f"{lookup['id']}/{lookup['revision']}" if "revision" in lookup else lookup["id"]
 
 
-PERSONAL = re.compile(rf"(?:patient|beneficiary)_[\w-]*|{SENSITIVE_KEY}", re.I)
+PERSONAL = re.compile(rf"(?:patient|beneficiary)_[\w-]*|{SENSITIVE_KEY}", re.IGNORECASE)
 
 
 def minimise(lookup: dict[str, Any]) -> dict[str, Any]:
