@@ -15,7 +15,7 @@ import pytest
 
 from host_bridge.bridge import api as api_module
 from host_bridge.bridge.api import Api, own_origins
-from host_bridge.bridge.config import Config
+from host_bridge.bridge.config import Config, load
 from host_bridge.bridge.journal import Journal
 from host_bridge.bridge.redact import Redactor
 from host_bridge.bridge.service import Bridge
@@ -153,3 +153,17 @@ def test_a_lan_bind_serves_tls_to_the_listed_origins_and_says_so_loudly(tmp_path
         loop.call_soon_threadsafe(task.cancel)
         thread.join(10)
     assert health == 200 and f"wss://127.0.0.2:{port}" in csp
+
+
+@pytest.mark.parametrize("lines, error", [
+    ('api_cert = "CERT"', "needs both 'api_cert' and 'api_key'"),
+    ('api_origins = ["http://poste1:8765"]', "must be 'https://HOST\\[:PORT\\]'"),
+    ('api_origins = ["https://poste1:8765/page"]', "no path"),
+    ('api_cert = "/nonexistent.crt"\napi_key = "/nonexistent.key"', "is not a readable file"),
+])
+def test_api_tls_keys_are_checked_with_what_to_write(tmp_path, lines, error):
+    (tmp_path / "CERT").write_text("x")
+    path = tmp_path / "c.toml"
+    path.write_text(lines.replace("CERT", str(tmp_path / "CERT")) + "\n")
+    with pytest.raises(UserError, match=error):
+        load(path)
