@@ -22,6 +22,7 @@ from host_bridge.bridge.service import Bridge
 from host_bridge.errors import UserError
 from host_bridge.testbench.fault_rig import free_port
 from tests.helpers.api_server import ApiServer
+from tests.bridge.test_counter_page import CHROMIUM_ARGS
 from tests.helpers.tls_certs import Ca
 
 TOKEN = "s3cret-token-0123456789"
@@ -115,19 +116,23 @@ def test_a_lan_bind_without_tls_is_refused_with_what_to_set(tmp_path):
         Bridge(cfg, TOKEN, Redactor())
 
 
-def test_a_lan_bind_serves_tls_to_the_listed_origins_and_says_so_loudly(tmp_path, caplog):
+@pytest.fixture
+def tls_bridge(tmp_path, caplog):
+    """A bridge serving TLS on 127.0.0.2 (not the loopback names, not the LAN) for one listed origin, in a
+    thread; yields (origin, CA file, the log records of its start)."""
     ca = Ca(tmp_path)
-    cert, key = ca.issue("bridge", ip="127.0.0.2")          # 127.0.0.2: not the loopback names, not the LAN
+    cert, key = ca.issue("bridge", ip="127.0.0.2")
     port = free_port()
     origin = f"https://127.0.0.2:{port}"
     cfg = Config(journal=tmp_path / "j.sqlite", journal_key=tmp_path / "k", epu=None, devices=[],
                  api_host="127.0.0.2", api_port=port, api_cert=cert, api_key=key, api_origins=[origin])
     with caplog.at_level(logging.WARNING, logger="electeur"):
         bridge = Bridge(cfg, TOKEN, Redactor())
-    assert any("API OPEN TO THE NETWORK" in r.getMessage() for r in caplog.records)
+    started = [r.getMessage() for r in caplog.records]
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     task = loop.create_task(bridge.serve(ready))
+
     def run() -> None:
         with contextlib.suppress(asyncio.CancelledError):
             loop.run_until_complete(task)
@@ -135,24 +140,46 @@ def test_a_lan_bind_serves_tls_to_the_listed_origins_and_says_so_loudly(tmp_path
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     assert ready.wait(10)
+    try:
+        yield origin, ca.file, started
+    finally:
+        loop.call_soon_threadsafe(task.cancel)
+        thread.join(10)
+
+
+def test_a_lan_bind_serves_tls_to_the_listed_origins_and_says_so_loudly(tls_bridge):
+    origin, ca_file, started = tls_bridge
+    assert any("API OPEN TO THE NETWORK" in line for line in started)
 
     async def probe():
-        trust = ssl.create_default_context(cafile=str(ca.file))
+        trust = ssl.create_default_context(cafile=str(ca_file))
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{origin}/api/health", headers={**AUTH, "Origin": origin}, ssl=trust) as r:
                 health = r.status
             async with http.get(f"{origin}/", ssl=trust) as r:
                 csp = r.headers["Content-Security-Policy"]
             with pytest.raises(aiohttp.ClientError):
-                await http.get(f"http://127.0.0.2:{port}/api/health", headers=AUTH)
+                await http.get(origin.replace("https:", "http:") + "/api/health", headers=AUTH)
         return health, csp
 
-    try:
-        health, csp = asyncio.run(probe())
-    finally:
-        loop.call_soon_threadsafe(task.cancel)
-        thread.join(10)
-    assert health == 200 and f"wss://127.0.0.2:{port}" in csp
+    health, csp = asyncio.run(probe())
+    assert health == 200 and origin.replace("https:", "wss:") in csp
+
+
+@pytest.mark.slow
+def test_the_counter_page_works_over_tls_from_its_listed_origin(tls_bridge):
+    """Before: with api = "0.0.0.0:..." the page looped on WebSocket 403 from any real address."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    origin, _, _ = tls_bridge
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_context(ignore_https_errors=True).new_page()      # the test CA is not the system's
+        page.goto(f"{origin}/#token={TOKEN}")
+        page.wait_for_selector("#link.on", timeout=10_000)                  # the WebSocket (wss) is up
+        page.fill("#code", "K7P3 9QXA 2M4T B8RD")                          # typed code: POST over https
+        page.click("#manual button")
+        playwright.expect(page.locator(".card")).to_have_count(1)
+        browser.close()
 
 
 @pytest.mark.parametrize("lines, error", [
