@@ -2,7 +2,7 @@
 
 A FRAME_START is 28 bytes on the wire and announces up to 4 GB: trusted, it let one message allocate
 gigabytes. Here a frame may be at most the largest one a board profile allows (`hardware/boards/*.json`:
-gray at `gray_max`, JPEG at the largest standard size the sensor gives, at most one byte per pixel; the
+the largest standard frame size within the sensor's `sensor_px`, one byte per pixel, gray or JPEG; the
 board named in the reader's HELLO, else the largest of all profiles); a reader id has at most
 `PER_READER` frames in assembly and a link `PER_LINK`; memory grows only as chunks arrive, within a
 per-link byte budget; a frame still unfinished `DEADLINE_S` after its start is dropped (no reader waits
@@ -32,35 +32,28 @@ DEADLINE_S = 60.0
 JPEG_BYTES_PER_PIXEL = 1  # camera drivers size a JPEG buffer at width*height/5; 1 byte/pixel is 5x that
 
 
-def _pixels(size: tuple[int, int]) -> int:
-    return size[0] * size[1]
-
-
-def profile_limits(profile: dict[str, Any]) -> dict[int, int]:
-    """Largest frame in bytes, per kind, that a board profile allows: gray at `gray_max`, JPEG at the largest
-    standard size within the sensor (`sensor_px`; none given: the gray maximum)."""
-    camera = profile["camera"]
-    gray = _pixels(SIZES[camera.get("gray_max", "QVGA")])
-    sensor = camera.get("sensor_px")
-    jpeg = max((_pixels(s) for s in SIZES.values() if sensor and s[0] <= sensor[0] and s[1] <= sensor[1]),
-               default=gray)
-    return {P.GRAY8: gray, P.JPEG: jpeg * JPEG_BYTES_PER_PIXEL}
+def profile_limit(profile: dict[str, Any]) -> int:
+    """Largest frame in bytes a board profile allows: the largest standard frame size (what `frame_size` can be
+    set to) within its sensor (`sensor_px`; none given: all of them), one byte per pixel for gray and for JPEG."""
+    sensor = profile["camera"].get("sensor_px") or (1 << 16, 1 << 16)
+    return max((w * h for w, h in SIZES.values() if w <= sensor[0] and h <= sensor[1]), default=0) * \
+        JPEG_BYTES_PER_PIXEL
 
 
 @cache
-def board_limits() -> dict[str, dict[int, int]]:
-    """Per board name (and "sim", the virtual reader), the largest frame per kind; "" for an unknown board."""
-    limits = {path.stem: profile_limits(firmware_board.parse(path.read_text(encoding="utf-8")))
+def board_limits() -> dict[str, int]:
+    """Per board name (and "sim", the virtual reader), the largest frame in bytes; "" for an unknown board."""
+    limits = {path.stem: profile_limit(firmware_board.parse(path.read_text(encoding="utf-8")))
               for path in sorted(BOARDS.glob("*.json"))}
-    limits["sim"] = profile_limits(firmware_board.SIM)
-    limits[""] = {kind: max(lim[kind] for lim in limits.values()) for kind in P.KINDS}
+    limits["sim"] = profile_limit(firmware_board.SIM)
+    limits[""] = max(limits.values())
     return limits
 
 
-def frame_limit(board: object, kind: int) -> int:
-    """Largest frame of `kind` the board a HELLO named may send (any board's largest if unknown)."""
+def frame_limit(board: object) -> int:
+    """Largest frame the board a HELLO named may send (any board's largest if unknown)."""
     limits = board_limits()
-    return limits.get(board if isinstance(board, str) else "", limits[""])[kind]
+    return limits.get(board if isinstance(board, str) else "", limits[""])
 
 
 @dataclass
@@ -94,7 +87,7 @@ class Frames:
     def start(self, msg: P.Message) -> None:
         """A FRAME_START: BodyError (nothing kept) if it announces more than the reader's board allows."""
         kind, width, height, length, captured = P.parse_frame_start(msg)
-        limit = frame_limit(self._board_of(msg.reader), kind)
+        limit = frame_limit(self._board_of(msg.reader))
         if length > limit or (kind == P.JPEG and width * height * JPEG_BYTES_PER_PIXEL > limit):
             self.dropped += 1
             raise P.BodyError(f"{P.KINDS[kind]} frame {width}x{height} of {length} bytes is larger than its "

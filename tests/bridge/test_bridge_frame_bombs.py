@@ -58,14 +58,19 @@ def test_a_frame_larger_than_any_board_allows_is_refused_before_allocation():
     assert acks(out) == []                      # never held, so nothing to acknowledge
 
 
-def test_the_board_named_in_hello_sets_the_largest_gray_frame():
+def test_the_board_named_in_hello_sets_the_largest_frame(monkeypatch):
+    small = {"camera": {"sensor_px": [324, 244]}}                   # an HM01B0-class sensor: QVGA at most
+    monkeypatch.setattr(assembly, "board_limits", lambda: {"hm01b0": assembly.profile_limit(small), "": 1_920_000})
     lk, _, _ = link()
-    lk.feed(P.hello(2, "esp32-cam-ai-thinker", ["framed", "stream:gray8"]))        # gray at most QVGA
+    lk.feed(P.hello(2, "hm01b0", ["framed", "stream:gray8"]))
     lk.feed(start(2, 1, P.GRAY8, 640, 480, 640 * 480))
     assert lk.stats["bad_messages"] == 1
     lk.feed(start(3, 1, P.GRAY8, 640, 480, 640 * 480))   # no HELLO: any board's largest (UXGA) is allowed
     assert lk.stats["bad_messages"] == 1
-    assert assembly.frame_limit("openmv-h7-plus", P.GRAY8) == 640 * 480
+
+
+def test_every_shipped_board_may_stream_uxga_and_nothing_larger():
+    assert set(assembly.board_limits().values()) == {1600 * 1200}
 
 
 def test_memory_grows_with_chunks_within_the_links_budget_and_frames_per_reader():
@@ -83,7 +88,7 @@ def test_memory_grows_with_chunks_within_the_links_budget_and_frames_per_reader(
 
 
 def test_each_board_frame_fits_the_budget():
-    assert all(max(lim.values()) <= assembly.BUDGET // 2 for lim in assembly.board_limits().values())
+    assert all(limit <= assembly.BUDGET // 2 for limit in assembly.board_limits().values())
 
 
 def test_an_unfinished_frame_is_dropped_after_the_deadline():
