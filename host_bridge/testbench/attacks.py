@@ -31,10 +31,10 @@ from typing import Any
 import serial
 
 from firmware import protocol as P
-from host_bridge.bridge.lookups import build_lookup
 from host_bridge.bridge.sinks.webhook import WebhookError, WebhookSink
 from host_bridge.link.reader_link import ReaderLink
 from host_bridge.link.tcp_stream import TcpStream
+from host_bridge.payloads.lookup import build_lookup
 from host_bridge.testbench.fault_rig import TOKEN, Bridge
 
 MB = 1024 * 1024

@@ -16,9 +16,9 @@ from keyring.backends import fail
 
 from host_bridge.bridge import config as conf
 from host_bridge.bridge.journal import Journal
-from host_bridge.bridge.lookups import build_lookup
 from host_bridge.bridge.sealing import Sealer
 from host_bridge.commands import run
+from host_bridge.payloads.lookup import build_lookup
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -18,13 +18,13 @@ from host_bridge.bridge.config import Config, Mqtt, Webhook, load
 from host_bridge.bridge.dispatch import Dispatcher
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal
-from host_bridge.bridge.lookups import build_lookup
 from host_bridge.bridge.redact import Redactor
 from host_bridge.bridge.service import Bridge
 from host_bridge.bridge.sinks import Minimised, minimise
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.webhook import WebhookError, WebhookSink
 from host_bridge.errors import UserError
+from host_bridge.payloads.lookup import build_lookup
 from host_bridge.testbench.fault_rig import Broker
 from tests.bridge.test_bridge_sinks import wait_for
 from tests.helpers.tls_certs import Ca
