@@ -15,14 +15,14 @@ import pytest
 
 from host_bridge.bridge import api as api_module
 from host_bridge.bridge.api import Api, own_origins
-from host_bridge.bridge.config import Config, load
+from host_bridge.bridge.config import Config
 from host_bridge.bridge.journal import Journal
 from host_bridge.bridge.redact import Redactor
 from host_bridge.bridge.service import Bridge
 from host_bridge.errors import UserError
 from host_bridge.testbench.fault_rig import free_port
-from tests.helpers.api_server import ApiServer
 from tests.bridge.test_counter_page import CHROMIUM_ARGS
+from tests.helpers.api_server import ApiServer
 from tests.helpers.tls_certs import Ca
 
 TOKEN = "s3cret-token-0123456789"
@@ -180,17 +180,3 @@ def test_the_counter_page_works_over_tls_from_its_listed_origin(tls_bridge):
         page.click("#manual button")
         playwright.expect(page.locator(".card")).to_have_count(1)
         browser.close()
-
-
-@pytest.mark.parametrize("lines, error", [
-    ('api_cert = "CERT"', "needs both 'api_cert' and 'api_key'"),
-    ('api_origins = ["http://poste1:8765"]', "must be 'https://HOST\\[:PORT\\]'"),
-    ('api_origins = ["https://poste1:8765/page"]', "no path"),
-    ('api_cert = "/nonexistent.crt"\napi_key = "/nonexistent.key"', "is not a readable file"),
-])
-def test_api_tls_keys_are_checked_with_what_to_write(tmp_path, lines, error):
-    (tmp_path / "CERT").write_text("x")
-    path = tmp_path / "c.toml"
-    path.write_text(lines.replace("CERT", str(tmp_path / "CERT")) + "\n")
-    with pytest.raises(UserError, match=error):
-        load(path)

@@ -23,7 +23,6 @@ from host_bridge.bridge.service import Bridge
 from host_bridge.bridge.sinks import Minimised, minimise
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.webhook import WebhookError, WebhookSink
-from host_bridge.errors import UserError
 from host_bridge.payloads.lookup import build_lookup
 from host_bridge.testbench.fault_rig import Broker
 from tests.bridge.test_bridge_sinks import wait_for
@@ -175,21 +174,6 @@ def test_every_cleartext_sink_beyond_this_machine_is_warned_about_at_start(tmp_p
     assert len(lines) == 2
     assert "10.0.0.9" in lines[0] and "identifiers" in lines[0] and "https://" in lines[0]
     assert "10.0.0.8" in lines[1] and "minimised" in lines[1] and "tls = true" in lines[1]
-
-
-@pytest.mark.parametrize("table, error", [
-    ('mqtt = {host = "b", ca_file = "CA"}', "ca_file need tls = true"),
-    ('mqtt = {host = "b", tls = true, cert_file = "CA"}', "needs both cert_file and key_file"),
-    ('mqtt = {host = "b", tls = true, ca_file = "/nonexistent/ca.pem"}', "'ca_file' '/nonexistent/ca.pem' is not a readable file"),
-    ('webhook = [{url = "https://lgo", ca_file = "/nonexistent"}]', "is not a readable file"),
-    ('webhook = [{url = "https://lgo", minimal = "yes"}]', "'minimal' must be true or false"),
-])
-def test_tls_and_minimal_sink_keys_are_checked_with_what_to_write(tmp_path, table, error):
-    (tmp_path / "CA").write_text("x")
-    path = tmp_path / "c.toml"
-    path.write_text("[sinks]\n" + table.replace('"CA"', f'"{tmp_path / "CA"}"') + "\n")
-    with pytest.raises(UserError, match=error):
-        load(path)
 
 
 def test_mqtt_with_tls_defaults_to_port_8883(tmp_path):
