@@ -29,10 +29,10 @@ from PIL import Image
 
 from host_bridge.decode import preprocess
 from host_bridge.decode.symbol import Symbol
+from host_bridge.payloads.manual import PRINTED_CODE_ENGINE as ENGINE
 from host_bridge.payloads.validators import prescription_number
 
 log = logging.getLogger("electeur.decode.printed_code")
-ENGINE = "ocr-printed-code"   # `source.engine` of a lookup whose number was read on the printed code
 FORMAT = "PrintedCode"
 LENGTH = 16
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
