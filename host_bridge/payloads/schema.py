@@ -88,3 +88,4 @@ class EpuLookup(TypedDict):
     session: NotRequired[Session]
     revision: NotRequired[int]
     epu: NotRequired[Epu]
+    minimised: NotRequired[Literal[True]]   # a sink with minimal = true: identifiers left out
