@@ -48,12 +48,13 @@ def test_the_wheel_installed_outside_the_checkout_runs_every_command(tmp_path: P
     site = Path(run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                     {}, tmp_path).stdout.strip())
     (site / "reuse-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    installed = run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
-                    dict(os.environ), tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "ELECTEUR_MICROPYTHON_DIR")}
+    # --force-reinstall: the editable install this environment holds (seen through reuse-deps.pth) has the same version
+    installed = run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--force-reinstall",
+                     "-q", str(wheel)], env, tmp_path)
     assert installed.returncode == 0, installed.stderr
 
     home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "ELECTEUR_MICROPYTHON_DIR")}
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"),
                XDG_CACHE_HOME=str(home / "cache"))
     where = run([str(python), "-c", "import firmware, host_bridge; print(host_bridge.__file__, firmware.__file__)"], env, tmp_path)
