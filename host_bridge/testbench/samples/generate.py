@@ -101,13 +101,19 @@ def sample(seed: int, index: int) -> tuple[dict[str, Any], bytes, Content]:
     return entry, data, content
 
 
-def generate(out: Path, count: int, seed: int, progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
-    """Write `count` images and manifest.json into `out`; return the manifest."""
+def generate(out: Path, count: int, seed: int, progress: Callable[[int], None] | None = None,
+             epu_first: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Write `count` images and manifest.json into `out`; return the manifest. `epu_first`: ePU scenarios
+    the first e-prescriptions take instead of drawn ones (the demo shows a renewal and a refusal this way)."""
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
     width = len(str(max(count - 1, 1)))
+    forced = list(epu_first)
     for i in range(count):
         entry, data, _ = sample(seed, i)
+        if forced and "epu_state" in entry:
+            entry["epu_state"] = forced.pop(0)
+            entry["epu"] = EPU_SCENARIOS[entry["epu_state"]].expect
         name = f"{i:0{width}d}_{entry['kind']}.{entry.pop('ext')}"
         (out / name).write_bytes(data)
         manifest.append({"file": name, **entry})
