@@ -20,6 +20,7 @@ import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS prescriptions (
@@ -38,6 +39,7 @@ CREATE TABLE IF NOT EXISTS dispensations (
 );
 """
 TRANSMISSION_TIME = dt.time(12, 30)  # the daily batch (Paris time), after the invoice batch's positive return
+PARIS = ZoneInfo("Europe/Paris")
 
 
 class Refused(Exception):
@@ -50,6 +52,13 @@ class Refused(Exception):
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def next_batch(now: dt.datetime) -> dt.datetime:
+    """When the daily transmission runs next after `now` (12:30 Paris time)."""
+    local = now.astimezone(PARIS)
+    run = local.replace(hour=TRANSMISSION_TIME.hour, minute=TRANSMISSION_TIME.minute, second=0, microsecond=0)
+    return run if run > local else (run.replace(tzinfo=None) + dt.timedelta(days=1)).replace(tzinfo=PARIS)
 
 
 def _matches(given: dict[str, Any], index: int, line: dict[str, Any]) -> bool:

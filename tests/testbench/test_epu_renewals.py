@@ -90,3 +90,14 @@ def test_a_refusal_needs_a_reason_and_is_shown_when_the_code_comes_back(client: 
     assert codes(again) == ["refused_eprescription"] and again["status"] == "warning"
     assert again["epu"]["refusal"]["reason"] == "QR illisible, patient pressé"
     assert "motif : QR illisible, patient pressé" in again["warnings"][0]["message"]
+
+
+def test_the_daily_transmission_runs_at_12_30_paris_time() -> None:
+    import datetime as dt
+
+    from host_bridge.testbench.epu_store import next_batch
+
+    utc = dt.timezone.utc
+    assert next_batch(dt.datetime(2026, 12, 2, 9, 0, tzinfo=utc)).isoformat() == "2026-12-02T12:30:00+01:00"
+    assert next_batch(dt.datetime(2026, 12, 2, 11, 31, tzinfo=utc)).isoformat() == "2026-12-03T12:30:00+01:00"
+    assert next_batch(dt.datetime(2026, 7, 1, 10, 29, tzinfo=utc)).isoformat() == "2026-07-01T12:30:00+02:00"
