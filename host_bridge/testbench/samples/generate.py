@@ -39,17 +39,17 @@ def _expect(state: str, *warnings: str, **more: Any) -> dict[str, Any]:
 
 
 EPU_SCENARIOS = {
-    "available": EpuScenario(58, expect=_expect("available")),
-    "dispensed": EpuScenario(8, steps=("total",), expect=_expect("dispensed", "already_dispensed", transmission="transmitted")),
+    "available": EpuScenario(40, expect=_expect("available")),
+    "dispensed": EpuScenario(6, steps=("total",), expect=_expect("dispensed", "already_dispensed", transmission="transmitted")),
     "partially_dispensed": EpuScenario(4, steps=("partial",), expect=_expect("partially_dispensed", "partially_dispensed")),
     "cancelled": EpuScenario(3, steps=("cancel",), expect=_expect("cancelled", "cancelled")),
     "unknown": EpuScenario(3, expect=_expect("unknown", "epu_unknown")),
-    "renewal_first": EpuScenario(4, 3, expect=_expect("available", renewal=0)),
-    "renewal_middle": EpuScenario(4, 3, ("total", "total"), _expect("available", renewal=2)),
-    "renewal_last": EpuScenario(4, 3, ("total",) * 3, _expect("available", renewal=3)),
-    "renewal_exhausted": EpuScenario(4, 3, ("total",) * 4, _expect("dispensed", "already_dispensed")),
-    "refused": EpuScenario(4, steps=("refused",), expect=_expect("available", "refused_eprescription")),
-    "not_transmitted": EpuScenario(4, steps=("batch",), expect=_expect("dispensed", "already_dispensed", transmission="pending")),
+    "renewal_first": EpuScenario(5, 3, expect=_expect("available", renewal=0)),
+    "renewal_middle": EpuScenario(5, 3, ("total", "total"), _expect("available", renewal=2)),
+    "renewal_last": EpuScenario(5, 3, ("total",) * 3, _expect("available", renewal=3)),
+    "renewal_exhausted": EpuScenario(5, 3, ("total",) * 4, _expect("dispensed", "already_dispensed")),
+    "refused": EpuScenario(5, steps=("refused",), expect=_expect("available", "refused_eprescription")),
+    "not_transmitted": EpuScenario(5, steps=("batch",), expect=_expect("dispensed", "already_dispensed", transmission="pending")),
 }
 
 
