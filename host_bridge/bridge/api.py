@@ -82,14 +82,20 @@ def paging(query: Mapping[str, str]) -> tuple[int, str | None, int]:
     return (last if "last" in query else 0), cursor, limit
 
 
-def manual_code(body: bytes) -> str:
-    """The code of a manual-entry body `{"code": "..."}`; BadRequest when the body is not that."""
+def _json_text(body: bytes, key: str, usage: str) -> str:
+    """The string `key` of a JSON object body; BadRequest(400, usage) when the body is not that."""
     try:
-        code = json.loads(body.decode("utf-8"))["code"]
-        if not isinstance(code, str):
+        value = json.loads(body.decode("utf-8"))[key]
+        if not isinstance(value, str):
             raise TypeError
     except (ValueError, KeyError, TypeError, IndexError, RecursionError):
-        raise BadRequest(400, 'send JSON {"code": "<the code printed under the QR>"}') from None
+        raise BadRequest(400, usage) from None
+    return value
+
+
+def manual_code(body: bytes) -> str:
+    """The code of a manual-entry body `{"code": "..."}`; BadRequest when the body is not that."""
+    code = _json_text(body, "code", 'send JSON {"code": "<the code printed under the QR>"}')
     if len(code) > MAX_CODE:
         raise BadRequest(422, f"le code fait {len(code)} caractères : tapez le code de 16 caractères imprimé sous le QR")
     return code
@@ -97,13 +103,7 @@ def manual_code(body: bytes) -> str:
 
 def refusal_reason(body: bytes) -> str:
     """The reason of a refusal body `{"reason": "..."}` (required, trimmed); BadRequest otherwise."""
-    try:
-        reason = json.loads(body.decode("utf-8"))["reason"]
-        if not isinstance(reason, str):
-            raise TypeError
-    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
-        raise BadRequest(400, 'send JSON {"reason": "<pourquoi l\'ordonnance numérique est refusée>"}') from None
-    reason = " ".join(reason.split())
+    reason = " ".join(_json_text(body, "reason", 'send JSON {"reason": "<pourquoi l\'ordonnance numérique est refusée>"}').split())
     if not reason:
         raise BadRequest(422, "motif obligatoire : dites pourquoi l'ordonnance numérique est refusée")
     if len(reason) > MAX_REASON:
