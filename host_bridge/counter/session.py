@@ -15,8 +15,8 @@ import hashlib
 import unicodedata
 from typing import Any
 
-from host_bridge.payloads.lookup import add_issue
-from host_bridge.payloads.parse import Issue
+from host_bridge.payloads.issues import Issue, add_issue
+from host_bridge.payloads.schema import EpuLookup
 
 IDENTITY = {  # kind -> (field prefix of the person the code is about, how the warning names that person)
     "ordonnance": ("patient", "le patient de l'ordonnance numérique"),
@@ -33,7 +33,7 @@ def fold(value: str) -> str:
     return " ".join(text.replace("-", " ").replace("'", " ").replace("’", " ").split())
 
 
-def _identity(lookup: dict[str, Any]) -> dict[str, Any] | None:
+def _identity(lookup: EpuLookup) -> dict[str, Any] | None:
     """The person a code is about: names as sets of folded words (order does not matter), birth date, sex."""
     if lookup["kind"] not in IDENTITY:
         return None
@@ -52,7 +52,7 @@ def _same(part: str, a: Any, b: Any) -> bool:
     return a <= b or b <= a if isinstance(a, frozenset) else bool(a == b)
 
 
-def identity_mismatch(lookup: dict[str, Any], other: dict[str, Any]) -> Issue | None:
+def identity_mismatch(lookup: EpuLookup, other: EpuLookup) -> Issue | None:
     """A `patient_mismatch` warning when two codes of one counter visit do not name the same person.
     It says which parts differ, never the values (they are health data and end up in logs)."""
     mine, theirs = _identity(lookup), _identity(other)
@@ -68,7 +68,7 @@ def identity_mismatch(lookup: dict[str, Any], other: dict[str, Any]) -> Issue | 
                  f"pas.{note}", "warning")
 
 
-def _time(lookup: dict[str, Any]) -> dt.datetime | None:
+def _time(lookup: EpuLookup) -> dt.datetime | None:
     try:
         t = dt.datetime.fromisoformat(str(lookup["source"].get("time")))
     except ValueError:
@@ -85,32 +85,34 @@ class CounterSession:
         self.expect = expect
         self.id: str | None = None
         self._last: dt.datetime | None = None
-        self._reads: list[dict[str, Any]] = []
-        self._by_id: dict[str, dict[str, Any]] = {}
+        self._reads: list[EpuLookup] = []
+        self._by_id: dict[str, EpuLookup] = {}
 
-    def _roll(self, when: dt.datetime | None) -> None:
+    def _roll(self, when: dt.datetime | None) -> str:
+        """The id of the session a read at `when` belongs to, starting a new one after a gap."""
         if self.id is None or (when and self._last and when - self._last > self.gap):
             stamp = (when or dt.datetime.now(dt.timezone.utc)).isoformat()
             self.id = hashlib.sha256(f"{self.reader}\0{stamp}".encode()).hexdigest()[:16]
             self._reads = []
         if when and (self._last is None or when > self._last):
             self._last = when
+        return self.id
 
-    def observe(self, lookup: dict[str, Any]) -> dict[str, Any]:
+    def observe(self, lookup: EpuLookup) -> EpuLookup:
         """Add this session's cross-check warnings to `lookup` and return it (or the earlier copy on a retransmission)."""
         if lookup["id"] in self._by_id:
             return copy.deepcopy(self._by_id[lookup["id"]])
-        self._roll(_time(lookup))
+        session_id = self._roll(_time(lookup))
         for issue in self._checks(lookup):
             add_issue(lookup, issue)
-        lookup["session"] = {"id": self.id, "index": len(self._reads) + 1}
+        lookup["session"] = {"id": session_id, "index": len(self._reads) + 1}
         self._reads.append(lookup)
         self._by_id[lookup["id"]] = copy.deepcopy(lookup)
         if len(self._by_id) > 1000:  # bounded memory on a long-running bridge
             self._by_id.pop(next(iter(self._by_id)))
         return lookup
 
-    def _checks(self, lookup: dict[str, Any]) -> list[Issue]:
+    def _checks(self, lookup: EpuLookup) -> list[Issue]:
         kind, issues = lookup["kind"], []
         earlier = [r for r in self._reads if r["kind"] != "unknown"]
         if kind == "ordonnance":

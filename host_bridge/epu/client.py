@@ -11,14 +11,15 @@ import json
 import os
 import urllib.error
 import urllib.request
-from typing import Any, Callable
+from typing import Any, Callable, cast
 from zoneinfo import ZoneInfo
 
-from host_bridge.testbench.epu_sandbox import DEFAULT_PORT, DEFAULT_TOKEN
-from host_bridge.payloads.lookup import add_issue, status_of
-from host_bridge.payloads.parse import Issue
+from host_bridge.payloads.issues import Issue, add_issue, status_of
+from host_bridge.payloads.schema import Epu, EpuLookup, EpuState
 
 ENV_URL, ENV_TOKEN = "ELECTEUR_EPU_URL", "ELECTEUR_EPU_TOKEN"
+SANDBOX_PORT = 8766  # `electeur epu-sandbox` listens here by default (the bridge API has 8765)
+SANDBOX_TOKEN = "sandbox"  # the sandbox holds synthetic data only; a real endpoint never uses this
 STATE_WARNINGS = {
     "unknown": ("epu_unknown", "L'ePU ne connaît pas cette ordonnance : non enregistrée, mal saisie ou falsifiée. Ne pas la délivrer comme ordonnance numérique."),
     "dispensed": ("already_dispensed", "Selon l'ePU, cette ordonnance a déjà été délivrée en totalité : refusez une seconde délivrance."),
@@ -33,7 +34,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def default_base_url() -> str:
     """$ELECTEUR_EPU_URL, else the local sandbox."""
-    return os.environ.get(ENV_URL) or f"http://127.0.0.1:{DEFAULT_PORT}"
+    return os.environ.get(ENV_URL) or f"http://127.0.0.1:{SANDBOX_PORT}"
 
 
 class EpuError(Exception):
@@ -50,11 +51,12 @@ class EpuClient:
     def __init__(self, base_url: str | None = None, *, token: str | None = None, timeout: float = 3.0,
                  auth: Callable[[], dict[str, str]] | None = None) -> None:
         self.base_url = (base_url or default_base_url()).rstrip("/")
-        token = token or os.environ.get(ENV_TOKEN) or DEFAULT_TOKEN
+        token = token or os.environ.get(ENV_TOKEN) or SANDBOX_TOKEN
         self.auth = auth or (lambda: {"Authorization": f"Bearer {token}"})
         self.timeout = timeout
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """The decoded JSON answer, whatever its shape (callers check it); EpuError on a refusal or no answer."""
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.base_url + path, data=data, method=method,
                                          headers={"Content-Type": "application/json", **self.auth()})
@@ -70,31 +72,32 @@ class EpuClient:
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise EpuError(0, "unreachable", f"ePU unreachable at {self.base_url}: {exc}") from None
 
-    def consult(self, number: str) -> dict[str, Any]:
+    def consult(self, number: str) -> Any:
         """The prescription as ePU has it; raises EpuError (404 → code 'unknown')."""
         return self._call("GET", f"/v1/prescriptions/{number}")
 
-    def dispense(self, number: str, kind: str, *, reason: str | None = None, lines: list | None = None,
-                 transmit: str = "now") -> dict[str, Any]:
+    def dispense(self, number: str, kind: str, *, reason: str | None = None, lines: list[dict[str, Any]] | None = None,
+                 transmit: str = "now") -> Any:
         """Record a dispensation (total / partial / refused), transmitted "now" or by the daily "batch";
         one past the last allowed raises EpuError('already_dispensed' or 'renewals_exhausted')."""
         return self._call("POST", f"/v1/prescriptions/{number}/dispensations",
                           {"type": kind, "reason": reason, "lines": lines or [], "transmit": transmit})
 
-    def register(self, number: str, detail: dict[str, Any]) -> dict[str, Any]:
+    def register(self, number: str, detail: dict[str, Any]) -> Any:
         """Register a prescription (sandbox seeding; a real ePU is fed by the prescriber's software)."""
         return self._call("POST", "/v1/prescriptions", {"number": number, **detail})
 
-    def attach(self, lookup: dict[str, Any]) -> dict[str, Any]:
+    def attach(self, lookup: EpuLookup) -> EpuLookup:
         """Consult ePU for an e-prescription lookup: add `epu` and the warning its state calls for."""
         number = lookup["fields"].get("prescription_number")
         if lookup["kind"] != "ordonnance" or not number or any(w.get("field") == "prescription_number" for w in lookup["warnings"]):
             return lookup
-        epu: dict[str, Any] = {"endpoint": self.base_url, "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        checked_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         try:
-            epu.update(_read_answer(self.consult(number)))
+            answer = _read_answer(self.consult(number))
         except EpuError as exc:
-            epu.update(state="unknown" if exc.code == "unknown" else "unreachable", detail=str(exc))
+            answer = {"state": "unknown" if exc.code == "unknown" else "unreachable", "detail": str(exc)}
+        epu: Epu = {"endpoint": self.base_url, "checked_at": checked_at, **answer}
         lookup["epu"] = epu
         if epu["state"] in STATE_WARNINGS:
             add_issue(lookup, Issue(STATE_WARNINGS[epu["state"]][0], _state_message(epu), "warning"))
@@ -104,11 +107,12 @@ class EpuClient:
                                     "classique ; ne la délivrez pas une seconde fois.", "warning"))
         return lookup
 
-    def recheck(self, lookup: dict[str, Any]) -> dict[str, Any]:
+    def recheck(self, lookup: EpuLookup) -> EpuLookup:
         """Consult ePU again for a lookup recorded while it was unreachable: a copy with the fresh state,
         its warning instead of `epu_unreachable`, and `revision` one higher (the caller journals it)."""
         codes = {code for code, _ in STATE_WARNINGS.values()} | {REFUSED}
-        fresh = {k: v for k, v in lookup.items() if k != "epu"}
+        fresh = lookup.copy()
+        fresh.pop("epu", None)
         fresh["warnings"] = [w for w in lookup["warnings"] if w.get("code") not in codes]
         fresh["status"] = status_of(fresh["kind"], fresh["warnings"])
         fresh["revision"] = lookup.get("revision", 1) + 1
@@ -123,7 +127,7 @@ def _paris(iso: str) -> str:
         return str(iso)
 
 
-def _state_message(epu: dict[str, Any]) -> str:
+def _state_message(epu: Epu) -> str:
     """The warning for an ePU state, with the renewal and transmission details that change what to do."""
     state, message = epu["state"], STATE_WARNINGS[epu["state"]][1]
     allowed = epu.get("dispensations_allowed", 1)
@@ -142,7 +146,7 @@ def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def _read_answer(answer: Any) -> dict[str, Any]:
+def _read_answer(answer: Any) -> Epu:
     """The lookup's `epu` fields from a consult answer. An answer we cannot read (not an object, a state
     that is not one of ours, dispensations that are not a list) counts as ePU unreachable: the pharmacist
     is warned to retry or handle it as paper, never shown a state we made up.
@@ -156,14 +160,14 @@ def _read_answer(answer: Any) -> dict[str, Any]:
         return {"state": "unreachable", "detail": f"ePU answered with an unexpected body (state {shown})"}
     pending = answer.get("pending")
     view = pending if isinstance(pending, dict) and pending.get("state") in STATES and state != "cancelled" else answer
-    out: dict[str, Any] = {"state": view["state"], "dispensations": len(dispensations)}
+    out: Epu = {"state": cast(EpuState, view["state"]), "dispensations": len(dispensations)}
     allowed, done, renewal = (_count(view.get(k)) for k in ("dispensations_allowed", "dispensations_done", "renewal"))
     if allowed:
-        out.update(dispensations_allowed=allowed, dispensations_done=done or 0)
+        out["dispensations_allowed"], out["dispensations_done"] = allowed, done or 0
         if allowed > 1 and renewal is not None:
             out["renewal"] = renewal
     if view is pending:
-        out.update(transmission="pending", pending_since=str(pending.get("since", "")))
+        out["transmission"], out["pending_since"] = "pending", str(pending.get("since", ""))
     elif done:
         out["transmission"] = "transmitted"
     refusals = [d for d in dispensations if isinstance(d, dict) and d.get("type") == "refused"]

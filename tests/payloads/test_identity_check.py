@@ -29,7 +29,7 @@ def apcv(**claims: str) -> bytes:
 
 def visit(*payloads: bytes) -> list[dict]:
     session = CounterSession("c1")
-    return [build_lookup(p, source=at(i), session=session) for i, p in enumerate(payloads)]
+    return [session.observe(build_lookup(p, source=at(i))) for i, p in enumerate(payloads)]
 
 
 def mismatches(lookup: dict) -> list[str]:
