@@ -34,9 +34,10 @@ def test_refusal_needs_a_reason_is_recorded_in_epu_and_journaled(tmp_path) -> No
         pack = read(ex.gs1(), 2)
         journal.record(prescription)
         journal.record(pack)
-        server = TestServer(Api(journal, token=TOKEN, origins=set(), refuse=partial(refuse, journal, epu)).build(),
-                            host="127.0.0.1")
+        api = Api(journal, token=TOKEN, origins=set(), refuse=partial(refuse, journal, epu))
+        server = TestServer(api.build(), host="127.0.0.1")
         await server.start_server()
+        api.origins = {f"http://127.0.0.1:{server.port}"}  # the bridge's own address
         base = f"http://127.0.0.1:{server.port}/api/lookups"
         try:
             async with aiohttp.ClientSession(headers=AUTH) as http:
@@ -71,8 +72,10 @@ def test_refusal_needs_a_reason_is_recorded_in_epu_and_journaled(tmp_path) -> No
 def test_refusal_without_an_epu_is_503(tmp_path) -> None:
     async def main() -> None:
         journal = Journal(tmp_path / "j.sqlite")
-        server = TestServer(Api(journal, token=TOKEN, origins=set()).build(), host="127.0.0.1")
+        api = Api(journal, token=TOKEN, origins=set())
+        server = TestServer(api.build(), host="127.0.0.1")
         await server.start_server()
+        api.origins = {f"http://127.0.0.1:{server.port}"}
         try:
             async with aiohttp.ClientSession(headers=AUTH) as http:
                 async with http.post(f"http://127.0.0.1:{server.port}/api/lookups/{'0' * 32}/refusal",
