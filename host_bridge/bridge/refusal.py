@@ -5,11 +5,12 @@ every sink and the counter page get it, and the same QR read again shows the ref
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from host_bridge.bridge.api import BadRequest
 from host_bridge.bridge.journal import Journal
 from host_bridge.epu.client import EpuClient, EpuError
+from host_bridge.payloads.schema import EpuLookup
 
 log = logging.getLogger("electeur.bridge.refusal")
 
@@ -28,7 +29,7 @@ def refuse(journal: Journal, epu: EpuClient | None, lookup_id: str, reason: str)
         epu.dispense(number, "refused", reason=reason)
     except EpuError as exc:
         raise BadRequest(502, f"l'ePU n'a pas enregistré le refus ({exc.code}) : {exc}") from None
-    revised = epu.recheck(lookup)
-    journal.revise(revised)
-    log.info("lookup %s: REFUS E-PRESCRIPTION recorded in ePU (revision %s)", lookup_id[:12], revised["revision"])
-    return revised
+    revised = epu.recheck(cast(EpuLookup, lookup))  # the journal keeps lookups as plain JSON objects
+    journal.revise(dict(revised))
+    log.info("lookup %s: REFUS E-PRESCRIPTION recorded in ePU (revision %s)", lookup_id[:12], revised.get("revision"))
+    return dict(revised)

@@ -16,19 +16,22 @@ from host_bridge.epu.client import EpuClient, EpuError
 from host_bridge.testbench.epu_sandbox import SandboxServer
 from host_bridge.testbench.accuracy import format_report, score
 from host_bridge.counter.pipeline import Decoded, LookupPipeline
+from host_bridge.payloads.schema import EpuLookup
 from host_bridge.testbench.samples.generate import generate, seed_epu
 
 Decode = Callable[[Path], Iterable[Decoded]]
 DEMO_SCENARIOS = ("renewal_middle", "refused", "available")  # the first e-prescriptions of the demo set
 
 
-def epu_column(lookup: dict) -> str:
+def epu_column(lookup: EpuLookup) -> str:
     """The ePU state, with the renewal for a renewable prescription ("available, renouv. 2/3")."""
-    epu = lookup.get("epu", {})
+    epu = lookup.get("epu")
+    if epu is None:
+        return "-"
     allowed = epu.get("dispensations_allowed", 1)
     renewal = f", renouv. {epu['renewal']}/{allowed - 1}" if allowed > 1 and "renewal" in epu else ""
     pending = ", à transmettre" if epu.get("transmission") == "pending" else ""
-    return epu.get("state", "-") + renewal + pending
+    return epu["state"] + renewal + pending
 
 
 def run_counter_demo(workdir: Path, decode: Decode, *, count: int = 24, seed: int = 1,

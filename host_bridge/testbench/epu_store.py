@@ -147,7 +147,7 @@ class EpuStore:
             out["pending"] = {**progress(detail, disp), "since": waiting[0]["at"]}
         return out
 
-    def dispense(self, number: str, kind: str, *, reason: str | None = None, lines: list | None = None,
+    def dispense(self, number: str, kind: str, *, reason: str | None = None, lines: list[Any] | None = None,
                  transmit: str = "now") -> dict[str, Any]:
         """Record a dispensation (total, partial, refused) and return the prescription, or raise Refused.
         `transmit`: "now", or "batch" to wait for the daily transmission (`transmit_pending`)."""
