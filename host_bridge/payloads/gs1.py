@@ -20,6 +20,13 @@ _HRI = re.compile(r"\(([0-9]{2,4})\)([^()]*)")
 _CSET82 = re.compile(r"[!\"%-?A-Z_a-z]")        # GS1 General Specifications, character set 82
 _VARIABLE = re.compile(r"^N\d\+[XN]\.\.(\d+)$")  # "N2+X..20": one variable-length field of at most 20
 _FIXED = re.compile(r"^N\d\+N(\d+)$")             # "N2+N14": one fixed-length numeric field
+FRENCH = {"01": "GTIN", "10": "lot", "11": "date de fabrication", "17": "date de péremption", "21": "numéro de série",
+          "240": "identification complémentaire", **{f"71{n}": "numéro national de remboursement" for n in range(7)}}
+
+
+def _title(ai: GS1ApplicationIdentifier) -> str:
+    """How a message names the element: French for the AIs of drug packs, GS1's data title otherwise."""
+    return FRENCH.get(ai.ai, ai.data_title)
 
 
 class ElementStringError(ValueError):
@@ -51,17 +58,17 @@ def _element(rest: str, pos: int, *, whole: bool) -> GS1ElementString:
     if ai.separator_required:
         bad = next((ch for ch in field if not _CSET82.match(ch)), None)
         if bad is not None:
-            raise ElementStringError(f"GS1 ({ai.ai}) {ai.data_title} : {_character(bad)} n'est pas dans "
+            raise ElementStringError(f"GS1 ({ai.ai}) {_title(ai)} : {_character(bad)} n'est pas dans "
                                      "le jeu de caractères GS1 (lettres, chiffres et ponctuation simple, sans espace)")
         if variable and len(field) > int(variable.group(1)):
-            raise ElementStringError(f"GS1 ({ai.ai}) {ai.data_title} : {len(field)} caractères sans séparateur GS, "
+            raise ElementStringError(f"GS1 ({ai.ai}) {_title(ai)} : {len(field)} caractères sans séparateur GS, "
                                      f"{variable.group(1)} au plus")
     try:
         return (GS1ElementString.parse if whole else GS1ElementString.extract)(rest, config=_CONFIG)
     except ParseError:
         fixed = _FIXED.match(ai.format)
         shown = field[:int(fixed.group(1))] if fixed else field
-        raise ElementStringError(f"GS1 ({ai.ai}) {ai.data_title} : {shown!r} ne suit pas le format {ai.format}") from None
+        raise ElementStringError(f"GS1 ({ai.ai}) {_title(ai)} : {shown!r} ne suit pas le format {ai.format}") from None
 
 
 def parse(text: str) -> dict[str, str]:
