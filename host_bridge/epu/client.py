@@ -93,14 +93,17 @@ class EpuClient:
         if lookup["kind"] != "ordonnance" or not number or any(w.get("field") == "prescription_number" for w in lookup["warnings"]):
             return lookup
         checked_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        rest = ""
         try:
-            answer = _read_answer(self.consult(number))
+            consulted = self.consult(number)
+            answer, rest = _read_answer(consulted), _remaining(consulted)
         except EpuError as exc:
             answer = {"state": "unknown" if exc.code == "unknown" else "unreachable", "detail": str(exc)}
         epu: Epu = {"endpoint": self.base_url, "checked_at": checked_at, **answer}
         lookup["epu"] = epu
         if epu["state"] in STATE_WARNINGS:
-            add_issue(lookup, Issue(STATE_WARNINGS[epu["state"]][0], _state_message(epu), "warning"))
+            add_issue(lookup, Issue(STATE_WARNINGS[epu["state"]][0],
+                                    _state_message(epu) + (rest if epu["state"] == "partially_dispensed" else ""), "warning"))
         if "refusal" in epu:
             add_issue(lookup, Issue(REFUSED, f"Refus e-prescription enregistré le {_paris(epu['refusal']['at'])} "
                                     f"(motif : {epu['refusal']['reason']}) : elle a été délivrée comme une ordonnance "
@@ -140,6 +143,15 @@ def _state_message(epu: Epu) -> str:
         message += (f" Délivrance enregistrée le {_paris(epu.get('pending_since', ''))}, pas encore transmise "
                     "(« À transmettre », envoi quotidien à 12 h 30) : d'ici là, une autre pharmacie la voit disponible.")
     return message
+
+
+def _remaining(answer: Any) -> str:
+    """« Reste à délivrer : 1 × PARACETAMOL 1 g cp » from the lines left in the dispensation in progress."""
+    view = answer.get("pending", answer) if isinstance(answer, dict) else {}
+    lines = view.get("remaining") if isinstance(view, dict) else None
+    left = [f"{line['qty']} × {line.get('text') or line.get('cip13') or '?'}" for line in lines or []
+            if isinstance(line, dict) and isinstance(line.get("qty"), int) and line["qty"] > 0]
+    return f" Reste à délivrer : {', '.join(left)}." if left else ""
 
 
 def _count(value: Any) -> int | None:

@@ -166,6 +166,7 @@ def test_partial_dispensing_counts_per_line_and_starts_again_at_each_renewal(san
     lookup = look(client, n)
     assert lookup["epu"]["state"] == "partially_dispensed" and lookup["epu"]["renewal"] == 1
     assert "renouvellement n° 1" in lookup["warnings"][0]["message"]
+    assert lookup["warnings"][0]["message"].endswith("Reste à délivrer : 1 × B.")   # what is left, line by line
     assert client.dispense(n, "partial", lines=[{"text": "B", "qty": 1}])["state"] == "dispensed"
 
 
