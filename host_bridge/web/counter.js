@@ -78,9 +78,11 @@ function epuLine(epu) {
 // REFUS E-PRESCRIPTION: a reason is required; once recorded, a red banner says to dispense it as a paper one.
 function refusal(lookup) {
   if (lookup.kind !== "ordonnance" || !lookup.epu || lookup.status === "invalid") return null;
+  const refusable = lookup.epu.state === "available" || lookup.epu.state === "partially_dispensed";
   if (lookup.epu.refusal) {
     return el("p", "REFUS E-PRESCRIPTION enregistré : délivrez-la comme une ordonnance classique. Motif : " + lookup.epu.refusal.reason, "refusal-banner");
   }
+  if (!refusable) return null;  // unknown to ePU, cancelled, dispensed, unreachable: nothing for ePU to record
   const box = document.createElement("details");
   box.className = "refusal";
   box.append(el("summary", "Refus e-prescription"));
