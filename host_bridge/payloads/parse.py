@@ -86,7 +86,7 @@ def _di_fields(profile: Profile, text: str, result: Parsed) -> dict[str, str]:
         value, i, cut = _di_value(message, i, spec)
         if cut:
             truncated.append(di)
-        elif spec.length and len(value) < spec.length:
+        elif spec.length and len(value) < spec.length and spec.validator == "text":  # else its validator says why
             result.issues.append(Issue("invalid_field", f"{spec.label} : {spec.length} caractères attendus, "
                                        f"{len(value)} lus", spec.severity, spec.name))
         if spec.name in values:
