@@ -33,6 +33,7 @@ SCHEMA = {
     "ack_feedback_ms": (1500, int, (100, 60000)),
     "tcp_port": (7373, int, (1, 65535)),
     "illumination": ("auto", str, ("auto", "on", "off")),
+    "camera": ("board", str, ("board", "sim")),
     "light_profiles": (LIGHT_PROFILES, list, (1, 8)),
 }
 

@@ -32,10 +32,12 @@ class ScanLoop:
         self.output.poll()              # before the capture: an ACK that steps the light applies to this frame
         frame = self.camera.capture()
         under = self.light.index
-        if self.watchdog:
-            self.watchdog.feed()
+        self.feed()
         self._heartbeat()
         if frame is None:
+            if getattr(self.camera, "error", None):     # no camera: the link stays alive and says why
+                await sleep_ms(20)
+                return True
             return False
         self.stats["frames"] += 1
         changed = self.detector.changed(frame)
@@ -57,9 +59,11 @@ class ScanLoop:
 
     async def _decode(self, frame):
         self.stats["decoded"] += 1
+        self.feed()                     # a decode gets the watchdog's whole timeout (8 s; 1 s on a Pico today)
         t = ticks_ms()
         reads = self.decoder.decode(frame)
         self.decode_ms = ticks_diff(ticks_ms(), t)
+        self.feed()
         self.light.result(bool(reads))
         captured = frame[4]
         for payload, fmt in reads:
@@ -84,6 +88,8 @@ class ScanLoop:
             obj["uptime_ms"] = now
             if self.decode_ms is not None:
                 obj["decode_ms"] = self.decode_ms
+            if getattr(self.camera, "error", None):
+                obj["camera_error"] = self.camera.error
             free = mem_free()
             if free is not None:
                 obj["mem_free"] = free
@@ -96,7 +102,12 @@ class ScanLoop:
         await self.output.drain(30000)
         while idle_at_end:
             self.output.poll()
+            self.feed()
             await sleep_ms(20)
+
+    def feed(self):
+        if self.watchdog:
+            self.watchdog.feed()
 
 
 def mem_free():
