@@ -83,15 +83,22 @@ def serve(loop, output, cfg, messages, camera=None, root="", coro=None):
     character stays on) hands the line back."""
     if hasattr(output, "on_release"):
         output.on_release = lambda: hand_back(loop.watchdog, root)
-    own_line(cfg["output"] == "framed")
     try:
-        output.start()
-        report(output, messages, camera)
-        asyncio.run(coro or loop.run())
+        asyncio.run(_owning(loop, output, cfg, messages, camera, coro))
     except KeyboardInterrupt:
         hand_back(loop.watchdog, root)
     except Released:
         pass
+
+
+async def _owning(loop, output, cfg, messages, camera, coro):
+    # the line is taken and given back inside the coroutine: the wasm runner runs asyncio.run's coroutine
+    # after the calling code has returned
+    own_line(cfg["output"] == "framed")
+    try:
+        output.start()
+        report(output, messages, camera)
+        await (coro or loop.run())
     finally:
         own_line(False)
 

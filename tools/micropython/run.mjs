@@ -10,7 +10,7 @@
 // - --mount copies HOSTDIR's .py/.json/.pgm/.jpg/.mpy files (recursively) into MPDIR of the in-memory
 //   filesystem; /lib is on sys.path, so mount the firmware package at /lib/firmware.
 // - stdout/stderr are raw bytes (sys.stdout.buffer.write works for binary protocols).
-// - Module `hostio` gives the script non-blocking stdin: hostio.read() -> Uint8Array (bytes(x) to convert,
+// - Module `hostio` gives the script non-blocking stdin, with a board's interrupt character (below): hostio.read() -> Uint8Array (bytes(x) to convert,
 //   empty when nothing arrived), hostio.eof() -> True once stdin has closed. Await asyncio.sleep_ms() to let
 //   input arrive. asyncio.run(coro) works as on a board when it is the script's last statement at top level
 //   or inside functions called last (see below).
@@ -87,7 +87,7 @@ let stdinClosed = false;
 process.stdin.on("data", (d) => pending.push(d));
 process.stdin.on("end", () => { stdinClosed = true; });
 process.stdin.on("error", () => { stdinClosed = true; });
-mp.registerJsModule("hostio", {
+mp.registerJsModule("_hostio_js", {
   read: () => { const d = Buffer.concat(pending); pending = []; return new Uint8Array(d); },
   eof: () => stdinClosed && pending.length === 0,
 });
@@ -95,6 +95,33 @@ mp.registerJsModule("hostio", {
 // asyncio.run: this port has no blocking event loop (tasks run on Node's), so a plain call would return at
 // once. A top-level `asyncio.run(...)` (column 0) is rewritten to `await asyncio.run(...)` (the port allows
 // top-level await); a call anywhere else registers its coroutine, awaited in order once the script body ends.
+// The serial line as a board's: the interrupt character (0x03 at start) raises KeyboardInterrupt unless
+// micropython.kbd_intr(-1) turned it off; the bytes before it are dropped (MicroPython clears its stdin ring
+// buffer), those after it kept. A board raises it the moment the byte arrives; here input arrives only while
+// the script awaits, and the script sees it at its next hostio.read().
+mp.runPython(`import sys, micropython as _mp, _hostio_js
+class _Board:
+    intr = 3
+    def kbd_intr(self, c):
+        _Board.intr = c
+        _mp.kbd_intr(c)
+    def __getattr__(self, name):
+        return getattr(_mp, name)
+class _Hostio:
+    rest = b""
+    def read(self):
+        d = _Hostio.rest + bytes(_hostio_js.read())
+        _Hostio.rest = b""
+        c = _Board.intr
+        if c >= 0 and c in d:
+            _Hostio.rest = d[d.rfind(bytes((c,))) + 1:]
+            raise KeyboardInterrupt
+        return d
+    def eof(self):
+        return not _Hostio.rest and _hostio_js.eof()
+sys.modules["micropython"] = _Board()
+sys.modules["hostio"] = _Hostio()
+`);
 mp.runPython(`import sys, asyncio
 sys.argv[:] = ${JSON.stringify(argv)}
 _hostio_pending = []
