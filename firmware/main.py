@@ -11,7 +11,6 @@ import os
 from firmware import board as boards, config, decoders, outbox_file
 from firmware.feedback import Feedback
 from firmware.outputs import open_output
-from firmware.ports import own_line
 from firmware.scan import ScanLoop
 from firmware.watchdog import Watchdog
 
@@ -68,6 +67,7 @@ def released(root=""):
 def hand_back(watchdog, root=""):
     """Give the serial line back to the REPL. A running watchdog cannot be stopped (rp2, esp32): reset into a
     boot that stays at the REPL, so `electeur deploy` and mpremote get a REPL that lasts."""
+    from firmware.ports import own_line
     own_line(False)
     if watchdog is None or watchdog.wdt is None:
         raise Released()
@@ -94,6 +94,7 @@ def serve(loop, output, cfg, messages, camera=None, root="", coro=None):
 async def _owning(loop, output, cfg, messages, camera, coro):
     # the line is taken and given back inside the coroutine: the wasm runner runs asyncio.run's coroutine
     # after the calling code has returned
+    from firmware.ports import own_line
     own_line(cfg["output"] == "framed")
     try:
         output.start()

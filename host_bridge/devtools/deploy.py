@@ -136,7 +136,8 @@ def deploy(board: str, port: str, dry_run: bool, output: str | None, config_file
 def _print_plan(profile: dict, port: str, uploads: list[Upload], say: Callable[[str], None],
                 packages: tuple[str, ...], mip_index: str) -> None:
     say(f"dry run: {port} is not opened; on a real deploy these steps follow:")
-    say(f"  open {port}, enter the raw REPL (Ctrl-C, Ctrl-A, soft reset)")
+    say(f"  open {port}, send RELEASE: a running framed reader hands its serial line back (it resets into the REPL)")
+    say("  enter the raw REPL (Ctrl-C, Ctrl-A, soft reset)")
     say("  read sys.implementation: MicroPython >= 1.23 (mpy 6.x), chip "
         f"{'/'.join(profile.get('machine_chips', []))}")
     say(f"  check free flash (os.statvfs) >= {flash_needed(uploads, 0)} B minus the files replaced")
