@@ -1,4 +1,4 @@
-# The simulated board's MicroPython-only behaviours, for the virtual reader on CPython (firmware/sim.py), so
+# The simulated board's MicroPython-only behaviours, for the virtual reader on CPython (firmware/on_host.py), so
 # that a firmware defect that only shows on a board shows in the tests too (docs/firmware.md lists what is
 # reproduced and what is not):
 # - `micropython.kbd_intr`: the serial line's interrupt character (0x03 at boot, as rp2 and esp32) raises

@@ -44,7 +44,7 @@ def open_camera(board, cfg, root=""):
 
 def _open(name, board, cfg, root):
     if name == "sim":
-        from firmware.camera.sim import SimCamera, listed
+        from firmware.camera.image_files import SimCamera, listed
         return SimCamera(listed(root + SIM_FRAMES), 1000, True)
     if name == "esp32_camera":
         from firmware.camera.esp32 import Esp32Camera
