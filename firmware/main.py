@@ -107,8 +107,10 @@ async def _owning(loop, output, cfg, messages, camera, coro):
 def main(board_name=None, root=""):
     """The reader on a board; `root` prefixes the flash paths (the simulated board's flash directory)."""
     from firmware.camera import open_camera
-    from firmware.ports import StdioPort
+    from firmware.ports import StdioPort, own_line
+    own_line(True)                      # at once: a host may talk while the camera starts (line/hid: back on below)
     if released(root):
+        own_line(False)
         print("e-lecteur: the host took the serial line back: REPL until the next reset")
         return
     prof = boards.load(board_name)

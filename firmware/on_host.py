@@ -19,7 +19,7 @@ from firmware import board as boards, config
 from firmware.camera.image_files import SimCamera, listed
 from firmware.clock import sleep_ms
 from firmware.main import SetupError, build, released, serve
-from firmware.ports import StdioPort
+from firmware.ports import StdioPort, own_line
 from firmware.watchdog import Watchdog
 
 
@@ -95,12 +95,14 @@ def main(argv):
     if sys.implementation.name != "micropython":
         from firmware import simboard
         simboard.install(opts["urandom"], float(opts["wdt-scale"]))
+    own_line(True)                      # as main() on a board: before anything a host could answer
     if opts["board"]:
         from firmware.main import main as board_main
         board_main(opts["board"], opts["flash"])
         return
     root = opts["flash"] or opts["images"]      # the board's flash: where a hand-back leaves its flag
     if released(root):
+        own_line(False)
         print("e-lecteur: the host took the serial line back: REPL until the next reset")
         return
     try:

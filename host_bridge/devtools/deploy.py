@@ -25,7 +25,9 @@ from host_bridge.devtools.device import Device, check_port_exists
 from host_bridge.errors import UserError
 
 FIRMWARE_DIR = Path(firmware.__file__).resolve().parent
-MAIN_STUB = b"# written by electeur deploy: start the reader (firmware/main.py reads /board.json, /config.json)\nfrom firmware.main import main\nmain()\n"
+# The interrupt character goes off before the imports: a host's first byte (0x03) must not stop the boot.
+MAIN_STUB = (b"# written by electeur deploy: start the reader (firmware/main.py reads /board.json, /config.json)\n"
+             b"import micropython\nmicropython.kbd_intr(-1)\nfrom firmware.main import main\nmain()\n")
 BOOT_STUB = (b"# written by electeur deploy: a USB keyboard beside the REPL's serial port when config output is hid\n"
              b"try:\n    import firmware.boot\nexcept ImportError as exc:\n    print('e-lecteur boot:', exc)\n")
 HID_PACKAGES = ("usb-device-keyboard",)  # micropython-lib; pulls usb-device-hid and usb-device
