@@ -9,7 +9,7 @@ from firmware import config, outbox_file, protocol as P
 from firmware.clock import pause, sleep_ms, ticks_diff, ticks_ms
 from firmware.outputs import Refused
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
 
 class FramedOutput:

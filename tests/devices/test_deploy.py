@@ -15,11 +15,12 @@ from typing import Iterator
 
 import pytest
 
+from conftest import REPO
 from host_bridge.cli import main
 from host_bridge.devtools.boards import BOARDS_DIR, board_names
 from host_bridge.devtools.deploy import FIRMWARE_DIR
 
-SIMBOARD = Path(__file__).resolve().parents[1] / "tools" / "rawrepl_board.py"
+SIMBOARD = REPO / "tools" / "rawrepl_board.py"
 N_MODULES = len([p for p in FIRMWARE_DIR.rglob("*.py") if "__pycache__" not in p.parts])
 
 
