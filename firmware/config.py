@@ -19,6 +19,7 @@ SCHEMA = {
     "frame_size": ("QVGA", str, ("QQVGA", "QVGA", "VGA", "SVGA", "HD", "UXGA")),
     "dedupe_ms": (3000, int, (0, 60000)),
     "change_threshold": (8, int, (0, 255)),
+    "presence_edges": (6, int, (0, 255)),
     "line_prefix": ("", str, (0, 16)),
     "line_suffix": ("\r\n", str, (0, 4)),
     "hid_layout": ("azerty", str, ("azerty", "qwerty")),

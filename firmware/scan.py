@@ -4,7 +4,7 @@
 from firmware.clock import pause, sleep_ms, ticks_diff, ticks_ms
 from firmware.dedupe import Dedupe
 from firmware.outputs import Refused
-from firmware.presence import ChangeDetector, Light
+from firmware.presence import ChangeDetector, Light, edges
 
 
 class ScanLoop:
@@ -18,7 +18,7 @@ class ScanLoop:
         self.dedupe = Dedupe(cfg["dedupe_ms"])
         self.detector = ChangeDetector(cfg["change_threshold"])
         self.light = Light(camera, cfg["illumination"], cfg["light_profiles"])
-        self.stats = {"frames": 0, "decoded": 0, "streamed": 0, "reads": 0, "refused": 0, "skipped": 0}
+        self.stats = {"frames": 0, "decoded": 0, "streamed": 0, "reads": 0, "refused": 0, "skipped": 0, "empty": 0}
         self._beat = ticks_ms()
         if hasattr(output, "on_frame_read"):    # streaming: the host's word on a frame steps the light as a decode
             output.on_frame_read = self.light.result
@@ -51,6 +51,9 @@ class ScanLoop:
                 self.stats["streamed"] += 1
             else:               # the host's word on the last frame stepped the light: this one is stale
                 self.stats["skipped"] += 1
+        elif edges(frame) < self.cfg["presence_edges"]:    # nothing code-like in view: no decode
+            self.stats["empty"] += 1
+            self.light.result(False)    # something moved and shows no code: as a decode that read nothing
         else:
             await self._decode(frame)
         frame = None
