@@ -14,24 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
-import segno
 
 from conftest import REPO
 from firmware import protocol as P
-from host_bridge.testbench.virtual_reader import RUNNER, command, write_frames
+from host_bridge.testbench.virtual_reader import RUNNER, command
+from reader_doubles import code_frames
 
 FIRMWARE = REPO / "firmware"
-
-
-def code_frames(tmp_path: Path, texts: list[str]) -> Path:
-    images = []
-    for i, text in enumerate(texts):
-        images.append(tmp_path / f"{i}.png")
-        segno.make_qr(text).save(str(images[-1]), scale=4, border=4)
-    frames = tmp_path / "frames"
-    frames.mkdir(exist_ok=True)
-    write_frames(images, frames)
-    return frames
 
 
 class Board:
