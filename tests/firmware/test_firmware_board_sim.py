@@ -227,3 +227,16 @@ def test_the_micropython_runners_serial_line_interrupts_on_ctrl_c_as_a_board(tmp
                       "asyncio.run(main())\n")
     proc = subprocess.run(["node", str(RUNNER), str(script)], input=b"a\x03b", capture_output=True, timeout=60)
     assert says in proc.stdout + proc.stderr
+
+
+def test_a_reset_loses_ram_but_the_outbox_on_flash_is_resent_with_its_seq(tmp_path: Path) -> None:
+    frames = code_frames(tmp_path, TEXTS[:1])
+    board = cpython_board(frames, tmp_path, "--loop")
+    first = board.next("READ")                   # never acknowledged
+    board.send(P.release(1))                     # the reader resets (into the REPL, once)
+    wait_for(board, b"REPL until the next reset")
+    board.stop()
+    board = cpython_board(frames, tmp_path)      # the next boot: the reader again
+    again = board.next("READ")
+    board.stop()
+    assert (again.seq, P.parse_read(again)[0]) == (first.seq, b"READ-1") and again.flags & P.FLAG_RETRANSMIT
