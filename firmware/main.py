@@ -66,11 +66,12 @@ def released(root=""):
 
 def hand_back(watchdog, root=""):
     """Give the serial line back to the REPL. A running watchdog cannot be stopped (rp2, esp32): reset into a
-    boot that stays at the REPL, so `electeur deploy` and mpremote get a REPL that lasts."""
+    boot that stays at the REPL, so `electeur deploy` and mpremote get a REPL that lasts. Without one, return:
+    the reader stops and MicroPython shows its REPL."""
     from firmware.ports import own_line
     own_line(False)
     if watchdog is None or watchdog.wdt is None:
-        raise Released()
+        return
     with open(root + RELEASED, "w") as f:
         f.write("released by the host\n")
     import machine
@@ -82,13 +83,16 @@ def serve(loop, output, cfg, messages, camera=None, root="", coro=None):
     before its first message (a host answers at once); RELEASE (framed) or Ctrl-C (line, hid: the interrupt
     character stays on) hands the line back."""
     if hasattr(output, "on_release"):
-        output.on_release = lambda: hand_back(loop.watchdog, root)
+        output.on_release = lambda: _release(loop.watchdog, root)
     try:
         asyncio.run(_owning(loop, output, cfg, messages, camera, coro))
     except KeyboardInterrupt:
         hand_back(loop.watchdog, root)
-    except Released:
-        pass
+
+
+def _release(watchdog, root):
+    hand_back(watchdog, root)
+    raise Released()
 
 
 async def _owning(loop, output, cfg, messages, camera, coro):
@@ -100,6 +104,8 @@ async def _owning(loop, output, cfg, messages, camera, coro):
         output.start()
         report(output, messages, camera)
         await (coro or loop.run())
+    except Released:
+        pass
     finally:
         own_line(False)
 

@@ -240,3 +240,13 @@ def test_a_reset_loses_ram_but_the_outbox_on_flash_is_resent_with_its_seq(tmp_pa
     again = board.next("READ")
     board.stop()
     assert (again.seq, P.parse_read(again)[0]) == (first.seq, b"READ-1") and again.flags & P.FLAG_RETRANSMIT
+
+
+@pytest.mark.micropython
+def test_release_under_micropython_without_a_watchdog_returns_to_the_repl(tmp_path: Path) -> None:
+    board = micropython_board(code_frames(tmp_path, TEXTS[:1]), "--loop")
+    assert board.next("HELLO", timeout=60) is not None
+    board.send(P.release(1))
+    assert board.next("RELEASE", timeout=60) is not None
+    assert board.next("READ", "HEARTBEAT", timeout=60) is None     # the reader stopped: its output ended
+    assert board.stop() == "" and board.proc.returncode == 0
