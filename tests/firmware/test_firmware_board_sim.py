@@ -250,3 +250,22 @@ def test_release_under_micropython_without_a_watchdog_returns_to_the_repl(tmp_pa
     assert board.next("RELEASE", timeout=60) is not None
     assert board.next("READ", "HEARTBEAT", timeout=60) is None     # the reader stopped: its output ended
     assert board.stop() == "" and board.proc.returncode == 0
+
+
+@pytest.mark.micropython
+def test_the_picos_heap_takes_a_qvga_frame_and_not_a_vga_one(tmp_path: Path) -> None:
+    """run.mjs --strict-heap: a heap that has to grow past the board's is a MemoryError, as on the board."""
+    import numpy as np
+
+    from host_bridge.testbench.virtual_reader import BOARD_HEAP
+    for name, (w, h), fits in (("qvga", (320, 240), True), ("vga", (640, 480), False)):
+        frames = tmp_path / name
+        frames.mkdir()
+        (frames / "f.pgm").write_bytes(b"P5\n%d %d\n255\n" % (w, h) + np.full((h, w), 200, np.uint8).tobytes())
+        (frames / "frames.txt").write_text("f.pgm\n")
+        cmd = command("micropython", frames, "framed", decode="host", drain_ms=100)
+        cmd.insert(cmd.index("--heap"), "--strict-heap")
+        assert cmd[cmd.index("--heap") + 1] == BOARD_HEAP
+        proc = subprocess.run(cmd, capture_output=True, timeout=120, cwd=REPO)
+        assert (proc.returncode == 0) == fits, proc.stderr.decode()[-500:]
+        assert (b"MemoryError" in proc.stderr) != fits

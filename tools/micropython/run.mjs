@@ -1,9 +1,11 @@
 // Runs a Python script under real MicroPython 1.27 (the WebAssembly port from the npm registry) with Node.
 //
-//   node tools/micropython/run.mjs [--heap 192k] [--mount HOSTDIR:MPDIR]... SCRIPT.py [ARG...]
+//   node tools/micropython/run.mjs [--heap 192k] [--strict-heap] [--mount HOSTDIR:MPDIR]... SCRIPT.py [ARG...]
 //
 // - The GC heap starts at --heap bytes. This port grows its heap on demand instead of raising
-//   MemoryError, so callers check `micropython.mem_info()`'s "GC: total" to prove a fit. It also collects
+//   MemoryError, so callers check `micropython.mem_info()`'s "GC: total" to prove a fit; with --strict-heap
+//   the runner stops the script (exit 1, "MemoryError" on stderr) as soon as it sees the heap has grown, as
+//   a board with that much free heap would have failed (checked while the script awaits). It also collects
 //   garbage only from top-level C (gc.collect() inside running Python frees nothing): this runner collects
 //   every 2 ms while the script awaits (with the JS GC every 50 ms, which frees await proxies), so code
 //   that awaits now and then (firmware.clock.pause) behaves as on a board.
@@ -26,7 +28,7 @@ const { loadMicroPython } = await import(
   path.join(here, "node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs"));
 
 function usage(msg) {
-  process.stderr.write(`run.mjs: ${msg}\nusage: node run.mjs [--heap 192k] [--mount HOSTDIR:MPDIR]... SCRIPT.py [ARG...]\n`);
+  process.stderr.write(`run.mjs: ${msg}\nusage: node run.mjs [--heap 192k] [--strict-heap] [--mount HOSTDIR:MPDIR]... SCRIPT.py [ARG...]\n`);
   process.exit(2);
 }
 
@@ -37,11 +39,13 @@ function parseSize(text) {
 }
 
 let heap = 192 * 1024;
+let strictHeap = false;
 const mounts = [];
 const argv = process.argv.slice(2);
 while (argv.length && argv[0].startsWith("--")) {
   const opt = argv.shift();
   if (opt === "--heap") heap = parseSize(argv.shift() ?? "");
+  else if (opt === "--strict-heap") strictHeap = true;
   else if (opt === "--mount") {
     const spec = argv.shift() ?? "";
     const i = spec.lastIndexOf(":");
@@ -143,11 +147,18 @@ const source = fs.readFileSync(script, "utf8").replace(/^asyncio\.run\(/gm, "awa
 v8.setFlagsFromString("--expose-gc");
 const jsGc = vm.runInNewContext("gc");
 let ticks = 0;
+mp.runPython("import gc");
+// gc.mem_free() counts the room a new heap area could take too: free + allocated grows exactly when the heap does
+const heapSum = () => { mp.runPython("_heap_sum = gc.mem_free() + gc.mem_alloc()"); return mp.globals.get("_heap_sum"); };
+const startSum = heapSum();
 const gcTimer = setInterval(() => {
   if (++ticks % 25 === 0) jsGc();
   try { mp.runPython("gc.collect()"); } catch (e) { /* script exiting */ }
+  if (strictHeap && heapSum() > startSum) {
+    process.stderr.write(`MemoryError: the script needed more than the board's heap (--heap ${heap} bytes)\n`);
+    process.exit(1);
+  }
 }, 2);
-mp.runPython("import gc");
 
 let status = 0;
 try {
