@@ -56,11 +56,12 @@ class Board:
             if msg is None or msg.name in names:
                 return msg
 
-    def stop(self) -> str:
-        """Close the line; the reader's stderr."""
+    def stop(self, wait_s: float = 20) -> str:
+        """Close the line (a reader started with --idle then ends; main() on a board never does: `wait_s` 0);
+        the reader's stderr."""
         self.proc.stdin.close()
         try:
-            self.proc.wait(timeout=20)
+            self.proc.wait(timeout=wait_s)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
@@ -184,7 +185,7 @@ def test_a_board_without_its_camera_says_so_and_keeps_its_link(tmp_path: Path) -
     beat = board.next("HEARTBEAT").json()
     assert "ArduCAM does not answer" in beat["camera_error"]
     assert board.proc.poll() is None
-    assert "Traceback" not in board.stop()
+    assert "Traceback" not in board.stop(wait_s=0)
 
 
 def test_the_simulated_camera_is_chosen_by_configuration_on_a_board(tmp_path: Path) -> None:
@@ -196,7 +197,7 @@ def test_the_simulated_camera_is_chosen_by_configuration_on_a_board(tmp_path: Pa
     board = Board([sys.executable, "-m", "firmware.on_host", "--board", "pico-arducam-ov2640", "--flash", str(flash)])
     assert "camera:sim" in board.next("HELLO").json()["caps"]
     assert deliver_all(board, 1) == [b"READ-1"]
-    board.stop()
+    board.stop(wait_s=0)
 
 
 def test_seqs_differ_across_boots_even_when_urandom_repeats(tmp_path: Path) -> None:
