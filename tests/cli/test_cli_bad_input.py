@@ -44,6 +44,7 @@ CASES = [
     ("bench lookup", ["bench", "lookup", "--count", "0"]),
     ("bench peers", ["bench", "peers", "--count", "-5"]),
     ("bench protocol", ["bench", "protocol", "--frames", "0"]),
+    ("bench scan-cost", ["bench", "scan-cost", "--frames", "0"]),
     ("classify", ["classify", "--profiles-dir", "{missing}"]),
     ("decode", ["decode", "{empty}"]),
     ("decode", ["decode", "--engine", "nope", "{tmp}"]),
