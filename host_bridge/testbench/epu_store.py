@@ -87,7 +87,7 @@ def progress(detail: dict[str, Any], dispensations: list[dict[str, Any]]) -> dic
             for i, line in enumerate(lines):
                 if isinstance(entry, dict) and _matches(entry, i, line):
                     given[i] += _qty(entry.get("qty"))
-        complete = bool(lines) and all(g >= _qty(line.get("qty")) for g, line in zip(given, lines))
+        complete = bool(lines) and all(0 < _qty(line.get("qty")) <= g for g, line in zip(given, lines))  # untracked lines: total only
         if disp["type"] == "total" or complete:
             done, in_progress, given = done + 1, False, [0] * len(lines)
         else:
