@@ -75,6 +75,17 @@ def test_2ddoc_public_test_vector_proof_of_address() -> None:
     assert "unparsed" not in f and f["signature"] == SIG
 
 
+def test_2ddoc_public_test_vector_virological_test_result() -> None:
+    """The fictitious test certificate the TousAntiCovid apps use in their tests (document type B2, F0-F6)."""
+    sig = "ZCQ5EDEXRCRYMU4U5U4YQSF5GOE2PMFFC6PDWOMZK64434TUCJWQLIXCRYMA5TWVT7TEZSF2S3ZCJSYK3JYFOBVUHNOEXQMEKWQDG3A"
+    result = lookup(f"DC04DHI0TST11E3C1E3CB201FRF0JEAN LOUIS/EDOUARD{GS}F1DUPOND{GS}F225111980F3MF494309{GS}"
+                    f"F5NF6110320211452{US}{sig}")
+    assert result["status"] == "ok", result["warnings"]
+    f = result["fields"]
+    assert (f["ca_id"], f["certificate_id"], f["document_type"], f["issue_date"]) == ("DHI0", "TST1", "B2", "2021-03-11")
+    assert [f[f"di_F{n}"] for n in range(7)] == ["JEAN LOUIS/EDOUARD", "DUPOND", "25111980", "M", "94309", "N", "110320211452"]
+
+
 def test_2ddoc_identifiers_of_the_published_table_are_parsed_with_their_lengths() -> None:
     # 6G (name, 1-38), 69 (birth date, fixed 8), 68 (sex, fixed 1) of an identity document: no GS after fixed fields
     result = lookup(f"DC04FR0AXT4A0E840E8A0701FR6GMARTIN{GS}6919021980" + f"68F{US}{SIG}")
