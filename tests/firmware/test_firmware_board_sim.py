@@ -17,7 +17,8 @@ import pytest
 
 from conftest import REPO
 from firmware import protocol as P
-from host_bridge.testbench.virtual_reader import RUNNER, command
+from host_bridge.package_data import micropython_command
+from host_bridge.testbench.virtual_reader import command
 from reader_doubles import code_frames
 
 FIRMWARE = REPO / "firmware"
@@ -226,7 +227,7 @@ def test_the_micropython_runners_serial_line_interrupts_on_ctrl_c_as_a_board(tmp
                       "        await asyncio.sleep_ms(5)\n"
                       "    print('got', got)\n"
                       "asyncio.run(main())\n")
-    proc = subprocess.run(["node", str(RUNNER), str(script)], input=b"a\x03b", capture_output=True, timeout=60)
+    proc = subprocess.run(micropython_command(str(script)), input=b"a\x03b", capture_output=True, timeout=60)
     assert says in proc.stdout + proc.stderr
 
 
