@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 FIRMWARE = REPO / "firmware"
 RUNNER = REPO / "tools" / "micropython" / "run.mjs"
 RUNTIMES = ("cpython", "micropython", "micropython-unix")
-MODES = ("framed", "line", "hid")
+MODES = ("framed", "line", "hid", "tcp")
 FRAME_FORMATS = ("gray8", "jpeg")
 JPEG_QUALITY = 90                   # a camera module's usual setting (micropython-camera-API defaults to 85)
 
@@ -58,7 +58,8 @@ def command(runtime: str, frames: Path, mode: str, show_ms: int = 0, loop: bool 
             flash: Path | None = None) -> list[str]:
     """The argv that runs the firmware's simulator on `runtime`; `flash` (CPython, unix port) is the directory
     that plays the board's flash (config.json, the outbox kept across restarts). On the unix port (whose heap
-    never grows) the heap is `heap` plus room for three of the largest frame: a camera board keeps its one frame
+    never grows, and whose objects are twice a 32-bit board's: 8-byte words) the heap is twice `heap`, plus room
+    for three of the largest frame: a camera board keeps its one frame
     buffer, of one size, outside the GC heap (PSRAM, the driver's DMA buffer); the simulated camera keeps it in
     the heap, holds two while the frame size changes, and image files of many sizes fragment the heap."""
     args = ["--images", str(frames), "--mode", mode, "--show-ms", str(show_ms), "--decode", decode,
@@ -71,7 +72,7 @@ def command(runtime: str, frames: Path, mode: str, show_ms: int = 0, loop: bool 
     if runtime == "cpython":
         return [sys.executable, "-m", "firmware.sim", *args]
     if runtime == "micropython-unix":
-        return unix_port.argv(unix_port.heap_bytes(heap) + 3 * largest_frame(frames), "-m", "firmware.sim", *args)
+        return unix_port.argv(2 * unix_port.heap_bytes(heap) + 3 * largest_frame(frames), "-m", "firmware.sim", *args)
     if runtime != "micropython":
         raise UserError(f"unknown runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
     node = shutil.which("node")
