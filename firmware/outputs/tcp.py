@@ -135,9 +135,10 @@ def local_ip():
         return network.WLAN(network.STA_IF).ifconfig()[0]
     except ImportError:
         pass
-    if hasattr(socket, "gethostbyname"):
-        return socket.gethostbyname(socket.gethostname())
-    return "127.0.0.1"
+    try:
+        return socket.gethostbyname(socket.gethostname())      # CPython
+    except AttributeError:
+        return "127.0.0.1"
 
 
 class TcpOutput(FramedOutput):
