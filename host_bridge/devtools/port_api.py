@@ -36,7 +36,7 @@ FIRMWARE = REPO / "firmware"
 BOARDS = REPO / "hardware" / "boards"
 STUBS = Path(sys.prefix) / "micropython-stubs"
 ENTRY_POINTS = ("firmware.boot", "firmware.main")
-CAMERA_MODULES = {"arducam_spi": "arducam", "esp32_camera": "esp32", "openmv_sensor": "openmv", "sim": "sim"}
+CAMERA_MODULES = {"arducam_spi": "arducam", "esp32_camera": "esp32", "openmv_sensor": "openmv", "sim": "image_files"}
 MIP_PACKAGES = {"usb": "usb-device-keyboard"}   # micropython-lib, installed by `electeur deploy --output hid`
 # Modules of a board's own MicroPython image (the profile's flash.image_url), in no published stubs
 IMAGE_MODULES = {"esp32_camera": ("camera",)}   # cnadler86/micropython-camera-API
@@ -253,7 +253,7 @@ def module_file(name: str, root: Path = FIRMWARE) -> Path | None:
 
 def reachable(profile: dict, root: Path = FIRMWARE) -> list[str]:
     """The firmware modules a board with this profile can run, from its entry points."""
-    allowed = {f"firmware.camera.{CAMERA_MODULES.get(profile['camera']['driver'], '?')}", "firmware.camera.sim"}
+    allowed = {f"firmware.camera.{CAMERA_MODULES.get(profile['camera']['driver'], '?')}", "firmware.camera.image_files"}
     allowed |= {f"firmware.outputs.{o}" for o in profile["outputs"]}
     seen: list[str] = []
     todo = list(ENTRY_POINTS)

@@ -1,4 +1,4 @@
-"""MicroPython script run by tools/micropython/run.mjs (wasm port) or host_bridge.link.unix_port (unix port):
+"""MicroPython script run by tools/micropython/run.mjs (wasm port) or host_bridge.testbench.unix_port (unix port):
 decode PGM frames with firmware.qr.
 
 Prints `mem_info()` before and after (the host reads "GC: total"), and per frame a line
