@@ -65,7 +65,7 @@ def wifi_reader(tmp_path: Path, payloads: list[bytes], show_ms: int) -> tuple[su
 
 def devices(capsys: pytest.CaptureFixture[str]) -> list[dict]:
     main(["devices", "--json", "--timeout", "2"])
-    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    return json.loads(capsys.readouterr().out)
 
 
 @pytest.mark.slow
