@@ -128,16 +128,12 @@ class SocketPort:
 
 
 def local_ip():
-    """The address announced by mDNS: the Wi-Fi interface's on a board; loopback on the unix port (no
-    `network` module, no gethostbyname: the virtual Wi-Fi reader serves this machine only)."""
+    """The address announced by mDNS: the Wi-Fi interface's on a board; loopback on a host (CPython, the unix
+    port: no `network` module), where the reader is the virtual one and serves this machine only."""
     try:
         import network
         return network.WLAN(network.STA_IF).ifconfig()[0]
     except ImportError:
-        pass
-    try:
-        return socket.gethostbyname(socket.gethostname())      # CPython
-    except AttributeError:
         return "127.0.0.1"
 
 
