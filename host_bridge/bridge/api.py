@@ -22,7 +22,7 @@ from aiohttp import WSMsgType, web
 from host_bridge import __version__
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError, decode_cursor
-from host_bridge.bridge.lookups import manual_lookup, now_source
+from host_bridge.counter.pipeline import LookupPipeline
 from host_bridge.errors import UserError
 
 log = logging.getLogger("electeur.bridge.api")
@@ -106,6 +106,7 @@ class Api:
         self.origins = origins
         self.devices = devices
         self.manual_entry = manual_entry or self._manual_entry
+        self.pipeline = LookupPipeline(sessions=False)  # for `_manual_entry`; the bridge passes its own `manual_entry`
         self.sinks = sinks
         self.health = health or Health()
         self.health.on_change(lambda: self.publish({"type": "health", **self._status()}))
@@ -185,7 +186,7 @@ class Api:
 
     def _manual_entry(self, code: str) -> dict[str, Any]:
         """Without a bridge (tests, tools): the same lookup as `electeur lookup --code`, journaled."""
-        lookup = manual_lookup(code, source=now_source("manual", engine="manual"))
+        lookup = self.pipeline.manual(code)
         self.journal.record(lookup)
         return lookup
 

@@ -24,18 +24,19 @@ from host_bridge.bridge.dispatch import Dispatcher
 from host_bridge.bridge.epu_recheck import epu_problem, recheck_pending
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError
-from host_bridge.bridge.lookups import CounterSession, build_lookup, manual_lookup, now_source, with_epu
 from host_bridge.bridge.redact import Redactor
 from host_bridge.bridge.sealing import Sealer
 from host_bridge.bridge.sinks import Sink
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink
+from host_bridge.counter.pipeline import LookupPipeline
 from host_bridge.link.frames import FrameReads
 from host_bridge.decode.engines import get_engine
 from host_bridge.epu.client import EpuClient
 from host_bridge.link.reader_link import NotNow, ReaderLink
 from host_bridge.errors import UserError
+from host_bridge.payloads.lookup import now_source
 
 log = logging.getLogger("electeur.bridge")
 REOPEN_S = 1.0
@@ -124,8 +125,6 @@ class Bridge:
         # sealed at rest unless the config explicitly allows identifiers in clear (log_identifiers = true)
         self.journal = Journal(cfg.journal, sealer=Sealer.from_file(cfg.journal_key), clear=cfg.log_identifiers)
         self.health = Health()
-        self.sessions: dict[str, CounterSession] = {}
-        self._session_lock = threading.Lock()
         self.ports: dict[str, ReaderPort] = {}
         self._auto: set[str] = set()  # ports opened by `auto`
         sinks = self.build_sinks()
@@ -140,6 +139,7 @@ class Bridge:
             log.warning("ePU URL %s is this bridge's own API address: ePU checks are off; run the sandbox on "
                         "another port and set [epu] url (or $ELECTEUR_EPU_URL)", self.epu.base_url)
             self.epu = None
+        self.pipeline = LookupPipeline(epu=self.epu)  # one counter session per reader
         self.engine = get_engine()              # host decoding of streamed frames
 
     def build_sinks(self) -> list[Sink]:
@@ -169,23 +169,17 @@ class Bridge:
                  "".join(f" [{w['code']}]" for w in lookup.get("warnings", [])))
         return seq, new
 
-    def session(self, reader: str) -> CounterSession:
-        with self._session_lock:
-            return self.sessions.setdefault(reader, CounterSession(reader))
-
     def on_read(self, reader: str, read_id: str, payload: bytes, engine: str | None, resent: bool = False) -> None:
         """Called by a port thread; returns once the lookup is journaled (then the link ACKs)."""
-        source = now_source(reader, engine=engine, read_id=read_id)
-        lookup = build_lookup(payload, source=source, session=self.session(reader))
+        lookup = self.pipeline.lookup(payload, now_source(reader, engine=engine, read_id=read_id))
         try:
-            self.record(with_epu(lookup, self.epu), resent)
+            self.record(lookup, resent)
         except JournalError as exc:
             raise NotNow(str(exc)) from None
 
     def manual_entry(self, code: str) -> dict[str, Any]:
         """A code typed on the counter page: same lookup as `electeur lookup --code`, ePU state, journaled."""
-        lookup = manual_lookup(code, source=now_source("manual", engine="manual"), session=self.session("manual"))
-        lookup = with_epu(lookup, self.epu)
+        lookup = self.pipeline.manual(code)
         self.record(lookup)
         return lookup
 
