@@ -30,6 +30,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 FIRMWARE = REPO / "firmware"
@@ -45,7 +46,7 @@ OK, OPTIONAL, MIP, IMAGE, MISSING = ("ok", "absent, optional (guarded import)", 
                                      "board image's module: no stubs", "MISSING")
 
 
-def stub_dir(profile: dict) -> str | None:
+def stub_dir(profile: dict[str, Any]) -> str | None:
     """The stubs folder for a board profile's port, None where no stubs exist (OpenMV)."""
     if profile.get("port") == "rp2":
         return "rp2"
@@ -251,7 +252,7 @@ def module_file(name: str, root: Path = FIRMWARE) -> Path | None:
     return None
 
 
-def reachable(profile: dict, root: Path = FIRMWARE) -> list[str]:
+def reachable(profile: dict[str, Any], root: Path = FIRMWARE) -> list[str]:
     """The firmware modules a board with this profile can run, from its entry points."""
     allowed = {f"firmware.camera.{CAMERA_MODULES.get(profile['camera']['driver'], '?')}", "firmware.camera.image_files"}
     allowed |= {f"firmware.outputs.{o}" for o in profile["outputs"]}
@@ -399,7 +400,7 @@ def _check_instance(stubs: Stubs, module: str, cls_path: tuple[str, ...], attrs:
     out.append(Use(api, at, status))
 
 
-def check_board(profile: dict, stubs_root: Path = STUBS, root: Path = FIRMWARE) -> list[Use] | None:
+def check_board(profile: dict[str, Any], stubs_root: Path = STUBS, root: Path = FIRMWARE) -> list[Use] | None:
     """Every API the firmware uses on this board, checked; None when its port has no stubs (OpenMV)."""
     port = stub_dir(profile)
     if port is None:
@@ -416,7 +417,7 @@ def check_board(profile: dict, stubs_root: Path = STUBS, root: Path = FIRMWARE) 
     return found
 
 
-def profiles(boards: Path = BOARDS) -> dict[str, dict]:
+def profiles(boards: Path = BOARDS) -> dict[str, dict[str, Any]]:
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(boards.glob("*.json"))}
 
 

@@ -77,7 +77,7 @@ def main() -> int:
         os.chdir(args[1])
         args = args[2:]
     os.environ["MICROPYPATH"] = f".frozen{os.pathsep}{compiled_firmware()}"   # .frozen: the port's asyncio
-    import micropython_run  # type: ignore[import-not-found]  # the package's extension module
+    import micropython_run  # type: ignore[import-not-found,unused-ignore]  # the package's extension module
     return int(micropython_run.run_main(["micropython", "-X", f"heapsize={heap_bytes(heap)}", *args]))
 
 

@@ -15,10 +15,10 @@ import pytest
 from host_bridge.cli import main
 from host_bridge.decode.files import iter_images
 from host_bridge.decode.image import load_gray
-from host_bridge.testbench.micropython_qr import decode_frames
+from host_bridge.testbench import virtual_reader as vr
 from host_bridge.testbench.bridge_faults import sinks_config
 from host_bridge.testbench.fault_rig import Bridge, free_port, wait_until, write_codes
-from host_bridge.testbench import virtual_reader as vr
+from host_bridge.testbench.micropython_qr import decode_frames
 
 pytestmark = pytest.mark.micropython
 

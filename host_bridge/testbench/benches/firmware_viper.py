@@ -1,8 +1,8 @@
 """`electeur bench firmware-viper`: the firmware QR decoder's viper pixel loops against its portable ones.
 
 Both run on the MicroPython unix port (x64 viper emitter: the wasm port cannot compile viper), in one
-process, alternately on each frame (tools/micropython/qr_viper.py): synthetic QQVGA/QVGA/VGA frames (a code, and an empty scene) and the
-images of any directories given. The reads must be identical; the ratio is portable time / viper time.
+process, alternately on each frame (tools/micropython/qr_viper.py): synthetic QQVGA/QVGA/VGA frames (a code,
+and an empty scene) and the images of any directories given. The reads must be identical; the ratio is portable time / viper time.
 The absolute milliseconds are an x64 desktop's, not a board's: only the ratio carries over (roughly: x64
 viper code is not Thumb or Xtensa code).
 """
@@ -20,10 +20,10 @@ import numpy as np
 
 from host_bridge.decode.files import iter_images
 from host_bridge.decode.image import ImageError, load_gray
-from host_bridge.testbench.benches.firmware_decoder import SIZES
-from host_bridge.testbench.synthetic_frames import empty_scene, printed_code
 from host_bridge.errors import UserError
 from host_bridge.testbench import unix_port
+from host_bridge.testbench.benches.firmware_decoder import SIZES
+from host_bridge.testbench.synthetic_frames import empty_scene, printed_code
 
 NAME = "firmware-viper"
 HELP = "the firmware QR decoder on the MicroPython unix port: viper vs portable pixel loops (identical reads, ratio)"
