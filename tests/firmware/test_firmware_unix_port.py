@@ -73,7 +73,7 @@ def devices(capsys: pytest.CaptureFixture[str]) -> list[dict]:
 def test_the_wifi_reader_on_micropython_is_found_and_its_reads_reach_the_bridge_once_across_a_restart(
         tmp_path, capsys) -> None:
     payloads = [b"WIFI-UNIX-%02d" % n for n in range(8)]
-    reader, name = wifi_reader(tmp_path, payloads, show_ms=600)
+    reader, name = wifi_reader(tmp_path, payloads, show_ms=1500)   # 12 s of reads: the kill lands amid them
     bridges: list[Bridge] = []
     try:
         found: list[dict] = []
@@ -83,7 +83,7 @@ def test_the_wifi_reader_on_micropython_is_found_and_its_reads_reach_the_bridge_
         assert found[0]["properties"]["board"] == "sim"
         config = sinks_config(None, None)
         bridges.append(Bridge(tmp_path, found[0]["port"], config))
-        wait_until(lambda: len(bridges[-1].lookups()) >= 2, 60, "the first reads journaled")
+        wait_until(lambda: len(bridges[-1].lookups()) >= 1, 60, "the first read journaled")
         bridges[-1].kill()                              # the bridge dies while the reader goes on scanning
         bridges.append(Bridge(tmp_path, found[0]["port"], config, port=bridges[-1].port))
         wait_until(lambda: len(bridges[-1].lookups()) >= len(payloads), 90, "every read journaled")
