@@ -10,7 +10,13 @@ import pytest
 
 from host_bridge.devtools import port_api
 
-pytestmark = pytest.mark.skipif(not (port_api.STUBS / "rp2").is_dir(), reason="stubs not installed: run `make setup`")
+
+
+@pytest.fixture(autouse=True)
+def stubs_installed() -> None:
+    """A missing stubs folder is a broken setup, not a reason to skip the check."""
+    assert all((port_api.STUBS / port).is_dir() for port in ("rp2", "esp32", "esp32s3")), \
+        f"no micropython-stubs under {port_api.STUBS}: run `make setup`"
 
 
 def test_every_api_the_firmware_uses_on_a_board_exists_on_its_port(capsys: pytest.CaptureFixture[str]) -> None:
