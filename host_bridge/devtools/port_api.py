@@ -111,8 +111,8 @@ class Stubs:
                         mod.names[alias.asname or alias.name] = ("from", source, alias.name)
             elif isinstance(node, ast.Import):
                 for alias in node.names:
-                    mod.names[alias.asname or alias.name.split(".")[0]] = ("module", alias.asname and alias.name
-                                                                           or alias.name.split(".")[0])
+                    top = alias.name.split(".")[0]
+                    mod.names[alias.asname or top] = ("module", alias.name if alias.asname else top)
             elif isinstance(node, ast.If):
                 self._collect(mod, node.body + node.orelse, package)
             elif isinstance(node, ast.Try):
@@ -285,7 +285,7 @@ def _firmware_imports(path: Path) -> list[str]:
 
 @dataclass(frozen=True)
 class Use:
-    """One API use: `api` (dotted), where it is, whether its import is guarded, and the check's status."""
+    """One API use: `api` (dotted; `Class().attr` for an instance's), where it is (file:line), the check's status."""
 
     api: str
     where: str
@@ -325,20 +325,19 @@ def _tree_uses(tree: ast.Module, stubs: Stubs, where: str, image_modules: tuple[
     out: list[Use] = []
     bound: dict[str, tuple[str, tuple[str, ...], bool]] = {}     # local name -> (module, path, guarded)
 
-    def check(module: str, attrs: tuple[str, ...], guarded: bool, node: ast.AST) -> object:
+    def check(module: str, attrs: tuple[str, ...], guarded: bool, node: ast.AST) -> None:
         top = module.split(".")[0]
         api = ".".join((module,) + attrs)
         at = f"{where}:{getattr(node, 'lineno', 0)}"
         if top in MIP_PACKAGES or top in image_modules:
             out.append(Use(api, at, MIP if top in MIP_PACKAGES else IMAGE))
-            return None
+            return
         status, what = stubs.resolve(module, attrs)
         if status == MISSING and guarded and stubs.module(top) is None:
             status = OPTIONAL
         elif status == MISSING:
             status = f"{MISSING}: {what}"
         out.append(Use(api, at, status))
-        return what
 
     for node in ast.walk(tree):
         guarded = _guarded(node, parents, "ImportError")
@@ -356,17 +355,17 @@ def _tree_uses(tree: ast.Module, stubs: Stubs, where: str, image_modules: tuple[
     probed = {(".".join(c), a.value) for n in ast.walk(tree)
               if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("hasattr", "getattr")
               and len(n.args) >= 2 and (c := _chain(n.args[0])) and isinstance(a := n.args[1], ast.Constant)}
-    instances: dict[str, tuple[str, tuple[str, ...], bool]] = {}    # "self.wdt" -> its class's module and path
+    instances: dict[str, tuple[str, tuple[str, ...]]] = {}    # "self.wdt" -> its class's module and path
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             made = _chain(node.value.func)
             if made and made[0] in bound:
-                module, path_, guarded = bound[made[0]]
-                status, what = stubs.resolve(module, path_ + tuple(made[1:]))
+                module, path_, _ = bound[made[0]]
+                _, what = stubs.resolve(module, path_ + tuple(made[1:]))
                 if isinstance(what, tuple):         # a class of the stubs: its instances' attributes are checked
                     for target in node.targets:
                         if (t := _chain(target)) is not None:
-                            instances[".".join(t)] = (module, path_ + tuple(made[1:]), guarded)
+                            instances[".".join(t)] = (module, path_ + tuple(made[1:]))
     for node in ast.walk(tree):
         if not isinstance(node, ast.Attribute) or isinstance(parents.get(node), ast.Attribute):
             continue                            # not the outermost of its chain
@@ -377,7 +376,7 @@ def _tree_uses(tree: ast.Module, stubs: Stubs, where: str, image_modules: tuple[
             continue
         for i in range(len(chain) - 1, 0, -1):
             if ".".join(chain[:i]) in instances:
-                module, path_, guarded = instances[".".join(chain[:i])]
+                module, path_ = instances[".".join(chain[:i])]
                 _check_instance(stubs, module, path_, tuple(chain[i:]), f"{where}:{node.lineno}", out)
                 break
         else:
