@@ -16,9 +16,10 @@ only on a board that lists it. What is checked in them:
 - modules of a board's own image (the ESP32 camera builds' `camera`) are in no published stubs: listed, unchecked;
 - every attribute chain on an imported module or name (`machine.Pin.OUT`, `micropython.kbd_intr`), and every
   attribute of an object made in the same file by calling a stubbed class (`self.wdt = WDT(...)` then
-  `self.wdt.feed()`). Portable probes are skipped: `hasattr(M, "x")` and `getattr(M, "x", default)` (M.x is not
-  checked), accesses to M in the `else` of an `if` that tests `hasattr(M, ...)` (the branch for runtimes without
-  it), accesses inside `try: ... except AttributeError`. Chains through values whose type the stub does not spell out stop there.
+  `self.wdt.feed()`). Portable probes (`hasattr(M, "x")`, `getattr(M, "x", default)`, accesses inside
+  `try: ... except AttributeError`) are checked and listed, but an absent one is not an error (the code has a
+  fallback); accesses to M in the `else` of an `if` that tests `hasattr(M, ...)` (the branch for runtimes without
+  it) are skipped. Chains through values whose type the stub does not spell out stop there.
 
 `python -m host_bridge.devtools.port_api` prints, per board profile, every API checked and its status.
 """
@@ -42,8 +43,9 @@ MIP_PACKAGES = {"usb": "usb-device-keyboard"}   # micropython-lib, installed by 
 # Modules of a board's own MicroPython image (the profile's flash.image_url), in no published stubs
 IMAGE_MODULES = {"esp32_camera": ("camera",)}   # cnadler86/micropython-camera-API
 
-OK, OPTIONAL, MIP, IMAGE, MISSING = ("ok", "absent, optional (guarded import)", "micropython-lib (deploy installs it)",
-                                     "board image's module: no stubs", "MISSING")
+OK, OPTIONAL, PROBED, MIP, IMAGE, MISSING = (
+    "ok", "absent, optional (guarded import)", "absent, probed (hasattr/getattr, except AttributeError)",
+    "micropython-lib (deploy installs it)", "board image's module: no stubs", "MISSING")
 
 
 def stub_dir(profile: dict[str, Any]) -> str | None:
@@ -325,7 +327,7 @@ def _tree_uses(tree: ast.Module, stubs: Stubs, where: str, image_modules: tuple[
     out: list[Use] = []
     bound: dict[str, tuple[str, tuple[str, ...], bool]] = {}     # local name -> (module, path, guarded)
 
-    def check(module: str, attrs: tuple[str, ...], guarded: bool, node: ast.AST) -> None:
+    def check(module: str, attrs: tuple[str, ...], guarded: bool, node: ast.AST, probe: bool = False) -> None:
         top = module.split(".")[0]
         api = ".".join((module,) + attrs)
         at = f"{where}:{getattr(node, 'lineno', 0)}"
@@ -335,6 +337,8 @@ def _tree_uses(tree: ast.Module, stubs: Stubs, where: str, image_modules: tuple[
         status, what = stubs.resolve(module, attrs)
         if status == MISSING and guarded and stubs.module(top) is None:
             status = OPTIONAL
+        elif status == MISSING and probe:
+            status = PROBED
         elif status == MISSING:
             status = f"{MISSING}: {what}"
         out.append(Use(api, at, status))
@@ -352,9 +356,14 @@ def _tree_uses(tree: ast.Module, stubs: Stubs, where: str, image_modules: tuple[
             for alias in node.names:
                 check(node.module or "", (alias.name,), guarded, node)
                 bound[alias.asname or alias.name] = (node.module or "", (alias.name,), guarded)
-    probed = {(".".join(c), a.value) for n in ast.walk(tree)
+    probed = {(".".join(c), a.value): n for n in ast.walk(tree)
               if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("hasattr", "getattr")
-              and len(n.args) >= 2 and (c := _chain(n.args[0])) and isinstance(a := n.args[1], ast.Constant)}
+              and len(n.args) >= 2 and (c := _chain(n.args[0])) and isinstance(a := n.args[1], ast.Constant)
+              and isinstance(a.value, str)}
+    for (base, attr), call in probed.items():
+        if base in bound:
+            module, path_, guarded = bound[base]
+            check(module, path_ + (attr,), guarded, call, probe=True)
     instances: dict[str, tuple[str, tuple[str, ...]]] = {}    # "self.wdt" -> its class's module and path
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
@@ -370,24 +379,25 @@ def _tree_uses(tree: ast.Module, stubs: Stubs, where: str, image_modules: tuple[
         if not isinstance(node, ast.Attribute) or isinstance(parents.get(node), ast.Attribute):
             continue                            # not the outermost of its chain
         chain = _chain(node)
-        if not chain or _guarded(node, parents, "AttributeError") or _hasattr_branch(node, parents, chain[0]):
+        if not chain or _hasattr_branch(node, parents, chain[0]):
             continue
         if any((".".join(chain[:i]), chain[i]) in probed for i in range(1, len(chain))):
-            continue
+            continue                            # listed once, from its hasattr/getattr
+        probe = _guarded(node, parents, "AttributeError")
         for i in range(len(chain) - 1, 0, -1):
             if ".".join(chain[:i]) in instances:
                 module, path_ = instances[".".join(chain[:i])]
-                _check_instance(stubs, module, path_, tuple(chain[i:]), f"{where}:{node.lineno}", out)
+                _check_instance(stubs, module, path_, tuple(chain[i:]), f"{where}:{node.lineno}", out, probe)
                 break
         else:
             if chain[0] in bound:
                 module, path_, guarded = bound[chain[0]]
-                check(module, path_ + tuple(chain[1:]), guarded, node)
+                check(module, path_ + tuple(chain[1:]), guarded, node, probe)
     return out
 
 
 def _check_instance(stubs: Stubs, module: str, cls_path: tuple[str, ...], attrs: tuple[str, ...], at: str,
-                    out: list[Use]) -> None:
+                    out: list[Use], probe: bool) -> None:
     """An attribute of an instance of the stub class module.cls_path."""
     api = ".".join((module,) + cls_path) + "()." + ".".join(attrs)
     status, what = stubs.resolve(module, cls_path)
@@ -395,7 +405,7 @@ def _check_instance(stubs: Stubs, module: str, cls_path: tuple[str, ...], attrs:
         try:
             stubs.member(what[0], what[1], attrs[0])
         except KeyError:
-            status = f"{MISSING}: {api}"
+            status = PROBED if probe else f"{MISSING}: {api}"
     out.append(Use(api, at, status))
 
 

@@ -11,7 +11,6 @@ import pytest
 from host_bridge.devtools import port_api
 
 
-
 @pytest.fixture(autouse=True)
 def stubs_installed() -> None:
     """A missing stubs folder is a broken setup, not a reason to skip the check."""
@@ -32,6 +31,9 @@ def test_every_api_the_firmware_uses_on_a_board_exists_on_its_port(capsys: pytes
     checked = {u.api: u.status for u in pico}
     assert checked["machine.WDT"] == checked["machine.WDT().feed"] == checked["machine.SPI"] == port_api.OK
     assert checked["micropython.viper"] == port_api.OK                 # the viper source the board compiles
+    assert checked["micropython.kbd_intr"] == port_api.OK              # the reader owns its serial line
+    esp32_cam = {u.api: u.status for u in port_api.check_board(port_api.profiles()["esp32-cam-ai-thinker"]) or []}
+    assert esp32_cam["machine.USBDevice"] == port_api.PROBED          # no native USB: boot.py's probe says so
     assert checked["zxingcpp"] == checked["threading"] == port_api.OPTIONAL   # host-only, behind except ImportError
     assert not any(u.api.startswith(("socket", "network")) for u in pico)       # the Pico has no tcp output
 
