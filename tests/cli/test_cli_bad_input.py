@@ -41,6 +41,7 @@ CASES = [
     ("bench decode", ["bench", "decode", "--repeat", "-1"]),
     ("bench deploy", ["bench", "deploy", "--repeat", "0"]),
     ("bench firmware-decoder", ["bench", "firmware-decoder", "--frames", "zero"]),
+    ("bench firmware-viper", ["bench", "firmware-viper", "--frames", "0"]),
     ("bench lookup", ["bench", "lookup", "--count", "0"]),
     ("bench peers", ["bench", "peers", "--count", "-5"]),
     ("bench printed-code", ["bench", "printed-code", "--count", "0"]),
