@@ -9,6 +9,7 @@ are refused, so a web page the pharmacist happens to open cannot read health dat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from host_bridge import __version__
 from host_bridge.bridge.health import Health
@@ -40,6 +41,7 @@ def own_origins(host: str, port: int) -> set[str]:
 
 
 MAX_BODY = 64 * 1024  # a manual entry is a few bytes: refuse anything that could exhaust memory
+CLOSE_S = 0.5  # at shutdown, how long a WebSocket client gets to answer our close frame
 MAX_CODE = 64  # a printed prescription code is 16 characters plus spaces: anything longer is not one
 
 
@@ -224,9 +226,18 @@ class Api:
     async def _started(self, app: web.Application) -> None:
         self._loop = asyncio.get_running_loop()
 
+    async def _closing(self, app: web.Application) -> None:
+        """Shutdown (SIGTERM): close every WebSocket first. An open one keeps its handler running, and the
+        server would wait for it (a service manager's stop then hangs); the page shows "hors ligne" at once."""
+        async def close(ws: web.WebSocketResponse) -> None:
+            with contextlib.suppress(asyncio.TimeoutError, ConnectionError):
+                await asyncio.wait_for(ws.close(code=WSCloseCode.GOING_AWAY, message=b"bridge stopping"), CLOSE_S)
+        await asyncio.gather(*(close(ws) for ws in list(self._sockets)))
+
     def build(self) -> web.Application:
         app = web.Application(middlewares=[self.guard], client_max_size=MAX_BODY)
         app.on_startup.append(self._started)
+        app.on_shutdown.append(self._closing)
         app.add_routes([
             web.get("/api/lookups", self.lookups),
             web.post("/api/lookups/manual", self.manual),

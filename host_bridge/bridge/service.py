@@ -40,6 +40,7 @@ from host_bridge.errors import UserError
 log = logging.getLogger("electeur.bridge")
 REOPEN_S = 1.0
 SCAN_S = 2.0
+STOP_S = 0.5  # a port thread notices its stop within its 0.2 s read timeout
 
 
 def pyserial_url(device: str) -> str:
@@ -110,9 +111,12 @@ class ReaderPort:
     def start(self) -> None:
         self.thread.start()
 
+    def stopping(self) -> None:
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
-        self.thread.join(2.0)
+        self.thread.join(STOP_S)
 
 
 class Bridge:
@@ -228,7 +232,8 @@ class Bridge:
             await asyncio.sleep(SCAN_S)
 
     async def serve(self, ready: threading.Event | None = None) -> None:
-        runner = web.AppRunner(self.api.build(), access_log=None)
+        # in-flight HTTP requests get STOP_S at shutdown: a service manager's stop must not wait on a client
+        runner = web.AppRunner(self.api.build(), access_log=None, shutdown_timeout=STOP_S)
         await runner.setup()
         try:
             await web.TCPSite(runner, self.cfg.api_host, self.cfg.api_port).start()
@@ -244,6 +249,8 @@ class Bridge:
         try:
             await self._housekeeping()
         finally:
+            for port in self.ports.values():  # all told at once, then joined: stopping N ports is not N times longer
+                port.stopping()
             for port in self.ports.values():
                 port.stop()
             self.dispatcher.stop()
