@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from host_bridge import __version__
+from host_bridge.bridge import access
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError, decode_cursor
 from host_bridge.bridge.lookups import manual_lookup, now_source
@@ -102,9 +103,11 @@ class Api:
     def __init__(self, journal: Journal, *, token: str, origins: set[str],
                  devices: Callable[[], list[dict[str, Any]]] = list,
                  manual_entry: Callable[[str], dict[str, Any]] | None = None, sinks: tuple[str, ...] = (),
-                 health: Health | None = None) -> None:
+                 health: Health | None = None, token_where: str = "") -> None:
         self.journal = journal
         self.token = token
+        self.token_where = token_where  # said with every 401: where the person at the counter PC finds the token
+        self.codes = access.OneTimeCodes()
         self.origins = origins
         self.devices = devices
         self.manual_entry = manual_entry or self._manual_entry
@@ -117,7 +120,11 @@ class Api:
 
     # -- security ------------------------------------------------------------------------
     def _token_ok(self, request: web.Request) -> bool:
-        given = bearer_token(request.headers, request.query, websocket=request.path == "/api/events")
+        given = bearer_token(request.headers, request.query, websocket=request.path == "/api/events") \
+            or request.cookies.get(access.COOKIE)  # the counter page's browser, after a one-time link
+        return self.token_is(given)
+
+    def token_is(self, given: str | None) -> bool:
         # header bytes that are not UTF-8 arrive as surrogates: compare them as bytes, never raise
         return given is not None and hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self.token.encode())
 
@@ -128,7 +135,8 @@ class Api:
             log.warning("refused %s %s from origin %s", request.method, request.path, origin)
             return _error(403, f"origin {origin} is not allowed")
         if request.path.startswith("/api/") and not self._token_ok(request):
-            return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": 'Bearer realm="electeur"'})
+            return web.json_response({"error": "missing or wrong bearer token", "token_where": self.token_where},
+                                     status=401, headers={"WWW-Authenticate": 'Bearer realm="electeur"'})
         try:
             response = await handler(request)
         except web.HTTPException as exc:  # 404, 405, 413...: the same JSON shape as every other error
@@ -213,6 +221,27 @@ class Api:
                 break
         return ws
 
+    # -- first access (host_bridge.bridge.access) ----------------------------------------------------------
+    def one_time_link(self, base: str) -> str:
+        """A link that opens the page once, logged in (printed by `electeur run`, asked by `electeur open`)."""
+        return f"{base.rstrip('/')}/open?code={self.codes.new()}"
+
+    async def open_code(self, request: web.Request) -> web.Response:
+        return web.json_response({"url": self.one_time_link(f"{request.scheme}://{request.host}"),
+                                  "expires_s": access.CODE_TTL_S}, status=201)
+
+    async def open_link(self, request: web.Request) -> web.StreamResponse:
+        if not self.codes.use(request.query.get("code", "")):
+            return access.refused_page("Ce lien a déjà servi ou a expiré (10 minutes). Sur ce poste, lancez "
+                                       "<code>electeur open</code> pour en obtenir un autre.")
+        return access.with_cookie(web.Response(status=303, headers={"Location": "/"}), self.token, request.secure)
+
+    async def login(self, request: web.Request) -> web.Response:
+        """The page's token form (or a `#token=` link): checked, then kept by the browser as the cookie."""
+        if not self.token_is(access.token_from_body(await request.read())):
+            return web.json_response({"error": "jeton refusé", "token_where": self.token_where}, status=401)
+        return access.with_cookie(web.Response(status=204), self.token, request.secure)
+
     async def openapi(self, request: web.Request) -> web.Response:
         return web.json_response(OPENAPI)
 
@@ -246,6 +275,9 @@ class Api:
             web.get("/api/devices", self.list_devices),
             web.get("/api/events", self.events),
             web.get("/api/openapi.json", self.openapi),
+            web.post("/api/open-codes", self.open_code),
+            web.get("/open", self.open_link),
+            web.post("/open", self.login),
             web.get("/", self.page),
             web.get("/{name}", self.page),
         ])
@@ -290,5 +322,7 @@ OPENAPI: dict[str, Any] = {
         "/api/devices": {"get": _op("Readers the bridge knows and their state")},
         "/api/events": {"get": _op("WebSocket: {type: hello|lookup|device|health, ...} events; token as header, ?token= or subprotocol bearer.<token>")},
         "/api/openapi.json": {"get": _op("This description")},
+        "/api/open-codes": {"post": _op("201 {url, expires_s}: a one-time link that opens the counter page logged in "
+                                        "(the browser keeps the token as an HttpOnly SameSite=Strict cookie)")},
     },
 }

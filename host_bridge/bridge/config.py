@@ -191,6 +191,15 @@ def _epu(item: dict[str, Any], where: str) -> Epu | None:
     return Epu(item.get("url"), item.get("token"), float(item.get("timeout_s", 2.0)))
 
 
+def token_where(cfg: Config, *, given: bool = False) -> str:
+    """Where the API token is, said to whoever needs it (the page's "jeton requis", `electeur run`)."""
+    if given:
+        return "given to electeur run with --token"
+    if cfg.token:
+        return f"'token' in {cfg.path}"
+    return str(config_dir() / "token")
+
+
 def ensure_token(cfg: Config) -> tuple[str, bool]:
     """The API token: from the config, else from the token file, else generated and saved. (token, new)."""
     if cfg.token:

@@ -122,7 +122,7 @@ class ReaderPort:
 class Bridge:
     """The service: journal, sinks, API and reader ports; `serve()` runs until cancelled."""
 
-    def __init__(self, cfg: Config, token: str, redactor: Redactor) -> None:
+    def __init__(self, cfg: Config, token: str, redactor: Redactor, token_where: str = "") -> None:
         self.cfg = cfg
         self.redactor = redactor
         # sealed at rest unless the config explicitly allows identifiers in clear (log_identifiers = true)
@@ -134,10 +134,10 @@ class Bridge:
         self._auto: set[str] = set()  # ports opened by `auto`
         sinks = self.build_sinks()
         self.dispatcher = Dispatcher(self.journal, sinks, backoff_s=cfg.retry_first_s, max_backoff_s=cfg.retry_max_s,
-                                     health=self.health)
+                                     health=self.health, token_where=token_where)
         self.api = Api(self.journal, token=token, origins=own_origins(cfg.api_host, cfg.api_port),
                        devices=self.devices, manual_entry=self.manual_entry, sinks=tuple(s.name for s in sinks),
-                       health=self.health)
+                       health=self.health, token_where=token_where)
         self.epu = EpuClient(cfg.epu.url, token=cfg.epu.token, timeout=cfg.epu.timeout_s) if cfg.epu else None
         if self.epu and urlsplit(self.epu.base_url).port == cfg.api_port and \
                 urlsplit(self.epu.base_url).hostname in ("127.0.0.1", "localhost", cfg.api_host):

@@ -1,7 +1,10 @@
 """Counter session: the reads one reader makes for one patient, and the checks across them.
 
-Reads from one reader close in time (no gap longer than `gap_s`) form a session. Each new
-lookup is compared with the earlier ones: the prescription's patient against the apCV
+A session is one patient's visit to the counter. It starts with the reader's first read, after a
+gap longer than `gap_s`, when the pharmacist says so (`new_patient()`: the page's "Nouveau patient"), or when
+a read shows another person than the session's: a card or prescription of the same kind as one already read,
+for a person none of the session's reads names (the next patient's apCV; patients following each other within
+`gap_s` are not cross-checked against each other). Each new lookup is compared with the earlier ones: the prescription's patient against the apCV
 beneficiary, the same prescription read twice, an INS or GS1 code presented where an
 e-prescription was expected. Findings are warnings on the later lookup; a retransmitted
 read (same lookup id) returns the lookup already built, so retries are idempotent.
@@ -42,6 +45,11 @@ def _identity(lookup: dict[str, Any]) -> dict[str, str] | None:
     return ident or None
 
 
+def _differ(mine: dict[str, str], theirs: dict[str, str]) -> list[str]:
+    """The parts (nom, prénom, date de naissance) both identities give and that differ."""
+    return [label for part, label in PARTS if part in mine and part in theirs and mine[part] != theirs[part]]
+
+
 def _time(lookup: dict[str, Any]) -> dt.datetime | None:
     try:
         t = dt.datetime.fromisoformat(str(lookup["source"].get("time")))
@@ -58,26 +66,53 @@ class CounterSession:
         self.gap = dt.timedelta(seconds=gap_s)
         self.expect = expect
         self.id: str | None = None
+        self._asked = False   # the pharmacist asked for a new session: the next read opens it
+        self._opened = 0
         self._last: dt.datetime | None = None
         self._reads: list[dict[str, Any]] = []
         self._by_id: dict[str, dict[str, Any]] = {}
 
-    def _roll(self, when: dt.datetime | None) -> None:
-        if self.id is None or (when and self._last and when - self._last > self.gap):
+    def new_patient(self) -> None:
+        """The pharmacist starts the next patient: the next read opens a new session."""
+        self._asked = True
+
+    def _opening(self, when: dt.datetime | None, lookup: dict[str, Any]) -> str | None:
+        """Why `lookup` opens a new session (first_read, pharmacist, timer, identity_change), or None."""
+        if self.id is None:
+            return "first_read"
+        if self._asked:
+            return "pharmacist"
+        if when and self._last and when - self._last > self.gap:
+            return "timer"
+        mine = _identity(lookup)
+        if mine is None:
+            return None
+        known = [(r["kind"], _identity(r)) for r in self._reads]
+        same_kind_other = any(k == lookup["kind"] and ident and _differ(mine, ident) for k, ident in known)
+        named = any(ident and not _differ(mine, ident) for _, ident in known)
+        return "identity_change" if same_kind_other and not named else None
+
+    def _roll(self, when: dt.datetime | None, lookup: dict[str, Any]) -> str | None:
+        opened = self._opening(when, lookup)
+        if opened:
+            self._opened += 1
             stamp = (when or dt.datetime.now(dt.timezone.utc)).isoformat()
-            self.id = hashlib.sha256(f"{self.reader}\0{stamp}".encode()).hexdigest()[:16]
-            self._reads = []
+            self.id = hashlib.sha256(f"{self.reader}\0{stamp}\0{self._opened}".encode()).hexdigest()[:16]
+            self._reads, self._asked = [], False
         if when and (self._last is None or when > self._last):
             self._last = when
+        return opened
 
     def observe(self, lookup: dict[str, Any]) -> dict[str, Any]:
         """Add this session's cross-check warnings to `lookup` and return it (or the earlier copy on a retransmission)."""
         if lookup["id"] in self._by_id:
             return copy.deepcopy(self._by_id[lookup["id"]])
-        self._roll(_time(lookup))
+        opened = self._roll(_time(lookup), lookup)
         for issue in self._checks(lookup):
             add_issue(lookup, issue)
         lookup["session"] = {"id": self.id, "index": len(self._reads) + 1}
+        if opened:
+            lookup["session"]["opened_by"] = opened
         self._reads.append(lookup)
         self._by_id[lookup["id"]] = copy.deepcopy(lookup)
         if len(self._by_id) > 1000:  # bounded memory on a long-running bridge
@@ -103,7 +138,7 @@ class CounterSession:
                 theirs = _identity(r) if r["kind"] == other_kind else None
                 if not theirs:
                     continue
-                differ = [label for part, label in PARTS if part in mine and part in theirs and mine[part] != theirs[part]]
+                differ = _differ(mine, theirs)
                 if differ:
                     issues.append(Issue("patient_mismatch", "Le patient de l'ordonnance numérique n'est pas le bénéficiaire de l'apCV "
                                         f"({', '.join(differ)} : différent).", "warning"))
