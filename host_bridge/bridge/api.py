@@ -103,11 +103,13 @@ class Api:
     def __init__(self, journal: Journal, *, token: str, origins: set[str],
                  devices: Callable[[], list[dict[str, Any]]] = list,
                  manual_entry: Callable[[str], dict[str, Any]] | None = None, sinks: tuple[str, ...] = (),
-                 health: Health | None = None, token_where: str = "") -> None:
+                 health: Health | None = None, token_where: str = "",
+                 new_patient: Callable[[], None] = lambda: None) -> None:
         self.journal = journal
         self.token = token
         self.token_where = token_where  # said with every 401: where the person at the counter PC finds the token
         self.codes = access.OneTimeCodes()
+        self.new_patient = new_patient
         self.origins = origins
         self.devices = devices
         self.manual_entry = manual_entry or self._manual_entry
@@ -193,6 +195,12 @@ class Api:
             return _error(503, f"{exc}: the code was not recorded, try again once disk space is freed")
         return web.json_response(lookup, status=201)
 
+    async def new_session(self, request: web.Request) -> web.Response:
+        """The pharmacist starts the next patient: sessions roll, and every open page is told."""
+        self.new_patient()
+        self.publish({"type": "session", "opened_by": "pharmacist"})
+        return web.json_response({"opened_by": "pharmacist"}, status=201)
+
     def _manual_entry(self, code: str) -> dict[str, Any]:
         """Without a bridge (tests, tools): the same lookup as `electeur lookup --code`, journaled."""
         lookup = manual_lookup(code, source=now_source("manual", engine="manual"))
@@ -270,6 +278,7 @@ class Api:
         app.add_routes([
             web.get("/api/lookups", self.lookups),
             web.post("/api/lookups/manual", self.manual),
+            web.post("/api/sessions/new", self.new_session),
             web.get("/api/lookups/{id}", self.lookup),
             web.get("/api/health", self.health_route),
             web.get("/api/devices", self.list_devices),
@@ -318,9 +327,11 @@ OPENAPI: dict[str, Any] = {
                                          parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}])},
         "/api/lookups/manual": {"post": _op("Record the lookup for a code typed by hand (body {\"code\": ...}); 201, or 422 if invalid",
                                             {"$ref": "#/components/schemas/EpuLookup"})},
+        "/api/sessions/new": {"post": _op("201: the pharmacist starts the next patient; the next read of every reader opens "
+                                          "a new counter session (event {type: session} to every page)")},
         "/api/health": {"get": _op("Service status: 'ok', or 'degraded' with the current problems (journal not writable, sink failing, ePU unreachable)")},
         "/api/devices": {"get": _op("Readers the bridge knows and their state")},
-        "/api/events": {"get": _op("WebSocket: {type: hello|lookup|device|health, ...} events; token as header, ?token= or subprotocol bearer.<token>")},
+        "/api/events": {"get": _op("WebSocket: {type: hello|lookup|device|health|session, ...} events; token as header, ?token= or subprotocol bearer.<token>")},
         "/api/openapi.json": {"get": _op("This description")},
         "/api/open-codes": {"post": _op("201 {url, expires_s}: a one-time link that opens the counter page logged in "
                                         "(the browser keeps the token as an HttpOnly SameSite=Strict cookie)")},

@@ -130,14 +130,15 @@ class Bridge:
         self.health = Health()
         self.sessions: dict[str, CounterSession] = {}
         self._session_lock = threading.Lock()
+        self._last_reader = "manual"  # a code typed on the page joins the session of the reader used last
         self.ports: dict[str, ReaderPort] = {}
         self._auto: set[str] = set()  # ports opened by `auto`
         sinks = self.build_sinks()
         self.dispatcher = Dispatcher(self.journal, sinks, backoff_s=cfg.retry_first_s, max_backoff_s=cfg.retry_max_s,
-                                     health=self.health, token_where=token_where)
+                                     health=self.health)
         self.api = Api(self.journal, token=token, origins=own_origins(cfg.api_host, cfg.api_port),
                        devices=self.devices, manual_entry=self.manual_entry, sinks=tuple(s.name for s in sinks),
-                       health=self.health, token_where=token_where)
+                       health=self.health, token_where=token_where, new_patient=self.new_patient)
         self.epu = EpuClient(cfg.epu.url, token=cfg.epu.token, timeout=cfg.epu.timeout_s) if cfg.epu else None
         if self.epu and urlsplit(self.epu.base_url).port == cfg.api_port and \
                 urlsplit(self.epu.base_url).hostname in ("127.0.0.1", "localhost", cfg.api_host):
@@ -177,9 +178,16 @@ class Bridge:
         with self._session_lock:
             return self.sessions.setdefault(reader, CounterSession(reader))
 
+    def new_patient(self) -> None:
+        """The pharmacist's "Nouveau patient" (page button or F2): every reader's next read opens a new session."""
+        with self._session_lock:
+            for session in self.sessions.values():
+                session.new_patient()
+
     def on_read(self, reader: str, read_id: str, payload: bytes, engine: str | None, resent: bool = False) -> None:
         """Called by a port thread; returns once the lookup is journaled (then the link ACKs)."""
         source = now_source(reader, engine=engine, read_id=read_id)
+        self._last_reader = reader
         lookup = build_lookup(payload, source=source, session=self.session(reader))
         try:
             self.record(with_epu(lookup, self.epu), resent)
@@ -188,7 +196,7 @@ class Bridge:
 
     def manual_entry(self, code: str) -> dict[str, Any]:
         """A code typed on the counter page: same lookup as `electeur lookup --code`, ePU state, journaled."""
-        lookup = manual_lookup(code, source=now_source("manual", engine="manual"), session=self.session("manual"))
+        lookup = manual_lookup(code, source=now_source("manual", engine="manual"), session=self.session(self._last_reader))
         lookup = with_epu(lookup, self.epu)
         self.record(lookup)
         return lookup
