@@ -97,6 +97,8 @@ def load(path=PATH):
             data = f.read()
     except OSError:
         return defaults(), []
+    if data[:3] == b"\xef\xbb\xbf":  # the byte order mark Windows Notepad writes: not part of the JSON
+        data = data[3:]
     try:
         text = data.decode("utf-8")
     except Exception:  # UnicodeDecodeError on CPython, UnicodeError on MicroPython

@@ -35,6 +35,7 @@ class FramedOutput:
         self._waiting = {}              # seq -> [emitted ms, pending shown]: good feedback waits for the ACK
         self.watchdog = None            # fed while a read waits for room in a full outbox
         self.on_frame_read = None       # called with True/False when a frame's ACK says what the host read
+        self.setup_errors = []          # said again to a host that connects later (CONFIG_GET): a refused config
 
     def restore(self, path=outbox_file.PATH):
         """Keep the outbox in the file `path` from now on and reload the reads a power cut left there (they
@@ -64,6 +65,8 @@ class FramedOutput:
         self.port.write(P.log(self.reader, text))
 
     def error(self, code, message):
+        if code == "setup" and len(self.setup_errors) < 8:
+            self.setup_errors.append(message)
         self.port.write(P.error(self.reader, code, message))
 
     def status(self, obj):
@@ -107,6 +110,8 @@ class FramedOutput:
         elif msg.type == P.CONFIG_GET:      # a host that connected after boot learns who we are, too
             self.start()
             self.port.write(P.config(self.reader, self.cfg))
+            for message in self.setup_errors:
+                self.port.write(P.error(self.reader, "setup", message))
             self.status_wanted = True
         elif msg.type == P.CONFIG_SET:
             self._config_set(msg)

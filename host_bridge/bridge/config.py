@@ -137,7 +137,7 @@ def load(path: Path | None) -> Config:
     if path is None:
         return cfg
     try:
-        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        doc = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))  # Windows Notepad may add a BOM
     except FileNotFoundError:
         raise UserError(f"config file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:

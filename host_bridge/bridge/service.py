@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from urllib.parse import urlsplit
 from typing import Any
 
@@ -31,6 +32,8 @@ from host_bridge.bridge.sinks import Sink
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink
+from firmware import protocol as P
+from host_bridge.link import sniff
 from host_bridge.link.frames import FrameReads
 from host_bridge.decode.engines import get_engine
 from host_bridge.epu.client import EpuClient
@@ -40,6 +43,7 @@ from host_bridge.errors import UserError
 log = logging.getLogger("electeur.bridge")
 REOPEN_S = 1.0
 SCAN_S = 2.0
+SILENT_S = 3.0  # a framed reader answers CONFIG_GET at once; silence this long is worth saying
 STOP_S = 0.5  # a port thread notices its stop within its 0.2 s read timeout
 
 
@@ -83,18 +87,51 @@ class ReaderPort:
                 self._set("disconnected", str(exc))
                 self._stop.wait(REOPEN_S)
                 continue
-            link = ReaderLink(stream, self._on_read, self._on_frame)
+            link = ReaderLink(stream, self._on_read, self._on_frame, self._on_message)
             self.readers = link.readers
             self._set("connected")
             try:
-                link.run(self._stop)
+                self._listen(link)
                 if not self._stop.is_set():
                     self._set("disconnected", "end of stream")
             except (serial.SerialException, OSError) as exc:
                 self._set("disconnected", str(exc))
             finally:
                 stream.close()
+                self.bridge.health.resolve(f"reader:{self.device}", f"{self.device} closed")
             self._stop.wait(REOPEN_S)
+
+    def _listen(self, link: ReaderLink) -> None:
+        """Run the link; ask the reader who it is (CONFIG_GET: a reader that booted before the bridge answers
+        with its HELLO), and watch for a port that does not speak the framed protocol (sniff)."""
+        link.send(P.config_get())
+        opened = time.monotonic()
+        while not self._stop.is_set() and link.poll():
+            if link.decoder.frames:
+                if self.state != "connected":
+                    self._set("connected")
+                    self.bridge.health.resolve(f"reader:{self.device}", f"{self.device} speaks the framed protocol")
+                continue
+            problem = sniff.foreign(bytes(link.sample), self.device)
+            if problem and self.state != "wrong_mode":
+                self._set("wrong_mode", problem)
+                self.bridge.health.report(f"reader:{self.device}", "reader_wrong_mode", problem)
+            elif not problem and not link.sample and self.state == "connected" and \
+                    time.monotonic() - opened > SILENT_S:
+                self._set("silent", sniff.silent(self.device))
+
+    def _on_message(self, msg: P.Message) -> None:
+        """A reader's HELLO (it booted) clears its config problem; its config/setup ERRORs become one, so a
+        config.json it refused (bad JSON, bad key: it runs on defaults) is seen at the counter, not only in a log."""
+        key = f"reader-config:{self.device}"
+        if msg.type == P.HELLO:
+            self.bridge.health.resolve(key, f"reader {msg.reader} on {self.device} restarted")
+            self.bridge.device_changed(self)
+        elif msg.type == P.ERROR:
+            body = msg.json()
+            if body.get("code") in ("config", "setup"):
+                self.bridge.health.report(key, "reader_config", f"{self.device} (lecteur {msg.reader}) : "
+                                          f"{str(body.get('message'))[:300]}")
 
     def _on_read(self, reader_id: int, seq: int, payload: bytes, meta: dict[str, Any]) -> None:
         # The reader id is in every READ header, so it names the reader even when the bridge restarted

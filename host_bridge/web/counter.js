@@ -31,6 +31,12 @@ const PROBLEMS = {
   journal_unwritable: "Journal plein ou illisible : les lectures ne sont PAS enregistrées ; les lecteurs les gardent et les renvoient. Libérez de l'espace disque.",
   sink_failing: "Envoi au logiciel de la pharmacie en échec : les lectures sont gardées et seront envoyées dans l'ordre au retour.",
   epu_unreachable: "ePU injoignable : les ordonnances sont lues, l'état ePU sera vérifié automatiquement à son retour (ou traitez-les comme papier).",
+  reader_wrong_mode: p => "Lecteur qui ne parle pas au service : " + p.message,
+  reader_config: p => "Configuration du lecteur refusée en partie (il utilise les valeurs par défaut) : " + p.message,
+};
+const DEVICE_STATES = {  // [label, pill colour]
+  connected: ["connecté", "on"], wrong_mode: ["mauvais mode", "warn"], silent: ["silencieux", "warn"],
+  opening: ["ouverture…", "warn"], disconnected: ["déconnecté", "off"],
 };
 const SEVERITY = { error: 0, warning: 1, info: 2 };
 // ePU answers that mean "do not dispense this e-prescription": shown in red, first
@@ -301,9 +307,9 @@ function showDevices(devices) {
   const summaryParts = [];
   for (const d of devices) {
     const names = (d.readers || []).map(r => r.name || ("lecteur " + r.id)).join(", ");
-    const state = { connected: "connecté", wrong_mode: "mauvais mode" }[d.state] || "déconnecté";
+    const [state, colour] = DEVICE_STATES[d.state] || DEVICE_STATES.disconnected;
     const li = el("li", null, "reader state-" + d.state);
-    li.append(el("span", state, "pill " + ({ connected: "on", wrong_mode: "warn" }[d.state] || "off")));
+    li.append(el("span", state, "pill " + colour));
     li.append(el("span", " " + (names || "lecteur (pas encore identifié)")));
     li.append(el("small", d.device + " · " + d.reads + " lectures" + (d.error ? " · " + d.error : "")));
     list.append(li);
@@ -314,7 +320,8 @@ function showDevices(devices) {
 
 function showProblems(problems) {
   const list = $("problems");
-  list.replaceChildren(...problems.map(p => el("li", PROBLEMS[p.code] || p.message, "problem problem-" + p.code)));
+  const text = p => typeof PROBLEMS[p.code] === "function" ? PROBLEMS[p.code](p) : PROBLEMS[p.code] || p.message;
+  list.replaceChildren(...problems.map(p => el("li", text(p), "problem problem-" + p.code)));
   list.hidden = !problems.length;
 }
 
