@@ -1,0 +1,103 @@
+"""First access to the counter page from the counter PC: a one-time link (from `electeur run` or `electeur open`)
+logs the browser in for good (an HttpOnly SameSite=Strict cookie, kept across browser and bridge restarts); without
+it the page says "jeton requis" and where the token lives, not "hors ligne"."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from host_bridge.testbench.fault_rig import free_port
+from tests.bridge.test_bridge_run import call, start
+from tests.bridge.test_counter_page import CHROMIUM_ARGS
+
+playwright = pytest.importorskip("playwright.sync_api")
+expect = playwright.expect
+
+
+def one_time_link(proc: subprocess.Popen) -> str:
+    """The link `electeur run` prints at start (stderr)."""
+    for line in proc.stderr:
+        found = re.search(r"open +(http://\S+/open\?code=\S+)", line)
+        if found:
+            return found.group(1)
+    raise AssertionError("no one-time link printed")
+
+
+def electeur(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    return subprocess.run([sys.executable, "-m", "host_bridge.cli", *args], capture_output=True, text=True, env=env,
+                          timeout=30)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(10)
+
+
+@pytest.mark.slow
+def test_one_time_link_logs_the_browser_in_across_restarts_and_a_new_tab_says_jeton_requis(tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    token_file = tmp_path / "cfg" / "electeur" / "token"
+    proc = start(tmp_path, port)
+    try:
+        link = one_time_link(proc)
+        status, body = call(port, "/api/health", None)
+        assert status == 401 and body["token_where"] == str(token_file)   # the API says where the token is
+        with playwright.sync_playwright() as p:
+            profile = tmp_path / "chromium-profile"
+            ctx = p.chromium.launch_persistent_context(str(profile), executable_path="/usr/bin/chromium",
+                                                       args=CHROMIUM_ARGS)
+            page = ctx.new_page()
+            page.goto(link)
+            page.wait_for_selector("#link.on")
+            assert page.url == base and "code" not in page.url
+            cookie, = ctx.cookies()
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["expires"] > 0
+            assert page.evaluate("document.cookie") == ""      # page scripts cannot read the token
+            again = ctx.new_page()
+            again.goto(link)                                    # a one-time link works once
+            assert "Lien refusé" in again.inner_text("body") and "electeur open" in again.inner_text("body")
+            ctx.close()
+
+            stop(proc)                                          # the bridge restarts, the browser restarts
+            proc = start(tmp_path, port)
+            ctx = p.chromium.launch_persistent_context(str(profile), executable_path="/usr/bin/chromium",
+                                                       args=CHROMIUM_ARGS)
+            page = ctx.new_page()
+            page.goto(base)
+            page.wait_for_selector("#link.on")                  # still logged in: no token typed, ever
+            ctx.close()
+
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            fresh = browser.new_page()                          # a new browser with nothing kept
+            fresh.goto(base)
+            expect(fresh.locator("#link")).to_have_text("jeton requis")
+            expect(fresh.locator("#login")).to_be_visible()
+            assert str(token_file) in fresh.inner_text("#token-where")
+            assert "electeur open" in fresh.inner_text("#login")
+
+            opened = electeur(tmp_path, "open", "--print", "--api", f"127.0.0.1:{port}")
+            assert opened.returncode == 0, opened.stderr
+            fresh.goto(opened.stdout.strip())                   # `electeur open`: a fresh one-time link
+            fresh.wait_for_selector("#link.on")
+            expect(fresh.locator("#login")).to_be_hidden()
+            browser.close()
+    finally:
+        stop(proc)
+
+
+def test_electeur_open_without_a_bridge_or_a_token_says_what_to_do(tmp_path):
+    port = free_port()
+    out = electeur(tmp_path, "open", "--print", "--api", f"127.0.0.1:{port}")
+    assert out.returncode == 2 and "no token file" in out.stderr and "electeur run" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    out = electeur(tmp_path, "open", "--print", "--api", f"127.0.0.1:{port}", "--token", "x" * 20)
+    assert out.returncode == 2 and f"no bridge answering on http://127.0.0.1:{port}" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
