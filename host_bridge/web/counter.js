@@ -156,7 +156,8 @@ function card(lookup, inCurrent) {
   const line = node.querySelector(".state-line");
   if (lookup.epu) {  // the prescription's ePU state line (a cancelled or dispensed one in red)
     line.hidden = false;
-    line.textContent = "ePU : " + (EPU[lookup.epu.state] || shown(lookup.epu.state));
+    const said = EPU[lookup.epu.state] || shown(lookup.epu.state);
+    line.textContent = said.startsWith("ePU") ? said : "ePU : " + said;
     line.classList.add("epu-line", "epu-" + lookup.epu.state);
     node.classList.add("epu-" + lookup.epu.state);
   }

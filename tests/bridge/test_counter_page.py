@@ -119,7 +119,6 @@ def test_the_patient_at_the_counter_comes_first_and_earlier_patients_fold_away(c
             assert earlier.get_attribute("open") is None and not earlier.locator(".card").first.is_visible()
             assert "Martin Zoé" in earlier.inner_text()
             assert "1 alerte" in earlier.locator("summary").inner_text()
-            page.screenshot(path=f"/tmp/users-shot-{width}.png", full_page=True)
             assert page.evaluate("document.scrollingElement.scrollWidth") <= width  # nothing sticks out
             name = "counter-page.png" if width == 1366 else f"counter-page-{width}.png"
             shot = page.screenshot(path=str(tmp_path / name), full_page=True)
@@ -163,7 +162,7 @@ def test_epu_down_is_a_banner_and_each_prescription_says_it_will_be_checked_agai
         page.goto(server.base + "/#token=" + TOKEN)
         page.wait_for_selector("#link.on")
         expect(page.locator("#problems li")).to_contain_text("ePU injoignable")
-        assert "ePU : ePU injoignable — nouvel essai automatique" in page.locator("#current .card.kind-ordonnance").inner_text()
+        assert "ePU injoignable — nouvel essai automatique" in page.locator("#current .card.kind-ordonnance").inner_text()
         shot = page.screenshot(path=str(tmp_path / "epu-down.png"), full_page=True)
         if SHOTS:
             (REPO / "docs" / "counter-page-epu-down.png").write_bytes(shot)
