@@ -16,10 +16,8 @@ import copy
 import datetime as dt
 import hashlib
 import unicodedata
-from typing import Any
-
-from host_bridge.payloads.lookup import add_issue
-from host_bridge.payloads.parse import Issue
+from host_bridge.payloads.issues import Issue, add_issue
+from host_bridge.payloads.schema import EpuLookup, Opening
 
 IDENTITY = {  # kind -> field prefix of the person the code is about
     "ordonnance": "patient", "ins": "patient", "apcv": "beneficiary",
@@ -34,7 +32,7 @@ def fold(value: str) -> str:
     return " ".join(text.replace("-", " ").replace("'", " ").split())
 
 
-def _identity(lookup: dict[str, Any]) -> dict[str, str] | None:
+def _identity(lookup: EpuLookup) -> dict[str, str] | None:
     prefix = IDENTITY.get(lookup["kind"])
     if not prefix:
         return None
@@ -50,7 +48,7 @@ def _differ(mine: dict[str, str], theirs: dict[str, str]) -> list[str]:
     return [label for part, label in PARTS if part in mine and part in theirs and mine[part] != theirs[part]]
 
 
-def _time(lookup: dict[str, Any]) -> dt.datetime | None:
+def _time(lookup: EpuLookup) -> dt.datetime | None:
     try:
         t = dt.datetime.fromisoformat(str(lookup["source"].get("time")))
     except ValueError:
@@ -69,15 +67,15 @@ class CounterSession:
         self._asked = False   # the pharmacist asked for a new session: the next read opens it
         self._opened = 0
         self._last: dt.datetime | None = None
-        self._reads: list[dict[str, Any]] = []
-        self._by_id: dict[str, dict[str, Any]] = {}
+        self._reads: list[EpuLookup] = []
+        self._by_id: dict[str, EpuLookup] = {}
 
     def new_patient(self) -> None:
         """The pharmacist starts the next patient: the next read opens a new session."""
         self._asked = True
 
-    def _opening(self, when: dt.datetime | None, lookup: dict[str, Any]) -> str | None:
-        """Why `lookup` opens a new session (first_read, pharmacist, timer, identity_change), or None."""
+    def _opening(self, when: dt.datetime | None, lookup: EpuLookup) -> Opening | None:
+        """Why `lookup` opens a new session, or None when it belongs to the current one."""
         if self.id is None:
             return "first_read"
         if self._asked:
@@ -92,7 +90,8 @@ class CounterSession:
         named = any(ident and not _differ(mine, ident) for _, ident in known)
         return "identity_change" if same_kind_other and not named else None
 
-    def _roll(self, when: dt.datetime | None, lookup: dict[str, Any]) -> str | None:
+    def _roll(self, when: dt.datetime | None, lookup: EpuLookup) -> tuple[str, Opening | None]:
+        """The id of the session `lookup` (read at `when`) belongs to, and why it opened one (or None)."""
         opened = self._opening(when, lookup)
         if opened:
             self._opened += 1
@@ -101,16 +100,16 @@ class CounterSession:
             self._reads, self._asked = [], False
         if when and (self._last is None or when > self._last):
             self._last = when
-        return opened
+        return self.id, opened
 
-    def observe(self, lookup: dict[str, Any]) -> dict[str, Any]:
+    def observe(self, lookup: EpuLookup) -> EpuLookup:
         """Add this session's cross-check warnings to `lookup` and return it (or the earlier copy on a retransmission)."""
         if lookup["id"] in self._by_id:
             return copy.deepcopy(self._by_id[lookup["id"]])
-        opened = self._roll(_time(lookup), lookup)
+        session_id, opened = self._roll(_time(lookup), lookup)
         for issue in self._checks(lookup):
             add_issue(lookup, issue)
-        lookup["session"] = {"id": self.id, "index": len(self._reads) + 1}
+        lookup["session"] = {"id": session_id, "index": len(self._reads) + 1}
         if opened:
             lookup["session"]["opened_by"] = opened
         self._reads.append(lookup)
@@ -119,7 +118,7 @@ class CounterSession:
             self._by_id.pop(next(iter(self._by_id)))
         return lookup
 
-    def _checks(self, lookup: dict[str, Any]) -> list[Issue]:
+    def _checks(self, lookup: EpuLookup) -> list[Issue]:
         kind, issues = lookup["kind"], []
         earlier = [r for r in self._reads if r["kind"] != "unknown"]
         if kind == "ordonnance":

@@ -4,15 +4,19 @@ it the page says "jeton requis" and where the token lives, not "hors ligne"."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
 import re
+import select
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 
-from host_bridge.testbench.fault_rig import free_port
+from host_bridge.testbench.fault_rig import free_port, listening, wait_until
 from tests.bridge.test_bridge_run import call, start
 from tests.bridge.test_counter_page import CHROMIUM_ARGS
 
@@ -20,13 +24,28 @@ playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
 
 
-def one_time_link(proc: subprocess.Popen) -> str:
-    """The link `electeur run` prints at start (stderr)."""
-    for line in proc.stderr:
-        found = re.search(r"open +(http://\S+/open\?code=\S+)", line)
-        if found:
-            return found.group(1)
-    raise AssertionError("no one-time link printed")
+def start_in_terminal(tmp_path, port: int) -> tuple[subprocess.Popen, str]:
+    """`electeur run` with its stderr on a terminal (a pty), as a pharmacist starts it; and the one-time link it
+    prints there."""
+    master, slave = pty.openpty()
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    proc = subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "run", "--api", f"127.0.0.1:{port}",
+                             "--device", "tcp://127.0.0.1:1"], stdout=subprocess.DEVNULL, stderr=slave, env=env)
+    os.close(slave)
+    said = b""
+    while b"/open?code=" not in said or not said.endswith(b"\n"):
+        ready, _, _ = select.select([master], [], [], 15)
+        assert ready, f"no one-time link printed: {said!r}"
+        said += os.read(master, 4096)
+    threading.Thread(target=lambda: _drain(master), daemon=True).start()    # keep the terminal read
+    wait_until(lambda: listening(port), 15, "the bridge's API")
+    return proc, re.search(r"open +(http://\S+/open\?code=\S+)", said.decode()).group(1)
+
+
+def _drain(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        while os.read(fd, 4096):
+            pass
 
 
 def electeur(tmp_path, *args: str) -> subprocess.CompletedProcess:
@@ -45,9 +64,8 @@ def test_one_time_link_logs_the_browser_in_across_restarts_and_a_new_tab_says_je
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
     token_file = tmp_path / "cfg" / "electeur" / "token"
-    proc = start(tmp_path, port)
+    proc, link = start_in_terminal(tmp_path, port)
     try:
-        link = one_time_link(proc)
         status, body = call(port, "/api/health", None)
         assert status == 401 and body["token_where"] == str(token_file)   # the API says where the token is
         with playwright.sync_playwright() as p:
@@ -67,7 +85,7 @@ def test_one_time_link_logs_the_browser_in_across_restarts_and_a_new_tab_says_je
             ctx.close()
 
             stop(proc)                                          # the bridge restarts, the browser restarts
-            proc = start(tmp_path, port)
+            proc = start(tmp_path, port)                        # now as a service: its log shows no link
             ctx = p.chromium.launch_persistent_context(str(profile), executable_path="/usr/bin/chromium",
                                                        args=CHROMIUM_ARGS)
             page = ctx.new_page()
@@ -91,6 +109,8 @@ def test_one_time_link_logs_the_browser_in_across_restarts_and_a_new_tab_says_je
             browser.close()
     finally:
         stop(proc)
+    log = proc.communicate()[1] or ""
+    assert "/open?code=" not in log and "run 'electeur open'" in log
 
 
 def test_electeur_open_without_a_bridge_or_a_token_says_what_to_do(tmp_path):

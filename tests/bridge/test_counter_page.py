@@ -12,12 +12,12 @@ import pytest
 import payload_examples as ex
 from host_bridge.bridge.epu_recheck import epu_problem
 from host_bridge.bridge.journal import Journal
-from host_bridge.bridge.lookups import build_lookup, with_epu
-from host_bridge.testbench.fault_rig import free_port
+from host_bridge.counter.pipeline import LookupPipeline
 from host_bridge.epu.client import EpuClient
-from host_bridge.testbench.epu_sandbox import SandboxServer
-from host_bridge.counter.session import CounterSession
+from host_bridge.payloads.lookup import build_lookup
 from host_bridge.payloads.validators import iso7064_mod37_36_check
+from host_bridge.testbench.epu_sandbox import SandboxServer
+from host_bridge.testbench.fault_rig import free_port
 from api_server import ApiServer
 from conftest import REPO
 
@@ -38,17 +38,16 @@ class Counter:
     """Reads from reader 1 through the real lookup pipeline, its counter session and the ePU client, journaled."""
 
     def __init__(self, journal: Journal, epu: EpuClient) -> None:
-        self.journal, self.epu = journal, epu
-        self.session = CounterSession("reader-1")
+        self.journal = journal
+        self.pipeline = LookupPipeline(epu=epu)
         self.t = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10)
         self.n = 0
 
     def read(self, data: bytes, *, after_s: float = 15) -> dict:
         self.t += dt.timedelta(seconds=after_s)
         self.n += 1
-        lk = build_lookup(data, source={"reader": "reader-1", "read_id": str(self.n), "engine": "zxing",
-                                        "time": self.t.isoformat()}, session=self.session)
-        lk = with_epu(lk, self.epu)
+        lk = self.pipeline.lookup(data, {"reader": "reader-1", "read_id": str(self.n), "engine": "zxing",
+                                         "time": self.t.isoformat()})
         self.journal.record(lk)
         return lk
 
@@ -66,7 +65,7 @@ def counter(tmp_path):
             {"device": "/dev/ttyACM0", "state": "connected", "error": None, "reads": 9,
              "readers": [{"id": 1, "name": None, "board": "pico", "firmware": "0.1.0"}]}])
         c = Counter(journal, EpuClient(sandbox.url))
-        server.api.new_patient = c.session.new_patient
+        server.api.new_patient = c.pipeline.new_patient
         try:
             yield c, server, sandbox
         finally:
@@ -152,10 +151,11 @@ def test_the_patient_at_the_counter_comes_first_and_earlier_patients_fold_away(c
 @pytest.mark.slow
 def test_epu_down_is_a_banner_and_each_prescription_says_it_will_be_checked_again(counter, tmp_path):
     c, server, _ = counter
-    c.epu = EpuClient(f"http://127.0.0.1:{free_port()}", timeout=0.5)   # nothing listens there
+    down = EpuClient(f"http://127.0.0.1:{free_port()}", timeout=0.5)   # nothing listens there
+    c.pipeline.epu = down
     c.read(ex.apcv("Dupont", "Marie", "1980-02-29"))
     lk = c.read(ex.ordonnance(number("K7P39QXA2M4TB8R")))
-    epu_problem(server.api.health, c.epu, lk)
+    epu_problem(server.api.health, down, lk)
     c.read(ex.amc())
     with playwright.sync_playwright() as p:
         browser, page = browse(p, 1366)

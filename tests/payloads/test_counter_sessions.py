@@ -15,8 +15,8 @@ PATIENTS = [("Dupont", "Marie", "1980-02-29"), ("Martin", "Zoé", "1975-06-01"),
 
 def read(data: bytes, second: int, session: CounterSession) -> dict:
     t = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=second)
-    return build_lookup(data, source={"reader": "reader-1", "read_id": str(second), "time": t.isoformat()},
-                        session=session)
+    return session.observe(build_lookup(data, source={"reader": "reader-1", "read_id": str(second),
+                                                      "time": t.isoformat()}))
 
 
 def codes(lookup: dict) -> list[str]:
