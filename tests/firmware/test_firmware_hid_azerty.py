@@ -6,7 +6,6 @@ message; no read dropped silently, no control key typed."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import string
 
 import pytest
