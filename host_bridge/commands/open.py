@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"the bridge on {base} answered HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise UserError(f"no bridge answering on {base} ({reason}): start it with electeur run") from None
+        said = getattr(reason, "strerror", None) or str(reason)
+        raise UserError(f"no bridge answering on {base} ({said.lower()}): start it with electeur run") from None
     print(url)
     sys.stdout.flush()
     if not args.print_only and not webbrowser.open(url):

@@ -54,6 +54,8 @@ CASES = [
     ("epu-sandbox", ["epu-sandbox", "--db", "{missing}/db.sqlite", "--port", "0"]),
     ("flash", ["flash", "--board", "esp32-s3-eye", "--port", "x", "--firmware", "{missing}", "--dry-run"]),
     ("lookup", ["lookup", "--code", "ZZZ"]),
+    ("open", ["open", "--print", "--config", "{missing}"]),
+    ("open", ["open", "--print", "--api", "127.0.0.1:1", "--token", "no-bridge-listens-there"]),
     ("replay", ["replay", "{empty}"]),
     ("replay", ["replay", "{missing}"]),
     ("replay", ["replay", "--report", "{missing}/r.json", "{tmp}"]),
