@@ -6,13 +6,13 @@
 # are not UTF-8, or an over-long read refuse the whole read: the scan loop then gives the error feedback (LED,
 # buzzer) and says why on the console, so a code never types a control key, a shortcut or an Enter inside a
 # read, and no read is dropped silently.
-from firmware.clock import sleep_ms
+from firmware.clock import sleep_ms, ticks_diff, ticks_ms
 
 from firmware import keymaps
 from firmware.outputs import Refused
 
 SUFFIX = {"enter": ((keymaps.ENTER, 0),), "tab": ((keymaps.TAB, 0),), "none": ()}
-SEPARATORS = {0x1D: "hid_gs", 0x1E: "hid_rs", 0x1F: "hid_us"}
+STALL_MS = 2000                 # a USB host that takes no keyboard report for this long has stopped polling
 # invisible characters that could hide or reorder what is typed: zero-width, bidi marks/overrides/isolates, BOM
 INVISIBLE = ((0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0xFEFF, 0xFEFF), (0x00AD, 0x00AD))
 
@@ -68,6 +68,7 @@ class HidOutput:
         self.max_len = cfg["hid_max_len"]
         self.suffix = SUFFIX[cfg["hid_suffix"]]
         self.delay_ms = cfg["hid_key_delay_ms"]
+        self.watchdog = None            # fed while a slow host keeps a report waiting
         for key in ("hid_gs", "hid_rs", "hid_us", "hid_substitute"):
             for ch in cfg[key]:
                 if ch not in self.layout:
@@ -89,12 +90,24 @@ class HidOutput:
         for keys in groups:
             last = len(keys) - 1
             for i, key in enumerate(keys):
-                self.keyboard.press(key)
+                await self._send(self.keyboard.press, key)
                 await sleep_ms(self.delay_ms)
                 # Alt stays down between the digits of an Alt+numpad code; everything else is released
-                self.keyboard.release(key[1] & keymaps.LEFT_ALT if i < last else 0)
+                await self._send(self.keyboard.release, key[1] & keymaps.LEFT_ALT if i < last else 0)
         self.keyboard.end()
         return True
+
+    async def _send(self, report, *key):
+        """One keyboard report, again until the host takes it: send_keys is False while the host has not yet
+        polled the previous report (a slow host), and a skipped report is a lost or stuck key. Refused (error
+        feedback) once the host has taken nothing for STALL_MS: never a silent loss."""
+        t = ticks_ms()
+        while not report(*key):
+            if ticks_diff(ticks_ms(), t) >= STALL_MS:
+                raise Refused("the USB host took no keystroke for %d ms: read not typed whole" % STALL_MS)
+            if self.watchdog:
+                self.watchdog.feed()
+            await sleep_ms(2)
 
     async def drain(self, timeout_ms):
         return True
@@ -122,9 +135,10 @@ class PrintedKeyboard:
         if ch is not None:
             self.line.append(ch)
             self.pending = ()
+        return True
 
     def release(self, keep=0):
-        pass
+        return True
 
     def end(self):
         text = "".join(self.line)
@@ -147,10 +161,10 @@ class UsbKeyboard:
             keys.append(-0x40)
         if mods & keymaps.LEFT_ALT:
             keys.append(-0x04)
-        self.kbd.send_keys(keys)
+        return self.kbd.send_keys(keys, 10)     # False: the host has not polled the last report yet
 
     def release(self, keep=0):
-        self.kbd.send_keys([-0x04] if keep & keymaps.LEFT_ALT else ())
+        return self.kbd.send_keys([-0x04] if keep & keymaps.LEFT_ALT else (), 10)
 
     def end(self):
         pass

@@ -30,12 +30,14 @@ class RecordingKeyboard:
         self.reads: list[list[tuple[int, int, int]]] = []
         self.keys: list[tuple[int, int, int]] = []
 
-    def press(self, key: tuple[int, int]) -> None:
+    def press(self, key: tuple[int, int]) -> bool:
         self.keys.append((key[0], key[1], 0))
+        return True                                     # the host took the report
 
-    def release(self, keep: int = 0) -> None:
+    def release(self, keep: int = 0) -> bool:
         code, mods, _ = self.keys[-1]
         self.keys[-1] = (code, mods, keep)
+        return True
 
     def end(self) -> None:
         self.reads.append(self.keys)
