@@ -83,10 +83,9 @@ class ScanLoop:
                 await self.feedback.error()
 
     def _refused(self, why):
-        """Say why a read was refused: to the host (framed/tcp ERROR), else on the console (USB serial, stderr)."""
-        if hasattr(self.output, "error"):
-            self.output.error("refused", why)
-        else:
+        """Say why a read was refused on the console (USB serial, stderr) when the output has no host to tell
+        (hid, line); framed and tcp outputs send their own ERROR."""
+        if not hasattr(self.output, "error"):
             import sys
             sys.stderr.write("e-lecteur: lecture refusee : %s\n" % why)
 

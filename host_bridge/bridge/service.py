@@ -49,7 +49,7 @@ log = logging.getLogger("electeur.bridge")
 REOPEN_S = 1.0
 OCR_INTERVAL_S = 2.0    # a damaged code stays in view for seconds: one OCR attempt per 2 s is enough
 SCAN_S = 2.0
-SILENT_S = 3.0  # a framed reader answers CONFIG_GET at once; silence this long is worth saying
+SILENT_S = 6.0  # a framed reader's heartbeat comes every 5 s by default: silence this long is worth saying
 STOP_S = 0.5  # a port thread notices its stop within its 0.2 s read timeout
 
 
@@ -144,12 +144,17 @@ class ReaderPort:
             self._stop.wait(REOPEN_S)
 
     def _listen(self, link: ReaderLink) -> None:
-        """Run the link; ask the reader who it is (CONFIG_GET: a reader that booted before the bridge answers
-        with its HELLO), and watch for a port that does not speak the framed protocol (sniff)."""
-        link.send(P.config_get())
-        opened = time.monotonic()
+        """Run the link and watch for a port that does not speak the framed protocol (sniff). Nothing is written
+        to a port before it sent a valid frame: every host message starts with the byte 0x03, Ctrl-C, which would
+        stop a reader in line or hid mode (its REPL's interrupt is on). Once it proved framed (a READ, or its
+        heartbeat, every 5 s by default), CONFIG_GET asks who it is: a reader that booted before the bridge
+        answers with its HELLO (name, board) and the setup errors it reported at boot."""
+        opened, asked = time.monotonic(), False
         while not self._stop.is_set() and link.poll():
             if link.decoder.frames:
+                if not asked:
+                    link.send(P.config_get())
+                    asked = True
                 if self.state != "connected":
                     self._set("connected")
                     self.bridge.health.resolve(f"reader:{self.device}", f"{self.device} speaks the framed protocol")
@@ -160,7 +165,7 @@ class ReaderPort:
                 self.bridge.health.report(f"reader:{self.device}", "reader_wrong_mode", problem)
             elif not problem and not link.sample and self.state == "connected" and \
                     time.monotonic() - opened > SILENT_S:
-                self._set("silent", sniff.silent(self.device))
+                self._set("silent", sniff.silent(self.device, SILENT_S))
 
     def _on_message(self, msg: P.Message) -> None:
         """A reader's HELLO (it booted) clears its config problem; its config/setup ERRORs become one, so a

@@ -31,7 +31,8 @@ def foreign(sample: bytes, port: str) -> str | None:
     return None
 
 
-def silent(port: str) -> str:
-    """What a port that answered nothing to CONFIG_GET may be (a reader in line mode says nothing until a read)."""
-    return (f"{port} : pas de réponse du lecteur au protocole framed : s'il est en mode ligne ou hid, "
-            + TO_FRAMED.format(port=port))
+def silent(port: str, seconds: float) -> str:
+    """What a port that sent nothing may be: a framed reader sends its heartbeat every 5 s (unless turned off);
+    one in line mode says nothing until it reads a code."""
+    return (f"{port} : rien reçu depuis {seconds:g} s (un lecteur en mode framed envoie un signal toutes les 5 s) : "
+            "présentez-lui un code ; s'il est en mode ligne ou hid, " + TO_FRAMED.format(port=port))

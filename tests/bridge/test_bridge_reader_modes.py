@@ -25,8 +25,7 @@ REPL = b"MicroPython v1.27.0 on 2025-12-09; Raspberry Pi Pico with RP2040\r\nTyp
 
 
 class Talker:
-    """A TCP 'reader' that answers whatever the bridge sends first (its CONFIG_GET) with the same bytes, then
-    stays connected (sent before, they would be flushed by pyserial's open)."""
+    """A TCP 'reader' that sends the same bytes to every connection, unasked, then stays connected."""
 
     def __init__(self, data: bytes) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
@@ -44,7 +43,6 @@ class Talker:
             except OSError:
                 return
             self.conns.append(conn)
-            conn.recv(64)
             conn.sendall(self.data)
 
     def close(self) -> None:
@@ -90,7 +88,8 @@ def test_line_mode_and_foreign_ports_are_flagged_and_the_reader_config_id_surviv
     flash = tmp_path / "flash"
     flash.mkdir()   # the reader's config as Windows Notepad saves it: UTF-8 with a BOM; one key it does not know
     (flash / "config.json").write_bytes(b"\xef\xbb\xbf" + json.dumps({"reader_id": 7, "colour": "bleu"}).encode())
-    framed = spawn(tmp_path, "framed", "sim", "--images", str(images), "--pty", "--show-ms", "200", "--flash", str(flash))
+    framed = spawn(tmp_path, "framed", "sim", "--images", str(images), "--pty", "--show-ms", "200", "--flash", str(flash),
+                   "--loop")
     line = spawn(tmp_path, "line", "sim", "--images", str(images), "--pty", "--show-ms", "300", "--mode", "line", "--loop")
     noise, repl = Talker(bytes(random.Random(2).randrange(1, 256) for _ in range(700))), Talker(REPL)
     port = free_port()
@@ -124,11 +123,13 @@ def test_line_mode_and_foreign_ports_are_flagged_and_the_reader_config_id_surviv
             assert "mode ligne" in page.inner_text("#problems")
             browser.close()
 
-        stop(bridge)                                   # restarted: the idle reader says nothing on its own...
-        bridge = spawn(tmp_path, "bridge", *run)
-        wait_until(lambda: [r["id"] for r in devices(port).get(framed_dev, {}).get("readers", [])] == [7], 30,
-                   "the reader known again after the restart")      # ...but answers the bridge's CONFIG_GET
-        assert devices(port)[framed_dev]["readers"][0]["board"]
+        assert line.poll() is None                     # the bridge never wrote to the line reader: still reading
+
+        stop(bridge)                                   # restarted: the reader's next frame proves it framed,
+        bridge = spawn(tmp_path, "bridge", *run)       # the bridge's CONFIG_GET gets its HELLO back
+        wait_until(lambda: (devices(port).get(framed_dev, {}).get("readers") or [{}])[0].get("board"), 30,
+                   "the reader known again after the restart")
+        assert [r["id"] for r in devices(port)[framed_dev]["readers"]] == [7]
     finally:
         stop(bridge, framed, line)
         noise.close()

@@ -42,6 +42,7 @@ CASES = [
     ("bench firmware-decoder", ["bench", "firmware-decoder", "--frames", "zero"]),
     ("bench lookup", ["bench", "lookup", "--count", "0"]),
     ("bench protocol", ["bench", "protocol", "--frames", "0"]),
+    ("bench printed-code", ["bench", "printed-code", "--count", "0"]),
     ("bench scan-cost", ["bench", "scan-cost", "--frames", "0"]),
     ("classify", ["classify", "--profiles-dir", "{missing}"]),
     ("decode", ["decode", "{empty}"]),
