@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import ssl
 import sys
 import urllib.error
 import urllib.request
@@ -45,11 +46,18 @@ def run(args: argparse.Namespace) -> int:
     if args.api:
         cfg.api_host, cfg.api_port = parse_hostport(args.api, "--api")
     token = args.token or saved_token(cfg)
-    base = f"http://{cfg.api_host}:{cfg.api_port}"
+    tls = None
+    if cfg.api_cert:    # the bridge's own certificate, pinned: this computer talks to its own bridge
+        try:
+            tls = ssl.create_default_context(cafile=str(cfg.api_cert))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"cannot load api_cert {cfg.api_cert}: {exc}") from None
+        tls.check_hostname = False
+    base = f"{'https' if tls else 'http'}://{cfg.api_host}:{cfg.api_port}"
     req = urllib.request.Request(base + "/api/open-codes", data=b"", method="POST",
                                  headers={"Authorization": f"Bearer {token}"})
     try:
-        with urllib.request.urlopen(req, timeout=5) as r:
+        with urllib.request.urlopen(req, timeout=5, context=tls) as r:
             url = json.loads(r.read())["url"]
     except urllib.error.HTTPError as exc:
         if exc.code == 401:
