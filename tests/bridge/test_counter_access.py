@@ -10,13 +10,18 @@ import pty
 import re
 import select
 import signal
+import ssl
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 
 import pytest
 
 from host_bridge.testbench.fault_rig import free_port, listening, wait_until
+from host_bridge.cli import main
+from tests.bridge.test_bridge_api_exposure import TOKEN as TLS_TOKEN, tls_bridge  # noqa: F401 (fixture)
 from tests.bridge.test_bridge_run import call, start
 from tests.bridge.test_counter_page import CHROMIUM_ARGS
 
@@ -121,3 +126,25 @@ def test_electeur_open_without_a_bridge_or_a_token_says_what_to_do(tmp_path):
     out = electeur(tmp_path, "open", "--print", "--api", f"127.0.0.1:{port}", "--token", "x" * 20)
     assert out.returncode == 2 and f"no bridge answering on http://127.0.0.1:{port}" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_electeur_open_reaches_a_tls_bridge_and_its_link_sets_a_secure_cookie(tls_bridge, tmp_path, capsys):  # noqa: F811
+    origin, _, _ = tls_bridge
+    conf = tmp_path / "electeur.toml"
+    conf.write_text(f'api = "{origin[8:]}"\ntoken = "{TLS_TOKEN}"\napi_cert = "{tmp_path / "bridge.crt"}"\n'
+                    f'api_key = "{tmp_path / "bridge.key"}"\napi_origins = ["{origin}"]\n')
+    assert main(["open", "--print", "--config", str(conf)]) == 0
+    link = capsys.readouterr().out.strip()
+    assert link.startswith(f"{origin}/open?code=")
+    trust = ssl.create_default_context(cafile=str(tmp_path / "bridge.crt"))
+    trust.check_hostname, trust.verify_flags = False, trust.verify_flags | ssl.VERIFY_X509_PARTIAL_CHAIN
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=trust), NoRedirect())
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        opener.open(link, timeout=5)
+    cookie = answer.value.headers["Set-Cookie"]
+    assert answer.value.code == 303 and "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
