@@ -145,6 +145,45 @@ function el(tag, text, cls) {
   return node;
 }
 
+// The ePU line of a prescription: state, then which renewal it is and whether ePU has the dispensation yet.
+function epuLine(epu) {
+  const parts = [EPU[epu.state] || epu.state];
+  const renewals = (epu.dispensations_allowed || 1) - 1;
+  if (renewals > 0 && epu.state !== "dispensed") {
+    parts.push(epu.renewal ? "renouvellement n° " + epu.renewal + " sur " + renewals : "1re délivrance, renouvelable " + renewals + " fois");
+  }
+  if (epu.transmission === "pending") parts.push("à transmettre (envoi à 12 h 30)");
+  return parts.join(" · ");
+}
+
+// REFUS E-PRESCRIPTION: a reason is required; once recorded, a red banner says to dispense it as a paper one.
+function refusal(lookup) {
+  if (lookup.kind !== "ordonnance" || !lookup.epu || lookup.status === "invalid") return null;
+  const refusable = lookup.epu.state === "available" || lookup.epu.state === "partially_dispensed";
+  if (lookup.epu.refusal) {
+    return el("p", "REFUS E-PRESCRIPTION enregistré : délivrez-la comme une ordonnance classique. Motif : " + lookup.epu.refusal.reason, "refusal-banner");
+  }
+  if (!refusable) return null;  // unknown to ePU, cancelled, dispensed, unreachable: nothing for ePU to record
+  const box = document.createElement("details");
+  box.className = "refusal";
+  box.append(el("summary", "Refus e-prescription"));
+  const form = document.createElement("form");
+  const reason = el("input");
+  reason.required = true; reason.maxLength = 500; reason.placeholder = "Motif du refus (obligatoire)";
+  const error = el("p", "", "error");
+  form.append(reason, el("button", "Valider le refus"), error);
+  form.addEventListener("submit", async e => {
+    e.preventDefault();
+    try {
+      addLookup(await api("api/lookups/" + encodeURIComponent(lookup.id) + "/refusal", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ reason: reason.value }),
+      }));
+    } catch (err) { error.textContent = shown(err.message); }
+  });
+  box.append(form);
+  return box;
+}
+
 function card(lookup, inCurrent) {
   const node = $("card").content.firstElementChild.cloneNode(true);
   node.dataset.id = lookup.id;
@@ -156,7 +195,7 @@ function card(lookup, inCurrent) {
   const line = node.querySelector(".state-line");
   if (lookup.epu) {  // the prescription's ePU state line (a cancelled or dispensed one in red)
     line.hidden = false;
-    const said = EPU[lookup.epu.state] || shown(lookup.epu.state);
+    const said = shown(epuLine(lookup.epu));  // state, renewal, transmission
     line.textContent = said.startsWith("ePU") ? said : "ePU : " + said;
     line.classList.add("epu-line", "epu-" + lookup.epu.state);
     node.classList.add("epu-" + lookup.epu.state);
@@ -183,6 +222,8 @@ function card(lookup, inCurrent) {
     if (value) dl.append(el("dt", label), el("dd", value, cls));
   }
   if (lookup.status === "invalid" && lookup.text) dl.append(el("dt", "Contenu lu"), el("dd", lookup.text, "raw"));
+  const refuse = refusal(lookup);  // REFUS E-PRESCRIPTION: the form, or the red banner once recorded
+  if (refuse) node.querySelector(".actions").append(refuse);
   if (!inCurrent) {  // the current patient's warnings are listed first, above the cards
     const list = node.querySelector(".warnings");
     for (const w of warningsOf(lookup)) list.append(el("li", w.message, "sev-" + severity(w)));
