@@ -113,18 +113,18 @@ def test_the_patient_at_the_counter_comes_first_and_earlier_patients_fold_away(c
             assert "3400930000014" in pack and "CIP13" in pack and "31/12/2028" not in pack and "12/2028" in pack
             assert "1045A" in pack and "scannez-la à l'étape de délivrance" in pack
             assert "lecteur 1" in current.inner_text() and "reader-1" not in page.inner_text("body")
-            earlier = page.locator("#earlier details")
+            earlier = page.locator("#earlier-list > details")   # one per earlier patient
             expect(earlier).to_have_count(1)
             assert earlier.get_attribute("open") is None and not earlier.locator(".card").first.is_visible()
             assert "Martin Zoé" in earlier.inner_text()
-            assert "1 alerte" in earlier.locator("summary").inner_text()
+            assert "1 alerte" in earlier.locator(":scope > summary").inner_text()
             assert page.evaluate("document.scrollingElement.scrollWidth") <= width  # nothing sticks out
             name = "counter-page.png" if width == 1366 else f"counter-page-{width}.png"
             shot = page.screenshot(path=str(tmp_path / name), full_page=True)
             if SHOTS:
                 (REPO / "docs" / name).write_bytes(shot)
             if width == 1366:
-                earlier.locator("summary").click()   # unfolds on demand
+                earlier.locator(":scope > summary").click()   # unfolds on demand
                 expect(earlier.locator(".card.epu-dispensed")).to_be_visible()
                 assert "déjà délivrée" in earlier.inner_text()
 
