@@ -22,10 +22,14 @@ SCHEMA = {
     "presence_edges": (6, int, (0, 255)),
     "line_prefix": ("", str, (0, 16)),
     "line_suffix": ("\r\n", str, (0, 4)),
-    "hid_layout": ("azerty", str, ("azerty", "qwerty")),
+    "hid_layout": ("azerty", str, ("azerty", "azerty-linux", "qwerty")),
     "hid_suffix": ("enter", str, ("enter", "tab", "none")),
     "hid_key_delay_ms": (8, int, (0, 200)),
     "hid_gs": ("<GS>", str, (1, 8)),
+    "hid_rs": ("<RS>", str, (1, 8)),
+    "hid_us": ("<US>", str, (1, 8)),
+    "hid_fallback": ("refuse", str, ("refuse", "alt", "substitute")),
+    "hid_substitute": ("?", str, (1, 8)),
     "hid_max_len": (512, int, (1, 4096)),
     "heartbeat_ms": (5000, int, (0, 600000)),
     "frame_ack_ms": (2000, int, (10, 60000)),
@@ -99,6 +103,8 @@ def load(path=PATH):
             data = f.read()
     except OSError:
         return defaults(), []
+    if data[:3] == b"\xef\xbb\xbf":  # the byte order mark Windows Notepad writes: not part of the JSON
+        data = data[3:]
     try:
         text = data.decode("utf-8")
     except Exception:  # UnicodeDecodeError on CPython, UnicodeError on MicroPython

@@ -24,7 +24,7 @@ from firmware.watchdog import Watchdog
 
 
 def parse(argv):
-    opts = {"images": None, "mode": "framed", "show-ms": "0", "decode": "auto", "reader-id": "1",
+    opts = {"images": None, "mode": "framed", "show-ms": "0", "decode": "auto", "reader-id": "",
             "drain-ms": "30000", "stream-format": "gray8", "flash": "", "board": "", "urandom": "fresh",
             "wdt-scale": "1"}
     flags = {"loop": False, "idle": False, "trace-feedback": False}
@@ -50,8 +50,10 @@ def setup(opts, flags):
     """The scan loop, output and port, wired from the simulated board; SetupError when impossible."""
     flash = opts["flash"]
     base, errors = config.load(flash + "/config.json") if flash else (None, [])
-    cfg, more = config.validate({"output": opts["mode"], "decode": opts["decode"], "stream_format": opts["stream-format"],
-                                 "reader_id": int(opts["reader-id"]), "heartbeat_ms": 0}, base)
+    keys = {"output": opts["mode"], "decode": opts["decode"], "stream_format": opts["stream-format"], "heartbeat_ms": 0}
+    if opts["reader-id"]:               # else the flash's config.json says (default 1)
+        keys["reader_id"] = int(opts["reader-id"])
+    cfg, more = config.validate(keys, base)
     errors += more
     if opts["show-ms"] == "0":
         cfg["change_threshold"] = 0     # one frame per image: each image is a new presentation

@@ -35,6 +35,7 @@ class FramedOutput:
         self._waiting = {}              # seq -> [emitted ms, pending shown]: good feedback waits for the ACK
         self.watchdog = None            # fed while a read waits for room in a full outbox
         self.on_frame_read = None       # called with True/False when a frame's ACK says what the host read
+        self.setup_errors = []          # said again to a host that connects later (CONFIG_GET): a refused config
         self.on_release = None          # called after answering RELEASE: hand the serial line back (main.py)
         self._seq_given = seq0 is not None
 
@@ -68,6 +69,8 @@ class FramedOutput:
         self.port.write(P.log(self.reader, text))
 
     def error(self, code, message):
+        if code == "setup" and len(self.setup_errors) < 8:
+            self.setup_errors.append(message)
         self.port.write(P.error(self.reader, code, message))
 
     def status(self, obj):
@@ -111,6 +114,8 @@ class FramedOutput:
         elif msg.type == P.CONFIG_GET:      # a host that connected after boot learns who we are, too
             self.start()
             self.port.write(P.config(self.reader, self.cfg))
+            for message in self.setup_errors:
+                self.port.write(P.error(self.reader, "setup", message))
             self.status_wanted = True
         elif msg.type == P.CONFIG_SET:
             self._config_set(msg)

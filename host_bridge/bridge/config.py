@@ -168,7 +168,7 @@ def load(path: Path | None) -> Config:
     if path is None:
         return cfg
     try:
-        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        doc = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))  # Windows Notepad may add a BOM
     except FileNotFoundError:
         raise UserError(f"config file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -230,6 +230,15 @@ def _epu(item: dict[str, Any], where: str) -> Epu | None:
     if not 0 < item.get("timeout_s", 2.0) <= 30:
         raise UserError(f"{where}: 'timeout_s' must be between 0 and 30 seconds")
     return Epu(item.get("url"), item.get("token"), float(item.get("timeout_s", 2.0)))
+
+
+def token_where(cfg: Config, *, given: bool = False) -> str:
+    """Where the API token is, said to whoever needs it (the page's "jeton requis", `electeur run`)."""
+    if given:
+        return "given to electeur run with --token"
+    if cfg.token:
+        return f"'token' in {cfg.path}"
+    return str(config_dir() / "token")
 
 
 def ensure_token(cfg: Config) -> tuple[str, bool]:

@@ -79,7 +79,7 @@ def make_config(profile: dict, output: str | None, config_file: Path | None) -> 
     config: dict = {}
     if config_file is not None:
         try:
-            config = json.loads(config_file.read_text(encoding="utf-8"))
+            config = json.loads(config_file.read_text(encoding="utf-8-sig"))  # a Notepad BOM is not JSON
         except FileNotFoundError:
             raise UserError(f"no such config file {config_file}") from None
         except (ValueError, UnicodeDecodeError) as exc:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Protocol
 
 from firmware import protocol as P
 from host_bridge.link.assembly import Frames
+from host_bridge.link.sniff import SAMPLE
 from host_bridge.throttle import Throttle
 
 log = logging.getLogger("electeur.link")
@@ -26,6 +27,7 @@ OnFrame = Callable[[int, "Frame"], "int | None"]     # returns P.FRAME_NOTHING/N
 OnMessage = Callable[[P.Message], None]
 
 SEEN_PER_READER = 4096                  # sequence numbers remembered per reader for duplicate detection
+MAX_READERS = 16                        # reader ids learned from READ headers on one link (a hostile stream: bounded)
 
 
 class NotNow(Exception):
@@ -56,7 +58,8 @@ class ReaderLink:
         self.on_frame = on_frame
         self.on_message = on_message
         self.decoder = P.Decoder()
-        self.readers: dict[int, dict[str, Any]] = {}        # reader id -> its HELLO
+        self.readers: dict[int, dict[str, Any]] = {}        # reader id -> its HELLO ({} until it says it)
+        self.sample = bytearray()                           # bytes before the first valid frame (sniff.foreign)
         self._seen: dict[int, OrderedDict[int, None]] = {}
         self._frames = Frames(lambda reader: self.readers.get(reader, {}).get("board"))   # bounded: untrusted sizes
         self._write_lock = threading.Lock()
@@ -79,6 +82,8 @@ class ReaderLink:
 
     def feed(self, data: bytes) -> None:
         """Process bytes received from the stream."""
+        if not self.decoder.frames and len(self.sample) < SAMPLE:
+            self.sample += data[:SAMPLE - len(self.sample)]
         for msg in self.decoder.feed(data):
             try:
                 self._handle(msg)
@@ -142,6 +147,8 @@ class ReaderLink:
 
     def _read(self, msg: P.Message) -> None:
         payload, meta = P.parse_read(msg)
+        if msg.reader not in self.readers and len(self.readers) < MAX_READERS:
+            self.readers[msg.reader] = {}   # known from its reads even before (or without) its HELLO
         if self._duplicate(msg.reader, msg.seq):
             self.stats["duplicates"] += 1
         else:
