@@ -14,6 +14,7 @@ VERSION = "0.1.0"
 
 class FramedOutput:
     can_stream = True
+    pairs = True                        # the pairing key may be set on this link (USB: physical access)
 
     def __init__(self, port, cfg, board, seq0=None, feedback=None):
         self.port = port
@@ -106,7 +107,7 @@ class FramedOutput:
                 return 1
         elif msg.type == P.CONFIG_GET:      # a host that connected after boot learns who we are, too
             self.start()
-            self.port.write(P.config(self.reader, self.cfg))
+            self.port.write(P.config(self.reader, config.public(self.cfg)))
             self.status_wanted = True
         elif msg.type == P.CONFIG_SET:
             self._config_set(msg)
@@ -127,6 +128,8 @@ class FramedOutput:
             self.error("config", str(exc))
             return
         cfg, errors = config.validate(obj, self.cfg)
+        if config.SECRET in obj and not self.pairs:
+            errors.append("pair_key is set over USB only (electeur pair)")
         if errors:
             self.error("config", "; ".join(errors))
             return
@@ -135,7 +138,7 @@ class FramedOutput:
             config.save(self.cfg, self.config_path)
         except OSError as exc:
             self.error("config", "not saved: %s" % exc)
-        self.port.write(P.config(self.reader, self.cfg))
+        self.port.write(P.config(self.reader, config.public(self.cfg)))
         if self.on_config:
             self.on_config(self.cfg)
 

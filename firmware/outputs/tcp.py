@@ -4,10 +4,14 @@
 # poll(). While no host is connected, or the buffer is full, whole messages are dropped: READs wait in the
 # outbox and are resent (at once when a host connects), heartbeats and logs are best effort, and a
 # streamed frame waits for room (up to frame_ack_ms). The reader advertises _electeur._tcp by mDNS.
+# The link is paired (firmware/secure_port.py): only a host holding the reader's key gets or acts on anything;
+# an unpaired reader hangs up on every peer.
 import socket
 
 from firmware import protocol as P
 from firmware.outputs.framed import FramedOutput
+from firmware.secure import parse_key
+from firmware.secure_port import SecurePort
 
 AGAIN = (11, 35)                        # EAGAIN / EWOULDBLOCK (Linux, lwIP; BSD)
 BUFFER = 2 * P.MAX_ENCODED              # unsent bytes kept: two of the largest messages
@@ -88,7 +92,7 @@ class SocketPort:
             except OSError as exc:
                 if exc.args and exc.args[0] in AGAIN:
                     return
-                self._drop()
+                self.hangup()
                 return
             if not n:
                 return
@@ -109,13 +113,13 @@ class SocketPort:
         except OSError as exc:
             if exc.args and exc.args[0] in AGAIN:
                 return b""
-            self._drop()
+            self.hangup()
             return b""
         if not data:
-            self._drop()
+            self.hangup()
         return data or b""
 
-    def _drop(self):
+    def hangup(self):
         """The host is gone: close, forget the unsent bytes (a new connection starts on a frame boundary)."""
         try:
             self.conn.close()
@@ -136,8 +140,12 @@ def local_ip():
 
 
 class TcpOutput(FramedOutput):
+    pairs = False                       # the pairing key is set over USB only, never over the network
+
     def __init__(self, cfg, board, ip=None, feedback=None):
-        FramedOutput.__init__(self, SocketPort(cfg["tcp_port"]), cfg, board, feedback=feedback)
+        self.socket = SocketPort(cfg["tcp_port"])
+        key = parse_key(cfg["pair_key"]) if cfg["pair_key"] else None
+        FramedOutput.__init__(self, SecurePort(self.socket, key, cfg["reader_id"]), cfg, board, feedback=feedback)
         self.caps = ["framed", "tcp"]
         self.port.on_connect = self._connected
         self.mdns = None
@@ -146,13 +154,15 @@ class TcpOutput(FramedOutput):
         try:
             from firmware.mdns import Responder
             self.mdns = Responder(cfg["name"] or "reader-%d" % rid, "electeur-%d" % rid, ip or local_ip(),
-                                  cfg["tcp_port"], {"board": board["name"], "protocol": "1", "reader": str(rid)})
+                                  cfg["tcp_port"], {"board": board["name"], "protocol": "1", "reader": str(rid),
+                                                    "paired": "yes" if key else "no"})
             self.mdns.announce()
         except (ImportError, OSError) as exc:
             self.mdns_error = "mDNS unavailable: %s" % exc
 
     def _connected(self):
-        """A host connected: HELLO, and every waiting read due at once rather than after its backoff."""
+        """A host connected and authenticated: HELLO, and every waiting read due at once rather than after
+        its backoff."""
         self.start()
         self.outbox.rewind()
 
