@@ -159,6 +159,11 @@ class HostAuth:
         self.session = None
         self._pending = None
 
+    @property
+    def answered(self):
+        """True while our proof waits for the reader's AUTH_OK."""
+        return self._pending is not None
+
     def accept(self, msg):
         if msg.type == P.AUTH_CHALLENGE:
             self.session = None

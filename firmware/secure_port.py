@@ -49,6 +49,7 @@ class SecurePort:
         hangup = getattr(self.port, "hangup", None)
         if hangup:
             hangup()
+        if hangup or self.auth is None:
             self._since = None
         else:
             self._link_up()             # a stream cannot hang up: start over with a new challenge

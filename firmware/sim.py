@@ -1,12 +1,15 @@
 # The virtual reader: the real firmware with the simulated board. Runs on CPython and MicroPython:
 #   sim.py --images DIR [--mode framed|line|hid] [--show-ms N] [--loop] [--idle] [--decode auto|host]
 #          [--reader-id N] [--drain-ms N] [--stream-format gray8|jpeg] [--flash FLASHDIR] [--trace-feedback]
+#          [--secure]
 # DIR holds binary PGM frames (the host converts PNG/JPEG) or .jpg frames (streamed as JPEG bytes) and
 # frames.txt, their order one name a line.
 # Output goes to stdout; in framed mode the host's ACKs come on stdin. FLASHDIR plays the board's flash:
 # config.json is read from it (the command line's keys win) and saved to it, and the outbox is kept in
 # outbox.bin there, so a reader killed and restarted on the same FLASHDIR resends what was not acknowledged.
 # --trace-feedback prints each feedback pattern (good, error, pending) as a line on stderr.
+# --secure runs the framed link paired, as the tcp output does (firmware/secure_port.py), with config.json's
+# pair_key (from FLASHDIR, else DIR).
 import asyncio
 import sys
 
@@ -20,7 +23,7 @@ from firmware.ports import StdioPort
 def parse(argv):
     opts = {"images": None, "mode": "framed", "show-ms": "0", "decode": "auto", "reader-id": "1",
             "drain-ms": "30000", "stream-format": "gray8", "flash": ""}
-    flags = {"loop": False, "idle": False, "trace-feedback": False}
+    flags = {"loop": False, "idle": False, "trace-feedback": False, "secure": False}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -45,13 +48,19 @@ def frame_paths(d):
 def setup(opts, flags):
     """The scan loop, output and port, wired from the simulated board; SetupError when impossible."""
     flash = opts["flash"]
-    base, errors = config.load(flash + "/config.json") if flash else (None, [])
+    base, errors = config.load((flash or opts["images"]) + "/config.json")
     cfg, more = config.validate({"output": opts["mode"], "decode": opts["decode"], "stream_format": opts["stream-format"],
                                  "reader_id": int(opts["reader-id"]), "heartbeat_ms": 0}, base)
     errors += more
     if opts["show-ms"] == "0":
         cfg["change_threshold"] = 0     # one frame per image: each image is a new presentation
-    port = StdioPort()
+    port = link = StdioPort()
+    if flags["secure"]:
+        if not cfg["pair_key"]:
+            raise SetupError("--secure needs a pair_key in config.json")
+        from firmware.secure import parse_key
+        from firmware.secure_port import SecurePort
+        link = SecurePort(port, parse_key(cfg["pair_key"]), cfg["reader_id"])
     keyboard = None
     if cfg["output"] == "hid":
         from firmware.outputs.hid import PrintedKeyboard
@@ -60,7 +69,9 @@ def setup(opts, flags):
         camera = SimCamera(frame_paths(opts["images"]), int(opts["show-ms"]), flags["loop"])
     except (OSError, ValueError):
         raise SetupError("cannot read %s/frames.txt" % opts["images"])
-    loop, output, messages = build(boards.SIM, cfg, port, camera, keyboard)
+    loop, output, messages = build(boards.SIM, cfg, link, camera, keyboard)
+    if link is not port:
+        link.on_connect = output.connected
     output.config_path = (flash or opts["images"]) + "/config.json"     # CONFIG_SET saves there, not in /
     if flash and hasattr(output, "restore"):
         errors += output.restore(flash + "/outbox.bin")

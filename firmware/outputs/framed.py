@@ -61,6 +61,12 @@ class FramedOutput:
     def start(self):
         self.port.write(P.hello(self.reader, self.board["name"], self.caps, self.seq0, VERSION, self.cfg["name"]))
 
+    def connected(self):
+        """A host connected (and authenticated, on a paired link): HELLO, and every waiting read due at once
+        rather than after its backoff."""
+        self.start()
+        self.outbox.rewind()
+
     def log(self, text):
         self.port.write(P.log(self.reader, text))
 

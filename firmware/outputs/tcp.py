@@ -147,7 +147,7 @@ class TcpOutput(FramedOutput):
         key = parse_key(cfg["pair_key"]) if cfg["pair_key"] else None
         FramedOutput.__init__(self, SecurePort(self.socket, key, cfg["reader_id"]), cfg, board, feedback=feedback)
         self.caps = ["framed", "tcp"]
-        self.port.on_connect = self._connected
+        self.port.on_connect = self.connected
         self.mdns = None
         self.mdns_error = None
         rid = cfg["reader_id"]
@@ -159,12 +159,6 @@ class TcpOutput(FramedOutput):
             self.mdns.announce()
         except (ImportError, OSError) as exc:
             self.mdns_error = "mDNS unavailable: %s" % exc
-
-    def _connected(self):
-        """A host connected and authenticated: HELLO, and every waiting read due at once rather than after
-        its backoff."""
-        self.start()
-        self.outbox.rewind()
 
     def poll(self):
         if self.mdns:

@@ -25,6 +25,7 @@ from host_bridge.bridge.epu_recheck import epu_problem, recheck_pending
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError
 from host_bridge.bridge.lookups import CounterSession, build_lookup, manual_lookup, now_source, with_epu
+from host_bridge.bridge.pairing import PairingStore
 from host_bridge.bridge.redact import Redactor
 from host_bridge.bridge.sealing import Sealer
 from host_bridge.bridge.sinks import Sink
@@ -57,6 +58,7 @@ class ReaderPort:
         self.error: str | None = None
         self.readers: dict[int, dict[str, Any]] = {}
         self.reads = 0
+        self.link: ReaderLink | None = None
         # streamed frames: decoded here, each new code journaled before the frame's ACK, which tells the
         # reader what was read (its beep and light); kept across re-opens, so a replug does not re-read
         self._on_frame = FrameReads(bridge.engine, self._on_read)
@@ -64,7 +66,8 @@ class ReaderPort:
         self.thread = threading.Thread(target=self._run, name=f"port-{device}", daemon=True)
 
     def describe(self) -> dict[str, Any]:
-        return {"device": self.device, "state": self.state, "error": self.error, "reads": self.reads,
+        refused = self.link.auth_error if self.link else None     # a peer that failed the pairing check
+        return {"device": self.device, "state": self.state, "error": self.error or refused, "reads": self.reads,
                 "readers": [{"id": rid, "name": h.get("name"), "board": h.get("board"), "firmware": h.get("firmware")}
                             for rid, h in self.readers.items()]}
 
@@ -82,7 +85,9 @@ class ReaderPort:
                 self._set("disconnected", str(exc))
                 self._stop.wait(REOPEN_S)
                 continue
-            link = ReaderLink(stream, self._on_read, self._on_frame)
+            # a Wi-Fi reader must prove it holds its pairing key before anything it sends is journaled
+            keys = self.bridge.pairings.key if self.device.startswith("tcp://") else None
+            link = self.link = ReaderLink(stream, self._on_read, self._on_frame, keys=keys)
             self.readers = link.readers
             self._set("connected")
             try:
@@ -127,6 +132,7 @@ class Bridge:
         self.sessions: dict[str, CounterSession] = {}
         self._session_lock = threading.Lock()
         self.ports: dict[str, ReaderPort] = {}
+        self.pairings = PairingStore(cfg.pairings)
         self._auto: set[str] = set()  # ports opened by `auto`
         sinks = self.build_sinks()
         self.dispatcher = Dispatcher(self.journal, sinks, backoff_s=cfg.retry_first_s, max_backoff_s=cfg.retry_max_s,

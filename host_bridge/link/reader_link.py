@@ -143,16 +143,16 @@ class ReaderLink:
                 return
 
     def _authenticate(self, msg: P.Message) -> P.Message | None:
-        """The plain message inside a sealed one; None for a handshake step or anything refused (counted, and
-        logged when the reason changes: a forger sending thousands writes one line)."""
+        """The plain message inside a sealed one; None for a handshake step or anything refused (counted; the
+        reason logged once, a failed handshake's first: a forger sending thousands writes one line)."""
         assert self.auth is not None
         try:
+            if msg.type == P.AUTH_CHALLENGE and self.auth.answered:
+                self._refused(msg, f"reader {msg.reader} did not accept this host's proof: its key differs, "
+                                   "pair it again (electeur pair)")       # a new challenge, not AUTH_OK
             reply, plain = self.auth.accept(msg)
         except secure.AuthError as exc:
-            self.stats["refused"] += 1
-            if str(exc) != self.auth_error:
-                log.warning("refused: %s", exc)
-            self.auth_error = str(exc)
+            self._refused(msg, str(exc))
             return None
         if reply is not None:
             with self._write_lock:
@@ -161,6 +161,13 @@ class ReaderLink:
             self.auth_error = None
             log.info("reader %d authenticated (paired key)", msg.reader)
         return plain
+
+    def _refused(self, msg: P.Message, why: str) -> None:
+        self.stats["refused"] += 1
+        if self.auth_error is None or msg.type in (P.AUTH_CHALLENGE, P.AUTH_OK):   # the handshake says most
+            if why != self.auth_error:
+                log.warning("refused: %s", why)
+            self.auth_error = why
 
     def _duplicate(self, reader: int, seq: int) -> bool:
         seen = self._seen.setdefault(reader, OrderedDict())
