@@ -17,7 +17,8 @@ HEADER_FMT = "<BBBHI"
 HEADER_LEN = 9
 MAX_PAYLOAD = 4096                      # largest message body; a QR code holds at most 2953 bytes
 CHUNK = 1024                            # frame chunk size: small enough for a 192 KB heap
-MAX_SEALED = HEADER_LEN + MAX_PAYLOAD + 16  # a SEALED body: the plain header and body, encrypted, and a 16-byte MAC
+MAX_PLAIN = HEADER_LEN + MAX_PAYLOAD + 4 + (HEADER_LEN + MAX_PAYLOAD + 4) // 254 + 2   # a frame, delimiter included
+MAX_SEALED = MAX_PLAIN - 1 + 16         # a SEALED body: a frame (no delimiter) encrypted, and a 16-byte MAC
 MAX_ENCODED = HEADER_LEN + MAX_SEALED + 4 + (HEADER_LEN + MAX_SEALED + 4) // 254 + 2
 
 # message types

@@ -4,8 +4,8 @@
 #   reader -> host  AUTH_CHALLENGE  u8 auth version (1) | Nr (16 random bytes)
 #   host -> reader  AUTH_RESPONSE   Nh (16 random bytes) | HMAC(K, "host" | T)
 #   reader -> host  AUTH_OK         HMAC(K, "reader" | T)          T = "e-lecteur auth 1" | reader u16 LE | Nr | Nh
-# Each side checks the other's proof before anything else; then every message both ways is SEALED:
-# its header and body encrypted (SHA-256 in counter mode) and MACed (HMAC-SHA256, encrypt-then-MAC) with
+# Each side checks the other's proof before anything else; then every message both ways is SEALED: its
+# plain wire frame encrypted (SHA-256 in counter mode) and MACed (HMAC-SHA256, encrypt-then-MAC) with
 # per-connection, per-direction keys, its counter strictly increasing (replay, reorder and reflection fail).
 import struct
 from hashlib import sha256
@@ -17,7 +17,7 @@ AUTH_VERSION = 1
 KEY_LEN = 32
 NONCE = 16
 TAG = 16                                # MAC bytes kept (HMAC-SHA256 truncated to 128 bits)
-OVERHEAD = P.HEADER_LEN + TAG + 4       # a sealed message is this much longer than the plain one (+ COBS)
+OVERHEAD = P.HEADER_LEN + TAG + 4 + 2   # a sealed frame is this much longer than the plain one (+ COBS)
 LABEL = b"e-lecteur auth 1"
 
 
@@ -57,15 +57,20 @@ def _transcript(reader, nr, nh):
 
 
 def _crypt(key, n, data):
-    """XOR with the keystream SHA-256(key | n | block index): one compression per 32 bytes; the XOR is done
-    on two big integers, in C on every runtime."""
+    """XOR with the keystream SHA-256(key | n | block index): one compression per 32 bytes, into one buffer;
+    the XOR is done on two big integers, in C on every runtime."""
     size = len(data)
     if not size:
         return b""
-    ks = bytearray()
-    for j in range((size + 31) // 32):
-        ks += sha256(key + struct.pack("<II", n, j)).digest()
-    x = int.from_bytes(data, "big") ^ int.from_bytes(ks[:size], "big")
+    k = len(key)
+    block = bytearray(k + 8)
+    block[:k] = key
+    struct.pack_into("<I", block, k, n)
+    ks = bytearray((size + 31) // 32 * 32)
+    for j in range(len(ks) // 32):
+        struct.pack_into("<I", block, k + 4, j)
+        ks[32 * j:32 * j + 32] = sha256(block).digest()
+    x = int.from_bytes(data, "big") ^ int.from_bytes(memoryview(ks)[:size], "big")
     return x.to_bytes(size, "big")
 
 
@@ -82,26 +87,23 @@ class Session:
         self.sent = 0                   # counter of the last message sealed
         self.last = 0                   # counter of the last message opened
 
-    def seal(self, inner):
-        """A plain message's header|body (no CRC, no COBS) -> the SEALED wire frame."""
+    def seal(self, wire):
+        """A plain wire frame (as P.encode made it) -> the SEALED wire frame holding it, delimiter aside."""
         self.sent += 1
         n = self.sent
         header = struct.pack(P.HEADER_FMT, P.VERSION, P.SEALED, 0, self.reader, n)
-        ct = _crypt(self._enc, n, inner)
+        ct = _crypt(self._enc, n, memoryview(wire)[:-1])
         return P.encode(P.SEALED, n, ct + self._mac.mac(header, ct)[:TAG], self.reader)
 
-    def seal_wire(self, wire):
-        """A plain wire frame (as P.encode made it) -> the SEALED wire frame."""
-        return self.seal(P.cobs_decode(memoryview(wire)[:-1])[:-4])
-
     def open(self, msg):
-        """A received SEALED Message -> the plain Message inside; AuthError if forged, tampered or replayed."""
+        """A received SEALED Message -> (the plain Message inside, its wire frame); AuthError if forged,
+        tampered with or replayed."""
         if msg.type != P.SEALED:
             raise AuthError("%s not sealed on a paired link" % msg.name)
         if msg.reader != self.reader:
             raise AuthError("sealed message for reader %d on reader %d's link" % (msg.reader, self.reader))
         body = msg.payload
-        if len(body) < P.HEADER_LEN + TAG:
+        if len(body) <= TAG:
             raise AuthError("sealed message too short")
         ct = body[:-TAG]
         header = struct.pack(P.HEADER_FMT, msg.version, P.SEALED, msg.flags, msg.reader, msg.seq)
@@ -111,10 +113,10 @@ class Session:
             raise AuthError("sealed message %d replayed (last was %d)" % (msg.seq, self.last))
         self.last = msg.seq
         inner = _crypt(self._dec, msg.seq, ct)
-        version, mtype, flags, reader, seq = struct.unpack(P.HEADER_FMT, inner[:P.HEADER_LEN])
-        if version != P.VERSION or reader != self.reader or mtype in AUTH_TYPES:
-            raise AuthError("sealed message holds a %s" % P.NAMES.get(mtype, "bad message"))
-        return P.Message(mtype, seq, inner[P.HEADER_LEN:], reader, flags, version)
+        plain = P.decode_frame(inner)
+        if plain.reader != self.reader or plain.type in AUTH_TYPES:
+            raise AuthError("sealed message holds a %s for reader %d" % (plain.name, plain.reader))
+        return plain, inner + b"\x00"
 
 
 AUTH_TYPES = (P.AUTH_CHALLENGE, P.AUTH_RESPONSE, P.AUTH_OK, P.SEALED)
@@ -189,4 +191,4 @@ class HostAuth:
             return None, None
         if self.session is None:
             raise AuthError("%s before authentication" % msg.name)
-        return None, self.session.open(msg)
+        return None, self.session.open(msg)[0]

@@ -75,11 +75,10 @@ class SecurePort:
     def _take(self, msg):
         if self.ready():
             try:
-                m = self.auth.session.open(msg)
+                return self.auth.session.open(msg)[1]
             except P.ProtocolError:
                 self.rejected += 1
                 return b""
-            return P.encode(m.type, m.seq, m.payload, m.reader, m.flags)
         if msg.type != P.AUTH_RESPONSE:
             self.rejected += 1
             return b""
@@ -98,7 +97,7 @@ class SecurePort:
         if not self.ready():
             self.dropped += 1
             return False
-        return self.port.write(self.auth.session.seal_wire(data)) is not False
+        return self.port.write(self.auth.session.seal(data)) is not False
 
     def room(self, n):
         room = getattr(self.port, "room", None)

@@ -87,7 +87,7 @@ class ReaderLink:
                 if self.auth.session is None:
                     log.warning("message not sent: no authenticated reader on this link")
                     return
-                wire = self.auth.session.seal_wire(wire)
+                wire = self.auth.session.seal(wire)
             self._write(wire)
 
     def _write(self, wire: bytes) -> None:
