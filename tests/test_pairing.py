@@ -225,3 +225,42 @@ def test_hmac_and_sealing_under_micropython_equal_cpython(tmp_path) -> None:
     host = secure.Session(secure.Hmac(KEY), b"T", 1, True)
     opened, _ = host.open(P.Decoder().feed(bytes.fromhex(sealed))[0])
     assert P.parse_read(opened)[0] == b"NIR"
+
+
+def test_electeur_pair_over_the_virtual_readers_usb_port(tmp_path) -> None:
+    """What a pharmacist runs: `electeur pair PORT` against the reader on its (pseudo-)USB port, then --list, --forget."""
+    import sys
+    import time
+
+    from host_bridge.devtools.fault_rig import write_codes
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    conf = tmp_path / "electeur.toml"
+    conf.write_text(f'pairings = "{tmp_path / "private" / "pairings.json"}"\n')
+    electeur = [sys.executable, "-m", "host_bridge.cli"]
+    sim = subprocess.Popen(electeur + ["sim", "--images", str(write_codes(tmp_path / "codes", [b"WAITING-1"])),
+                                       "--pty", "--show-ms", "0", "--flash", str(flash)],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        port = sim.stdout.readline().strip()  # type: ignore[union-attr]
+        t = time.monotonic()
+        pair = subprocess.run(electeur + ["pair", port, "--config", str(conf)], capture_output=True, text=True,
+                              timeout=60)
+        took = time.monotonic() - t
+    finally:
+        sim.terminate()
+        sim.wait(10)
+    assert pair.returncode == 0, pair.stderr
+    store = PairingStore(tmp_path / "private" / "pairings.json")
+    key = store.key(1)
+    assert key is not None and stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    fp = secure.fingerprint(key)
+    assert pair.stdout.startswith(f"reader 1 (sim) paired: key {fp}, stored in {store.path}\n")
+    assert "unplug it, power it on Wi-Fi" in pair.stdout and key.hex() not in pair.stdout + pair.stderr
+    saved = json.loads((flash / "config.json").read_text())
+    assert saved["pair_key"] == key.hex() and saved["output"] == "tcp"          # the reader's next start: Wi-Fi
+    assert took < 30
+    listed = subprocess.run(electeur + ["pair", "--list", "--config", str(conf)], capture_output=True, text=True)
+    assert json.loads(listed.stdout)["fingerprint"] == fp and key.hex() not in listed.stdout
+    forget = subprocess.run(electeur + ["pair", "--forget", "1", "--config", str(conf)], capture_output=True, text=True)
+    assert forget.returncode == 0 and store.key(1) is None

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     name = f" \"{info['name']}\"" if info.get("name") else ""
     print(f"reader {info['reader']}{name} ({info.get('board', '?')}) paired: key {info['fingerprint']}, "
           f"stored in {store.path}")
-    print(f"next: unplug it, power it on Wi-Fi; the bridge (device tcp://ADDRESS:PORT, see `electeur devices`) "
-          f"accepts it at its next connection, no restart needed" if args.output == "tcp" else
+    print("next: unplug it, power it on Wi-Fi; the bridge (device tcp://ADDRESS:PORT, see `electeur devices`) "
+          "accepts it at its next connection, no restart needed" if args.output == "tcp" else
           "the key is used once the reader runs with output tcp")
     return 0
