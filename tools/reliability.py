@@ -2,6 +2,7 @@
 
     python tools/reliability.py [--seeds N] [--inputs N]
     python tools/reliability.py faults [--seeds N] [--reads N]     (bridge faults, real processes, ~2 min)
+    python tools/reliability.py pairing [--forged N]               (attacks on the reader <-> bridge TCP link)
 
 1. link faults: reads sent through a byte stream with bytes dropped, bits flipped, runs duplicated and
    frames cut mid-way (reader reset), ACKs through the same faults; reads lost, duplicates delivered,
@@ -290,9 +291,41 @@ def faults(argv: list[str]) -> int:
     return 0
 
 
+def pairing(argv: list[str]) -> int:
+    """Attacks on the reader <-> bridge TCP link (host_bridge/devtools/link_attacks.py), the real firmware's tcp
+    output and the real bridge: unpaired TCP peers -> reads obtained, ACKs that made a reader forget, CONFIG_SET
+    accepted; a fake reader at the bridge's tcp:// address -> forged READs journaled."""
+    from host_bridge.devtools import link_attacks as la
+
+    parser = argparse.ArgumentParser(prog="reliability.py pairing", description=pairing.__doc__)
+    parser.add_argument("--reads", type=int, default=2, help="reads waiting on the reader (default 2)")
+    parser.add_argument("--forged", type=int, default=200, help="forged READs per kind the fake reader sends (default 200)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        first = la.stranger_first(Path(tmp), args.reads)
+        unpaired = la.unpaired_reader(Path(tmp))
+        fake = la.fake_endpoint(Path(tmp), args.forged)
+    figures = {"stranger first: reads obtained": first["reads_obtained"],
+               "stranger first: messages received": ", ".join(first["received"]) or "none",
+               "stranger first: reads ACKed away": args.reads - first["reads_left_on_the_reader"],
+               "stranger first: CONFIG_SET accepted": first["config_set_accepted"],
+               "stranger first: bridge got after": f"{first['bridge_got_after']} of {args.reads}",
+               "unpaired reader: messages sent": len(unpaired["received"]),
+               "fake reader: forged READs sent": fake["forged_sent"],
+               "fake reader: forged READs journaled": fake["forged_journaled"],
+               "fake reader: bridge said": fake["bridge_said"],
+               "genuine reader after: reads journaled": fake["genuine_journaled_after"]}
+    print("pairing attacks:")
+    for name, value in figures.items():
+        print(f"  {name:<40} {value}")
+    return 0
+
+
 def main() -> int:
     if sys.argv[1:2] == ["faults"]:
         return faults(sys.argv[2:])
+    if sys.argv[1:2] == ["pairing"]:
+        return pairing(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="link-fault runs of 300 reads each (default 5)")
     parser.add_argument("--inputs", type=int, default=5000, help="random inputs per parser (default 5000)")
