@@ -1,5 +1,5 @@
 # The reader's end of the paired link as a byte port (write(wire) -> bool, read() -> wire bytes) around another
-# one: the TCP socket (outputs/tcp.py) or stdio in the simulator (sim.py --secure). Until the host has proved
+# one: the TCP socket (outputs/tcp.py) or stdio in the simulator (on_host.py --secure). Until the host has proved
 # it holds the pairing key, nothing but AUTH_CHALLENGE goes out and nothing that comes in is acted on: READs
 # wait in the outbox, a stranger's ACK or CONFIG_SET is ignored. Then everything is sealed both ways.
 # Unpaired (no key), a network peer is hung up on at once: it gets nothing at all.

@@ -268,9 +268,9 @@ def api_inputs(n: int, journal_path: Path) -> dict[str, int]:
 
 
 def faults(argv: list[str]) -> int:
-    """Bridge faults against real processes (host_bridge/devtools/bridge_faults.py): per fault, reads sent,
+    """Bridge faults against real processes (host_bridge/testbench/bridge_faults.py): per fault, reads sent,
     delivered per sink, lost, duplicates, and what the pharmacist saw."""
-    from host_bridge.devtools import bridge_faults as bf
+    from host_bridge.testbench import bridge_faults as bf
 
     parser = argparse.ArgumentParser(prog="reliability.py faults", description=faults.__doc__)
     parser.add_argument("--seeds", type=int, default=5, help="bridge-kill runs, 3 kills each (default 5)")
@@ -292,10 +292,10 @@ def faults(argv: list[str]) -> int:
 
 
 def pairing(argv: list[str]) -> int:
-    """Attacks on the reader <-> bridge TCP link (host_bridge/devtools/link_attacks.py), the real firmware's tcp
+    """Attacks on the reader <-> bridge TCP link (host_bridge.testbench.link_attacks.py), the real firmware's tcp
     output and the real bridge: unpaired TCP peers -> reads obtained, ACKs that made a reader forget, CONFIG_SET
     accepted; a fake reader at the bridge's tcp:// address -> forged READs journaled."""
-    from host_bridge.devtools import link_attacks as la
+    from host_bridge.testbench import link_attacks as la
 
     parser = argparse.ArgumentParser(prog="reliability.py pairing", description=pairing.__doc__)
     parser.add_argument("--reads", type=int, default=2, help="reads waiting on the reader (default 2)")
