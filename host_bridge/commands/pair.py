@@ -11,6 +11,7 @@ import serial
 
 from host_bridge.bridge import config as conf
 from host_bridge.bridge.pairing import PairingStore, pair_over_usb
+from host_bridge.devtools.device import check_port_exists
 from host_bridge.errors import UserError
 
 
@@ -41,10 +42,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.port:
         raise UserError("give the reader's USB serial port (electeur devices lists them), or --list / --forget")
+    check_port_exists(args.port)
     try:
         stream = serial.serial_for_url(args.port, baudrate=115200, timeout=0.2)
-    except (serial.SerialException, OSError, ValueError) as exc:
-        raise UserError(f"cannot open {args.port}: {exc}") from None
+    except (serial.SerialException, OSError, ValueError):
+        raise UserError(f"cannot open {args.port}: is another program (the bridge) using it, or is it not yours "
+                        "(dialout group)?") from None
     try:
         info = pair_over_usb(stream, store, args.output)
     finally:

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
-import subprocess
-import tempfile
-import time
-from pathlib import Path
+from typing import Any
 
 from firmware import protocol as P
 from firmware import secure
-from host_bridge.testbench import virtual_reader as vr
+from host_bridge.argtypes import positive_int
+from host_bridge.testbench.benches import median_us, micropython_stdout
 
 NAME = "pairing"
 HELP = "cost of the paired (sealed) TCP link per READ, per frame, per handshake and on the reader's heap"
@@ -84,16 +81,7 @@ asyncio.run(main())
 
 
 def register(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--repeat", type=int, default=20, help="timings per figure (median; default 20)")
-
-
-def _median_us(f, repeat: int) -> float:  # type: ignore[no-untyped-def]
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts) * 1e6
+    p.add_argument("--repeat", type=positive_int, default=20, help="timings per figure (median; default 20)")
 
 
 def compressions(size: int) -> int:
@@ -116,11 +104,11 @@ def run(args: argparse.Namespace) -> int:
     for n in SIZES:
         data = bytes(i & 255 for i in range(n))
         plain_wire = P.read(1, 7, data, "qr", "quirc", 5)
-        plain = _median_us(lambda: P.read(1, 7, data, "qr", "quirc", 5), args.repeat)
-        sealed = _median_us(lambda: reader.seal(P.read(1, 7, data, "qr", "quirc", 5)), args.repeat)
+        plain = median_us(lambda: P.read(1, 7, data, "qr", "quirc", 5), args.repeat)
+        sealed = median_us(lambda: reader.seal(P.read(1, 7, data, "qr", "quirc", 5)), args.repeat)
         wire = reader.seal(plain_wire)
         msg = P.decode_frame(wire[:-1])
-        opened = _median_us(lambda: host_open(msg), args.repeat)
+        opened = median_us(lambda: host_open(msg), args.repeat)
         print(f"{n:>14} {compressions(n):>14} {plain:>17.0f} {sealed:>10.0f} {sealed / plain:>6.1f} {opened:>13.0f} "
               f"{len(wire) - len(plain_wire):>13}")
     mp = micropython_figures(args.repeat)
@@ -139,21 +127,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def micropython_figures(repeat: int) -> dict | None:  # type: ignore[type-arg]
-    try:
-        vr.command("micropython", Path("."), "framed")
-    except Exception:
+def micropython_figures(repeat: int) -> dict[str, Any] | None:
+    out = micropython_stdout(MP_SCRIPT % (repeat, SIZES), timeout_s=900)
+    if out is None:
         return None
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "pairing.py"
-        script.write_text(MP_SCRIPT % (repeat, SIZES), encoding="utf-8")
-        proc = subprocess.run(["node", str(vr.RUNNER), "--heap", "192k", "--mount", f"{vr.FIRMWARE}:/lib/firmware",
-                               str(script)], capture_output=True, text=True, timeout=900)
-    if proc.returncode:
-        raise RuntimeError(f"MicroPython bench failed: {proc.stderr.strip()[-500:]}")
-    out = proc.stdout
-    num = lambda name: int(re.search(rf"{name} (-?\d+)", out).group(1))  # noqa: E731
+
+    def num(name: str) -> int:
+        return int(re.search(rf"{name} (-?\d+)", out).group(1))  # type: ignore[union-attr]
     return {"import_bytes": num("import_bytes"), "session_bytes": num("session_bytes"),
             "handshake_reader_us": num("handshake_reader_us"), "host_us": num("host_us"),
             "reads": [tuple(int(x) for x in m) for m in re.findall(r"read (\d+) (\d+) (\d+) (-?\d+) (-?\d+)", out)],
-            "frame": tuple(int(x) for x in re.search(r"frame (\d+) (\d+)", out).groups())}
+            "frame": tuple(int(x) for x in re.search(r"frame (\d+) (\d+)", out).groups())}  # type: ignore[union-attr]
