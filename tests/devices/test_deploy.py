@@ -19,7 +19,7 @@ from host_bridge.cli import main
 from host_bridge.devtools.boards import BOARDS_DIR, board_names
 from host_bridge.devtools.deploy import FIRMWARE_DIR
 
-SIMBOARD = Path(__file__).resolve().parents[1] / "tools" / "rawrepl_board.py"
+SIMBOARD = Path(__file__).resolve().parents[2] / "tools" / "rawrepl_board.py"
 N_MODULES = len([p for p in FIRMWARE_DIR.rglob("*.py") if "__pycache__" not in p.parts])
 
 
@@ -78,6 +78,20 @@ def test_deploy_copies_firmware_profile_and_config_then_resets(simboard, capsys)
     assert json.loads((board.root / "config.json").read_text())["output"] == "line"   # hid: test_deploy_hid.py
     assert board.resets() == 1
     assert "device: MicroPython 1.27.0" in capsys.readouterr().out
+
+
+def test_deploy_pair_writes_the_key_to_the_reader_and_the_bridges_store(simboard, tmp_path: Path, capsys) -> None:
+    from firmware import secure
+    from host_bridge.bridge.pairing import PairingStore
+    bridge = tmp_path / "bridge.toml"
+    bridge.write_text(f'pairings = "{tmp_path / "private" / "pairings.json"}"\n')
+    board = simboard("--machine", "ESP32S3 module with ESP32S3")
+    assert main(["deploy", "--board", "esp32-s3-eye", "--port", board.port, "--output", "tcp", "--pair",
+                 "--bridge-config", str(bridge)]) == 0
+    key = PairingStore(tmp_path / "private" / "pairings.json").key(1)
+    assert key is not None and json.loads((board.root / "config.json").read_text())["pair_key"] == key.hex()
+    out = capsys.readouterr().out
+    assert f"reader 1 paired: key {secure.fingerprint(key)}" in out and key.hex() not in out
 
 
 def test_redeploy_removes_stale_modules_and_keeps_other_files(simboard, capsys) -> None:
