@@ -93,12 +93,19 @@ class ReaderPort:
             try:
                 link.run(self._stop)
                 if not self._stop.is_set():
-                    self._set("disconnected", "end of stream")
+                    self._set("disconnected", self._unpaired(link) or "end of stream")
             except (serial.SerialException, OSError) as exc:
-                self._set("disconnected", str(exc))
+                self._set("disconnected", self._unpaired(link) or str(exc))
             finally:
                 stream.close()
             self._stop.wait(REOPEN_S)
+
+    @staticmethod
+    def _unpaired(link: ReaderLink) -> str | None:
+        """Why a Wi-Fi reader hung up without a word: it is not paired (it says nothing to anyone then)."""
+        if link.auth is None or link.challenged:
+            return None
+        return "the reader hung up without a handshake: it is not paired (electeur pair), or not a reader"
 
     def _on_read(self, reader_id: int, seq: int, payload: bytes, meta: dict[str, Any]) -> None:
         # The reader id is in every READ header, so it names the reader even when the bridge restarted

@@ -71,6 +71,7 @@ class ReaderLink:
         self._write_lock = threading.Lock()
         self.auth = secure.HostAuth(keys) if keys else None
         self.auth_error: str | None = None  # why the last peer was refused (a health message for the bridge)
+        self.challenged = False             # a paired link's peer sent AUTH_CHALLENGE (an unpaired reader hangs up)
         self.stats = {"reads": 0, "duplicates": 0, "frames": 0, "frames_dropped": 0, "bad_messages": 0,
                       "callback_errors": 0, "refused": 0}
 
@@ -146,6 +147,7 @@ class ReaderLink:
         """The plain message inside a sealed one; None for a handshake step or anything refused (counted; the
         reason logged once, a failed handshake's first: a forger sending thousands writes one line)."""
         assert self.auth is not None
+        self.challenged = self.challenged or msg.type == P.AUTH_CHALLENGE
         try:
             if msg.type == P.AUTH_CHALLENGE and self.auth.answered:
                 self._refused(msg, f"reader {msg.reader} did not accept this host's proof: its key differs, "

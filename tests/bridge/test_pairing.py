@@ -264,3 +264,19 @@ def test_electeur_pair_over_the_virtual_readers_usb_port(tmp_path) -> None:
     assert json.loads(listed.stdout)["fingerprint"] == fp and key.hex() not in listed.stdout
     forget = subprocess.run(electeur + ["pair", "--forget", "1", "--config", str(conf)], capture_output=True, text=True)
     assert forget.returncode == 0 and store.key(1) is None
+
+
+@pytest.mark.slow
+def test_the_bridge_says_when_a_wifi_reader_is_not_paired(tmp_path) -> None:
+    from host_bridge.testbench.fault_rig import Bridge, wait_until
+    reader = la.TcpReader([b"UNPAIRED-1"], None, tmp_path)
+    bridge = Bridge(tmp_path, f"tcp://127.0.0.1:{reader.port}", f'pairings = "{tmp_path / "pairings.json"}"\n')
+
+    def said() -> str:
+        return ((bridge.get("/api/devices") or {}).get("devices") or [{}])[0].get("error") or ""
+    try:
+        wait_until(lambda: "not paired (electeur pair)" in said(), 30, "the bridge naming an unpaired reader")
+        assert bridge.lookups() == [] and reader.waiting() == 1
+    finally:
+        bridge.stop()
+        reader.close()

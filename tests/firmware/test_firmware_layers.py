@@ -254,3 +254,4 @@ def test_tcp_reader_is_found_by_zeroconf_on_the_host() -> None:
     found = [r for r in readers if r["name"] == "reader-42._electeur._tcp.local."]
     assert found and found[0]["port"] == f"tcp://127.0.0.1:{free}"
     assert found[0]["properties"]["board"] == "sim" and found[0]["properties"]["reader"] == "42"
+    assert found[0]["properties"]["paired"] == "no"         # `electeur devices` shows which readers need pairing
