@@ -107,8 +107,9 @@ def pair_over_usb(stream: Stream, store: PairingStore, output: str | None = None
                     return msg
             got.clear()
             link.poll()
-        raise UserError(f"no {what} from a reader within {timeout_s:g} s: is it a reader in framed mode on USB "
-                        "(electeur deploy --output framed), and no other program (the bridge) using the port?")
+        raise UserError(f"no {what} from a reader within {timeout_s:g} s: is it a reader in framed mode on USB, "
+                        "and no other program (the bridge) using the port? A reader already on Wi-Fi (output tcp) is "
+                        "paired by deploying it again: electeur deploy --output tcp --pair")
 
     link.send(P.config_get())
     hello = wait(lambda m: m.type == P.HELLO, "answer")

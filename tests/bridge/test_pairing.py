@@ -87,6 +87,12 @@ def test_the_handshake_needs_the_same_key_on_both_ends() -> None:
     assert sp.ready() and link.authenticated
     sp, _, link, _ = paired_pair(host_key=bytes(32))
     assert not sp.ready() and not link.authenticated and sp.refused >= 1
+    port = HostPort()
+    sp = SecurePort(port, KEY, 5)
+    sp.read()
+    link = ReaderLink(port, lambda *a: None, keys=lambda rid: None)    # this host never paired reader 5
+    link.feed(port.written)
+    assert not link.authenticated and "reader 5 is not paired with this host" in (link.auth_error or "")
 
 
 def test_tampered_replayed_and_reflected_frames_are_rejected_both_ways() -> None:
