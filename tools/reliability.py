@@ -2,7 +2,7 @@
 
     python tools/reliability.py [--seeds N] [--inputs N]
     python tools/reliability.py faults [--seeds N] [--reads N]     (bridge faults, real processes, ~2 min)
-    python tools/reliability.py pairing [--forged N]               (attacks on the reader <-> bridge TCP link)
+    python tools/reliability.py attacks                             (attacks on a real bridge, ~1 min)
 
 1. link faults: reads sent through a byte stream with bytes dropped, bits flipped, runs duplicated and
    frames cut mid-way (reader reset), ACKs through the same faults; reads lost, duplicates delivered,
@@ -281,51 +281,49 @@ def faults(argv: list[str]) -> int:
     runs += [("journal disk full", lambda d: bf.journal_full(d, reads=args.reads)),
              ("webhook 500 then refused, MQTT broker stopped", lambda d: bf.sinks_down(d, reads=args.reads)),
              ("ePU slow, 500, stopped", lambda d: bf.epu_faults(d))]
+    return _run_scenarios(runs, 44)
+
+
+def _run_scenarios(runs: list[tuple[str, Any]], width: int) -> int:
+    """Run each (title, run(workdir) -> figures) in a fresh directory and print its figures as they come."""
     for title, run in runs:
         with tempfile.TemporaryDirectory() as tmp:
             figures = run(Path(tmp))
         print(f"{title}:")
         for name, value in figures.items():
-            print(f"  {name:<44} {json.dumps(value, ensure_ascii=False) if not isinstance(value, (int, str)) else value}")
+            print(f"  {name:<{width}} {json.dumps(value, ensure_ascii=False) if not isinstance(value, (int, str)) else value}")
         sys.stdout.flush()
     return 0
 
 
-def pairing(argv: list[str]) -> int:
-    """Attacks on the reader <-> bridge TCP link (host_bridge.testbench.link_attacks.py), the real firmware's tcp
-    output and the real bridge: unpaired TCP peers -> reads obtained, ACKs that made a reader forget, CONFIG_SET
+def _attacks() -> list[tuple[str, Any]]:
+    """Each attack: (title, run(workdir) -> figures); the last three on the reader <-> bridge TCP link
+    (host_bridge/testbench/link_attacks.py, pairing): unpaired TCP peers -> reads obtained, ACKed away, CONFIG_SET
     accepted; a fake reader at the bridge's tcp:// address -> forged READs journaled."""
+    from host_bridge.testbench import attacks as at
     from host_bridge.testbench import link_attacks as la
 
-    parser = argparse.ArgumentParser(prog="reliability.py pairing", description=pairing.__doc__)
-    parser.add_argument("--reads", type=int, default=2, help="reads waiting on the reader (default 2)")
-    parser.add_argument("--forged", type=int, default=200, help="forged READs per kind the fake reader sends (default 200)")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        first = la.stranger_first(Path(tmp), args.reads)
-        unpaired = la.unpaired_reader(Path(tmp))
-        fake = la.fake_endpoint(Path(tmp), args.forged)
-    figures = {"stranger first: reads obtained": first["reads_obtained"],
-               "stranger first: messages received": ", ".join(first["received"]) or "none",
-               "stranger first: reads ACKed away": args.reads - first["reads_left_on_the_reader"],
-               "stranger first: CONFIG_SET accepted": first["config_set_accepted"],
-               "stranger first: bridge got after": f"{first['bridge_got_after']} of {args.reads}",
-               "unpaired reader: messages sent": len(unpaired["received"]),
-               "fake reader: forged READs sent": fake["forged_sent"],
-               "fake reader: forged READs journaled": fake["forged_journaled"],
-               "fake reader: bridge said": fake["bridge_said"],
-               "genuine reader after: reads journaled": fake["genuine_journaled_after"]}
-    print("pairing attacks:")
-    for name, value in figures.items():
-        print(f"  {name:<40} {value}")
-    return 0
+    return [("frame bombs from a rogue reader (TCP)", at.frame_bombs),
+            ("junk on a TCP reader link", lambda d: at.tcp_junk()),
+            ("webhook redirects to another host", lambda d: at.redirects()),
+            ("slow connections on the API (1,100 half-sent requests)", at.slow_clients),
+            ("a LAN stranger connects to a paired Wi-Fi reader before the bridge", la.stranger_first),
+            ("an unpaired Wi-Fi reader, a peer connects", la.unpaired_reader),
+            ("a fake reader at the bridge's tcp:// address, then the genuine one", la.fake_endpoint)]
+
+
+def attacks(argv: list[str]) -> int:
+    """Attacks on a real bridge (host_bridge/testbench/attacks.py, link_attacks.py): what each cost and what it
+    obtained."""
+    argparse.ArgumentParser(prog="reliability.py attacks", description=attacks.__doc__).parse_args(argv)
+    return _run_scenarios(_attacks(), 52)
 
 
 def main() -> int:
     if sys.argv[1:2] == ["faults"]:
         return faults(sys.argv[2:])
-    if sys.argv[1:2] == ["pairing"]:
-        return pairing(sys.argv[2:])
+    if sys.argv[1:2] == ["attacks"]:
+        return attacks(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="link-fault runs of 300 reads each (default 5)")
     parser.add_argument("--inputs", type=int, default=5000, help="random inputs per parser (default 5000)")
