@@ -16,6 +16,7 @@ from typing import Any
 
 from firmware import board, config
 from firmware import protocol as P
+from firmware import secure
 from firmware.outputs.tcp import TcpOutput
 from host_bridge.bridge.pairing import PairingStore
 from host_bridge.testbench.fault_rig import Bridge, free_port, wait_until
@@ -38,6 +39,28 @@ class SocketStream:
     def write(self, data: bytes) -> None:
         with contextlib.suppress(OSError):      # hung up on: what was sent is what counts
             self.sock.sendall(data)
+
+
+def reader_handshake(sock: socket.socket, key: bytes, reader: int, timeout_s: float = 10.0) -> secure.Session:
+    """The genuine paired reader's end of the handshake on a raw socket (a test peer that then sends what it
+    likes, sealed); the challenge again each second until the host answers, as the firmware does."""
+    auth = secure.ReaderAuth(key, reader)
+    dec = P.Decoder()
+    sock.settimeout(1.0)
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        sock.sendall(auth.challenge())
+        try:
+            data = sock.recv(4096)
+        except TimeoutError:
+            continue
+        for msg in dec.feed(data):
+            ok = auth.respond(msg) if msg.type == P.AUTH_RESPONSE else None
+            if ok is not None:
+                sock.sendall(ok)
+                sock.settimeout(None)
+                return auth.session
+    raise TimeoutError("the host did not answer the challenge with the right proof")
 
 
 class TcpReader:
