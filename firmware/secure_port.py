@@ -3,7 +3,8 @@
 # it holds the pairing key, nothing but AUTH_CHALLENGE goes out and nothing that comes in is acted on: READs
 # wait in the outbox, a stranger's ACK or CONFIG_SET is ignored. Then everything is sealed both ways.
 # Unpaired (no key), a network peer is hung up on at once: it gets nothing at all.
-from firmware import protocol as P, secure as S
+from firmware import protocol as P
+from firmware import secure as S
 from firmware.clock import ticks_diff, ticks_ms
 
 RESEND_MS = 1000                        # the challenge again while no answer came (a host that joined late)

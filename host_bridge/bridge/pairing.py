@@ -14,9 +14,10 @@ import logging
 import os
 import secrets
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from firmware import protocol as P
 from firmware import secure
@@ -62,7 +63,7 @@ class PairingStore:
     def add(self, reader_id: int, key: bytes, name: str = "", board: str = "") -> None:
         readers = self._load()
         readers[str(reader_id)] = {"key": key.hex(), "name": name, "board": board,
-                                   "paired_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                                   "paired_at": datetime.now(UTC).isoformat(timespec="seconds")}
         self._save(readers)
 
     def remove(self, reader_id: int) -> bool:
@@ -113,7 +114,7 @@ def pair_over_usb(stream: Stream, store: PairingStore, output: str | None = None
 
     link.send(P.config_get())
     hello = wait(lambda m: m.type == P.HELLO, "answer")
-    info = hello.json()
+    info: dict[str, Any] = hello.json()
     key = secrets.token_bytes(secure.KEY_LEN)
     fingerprint = secure.fingerprint(key)
     change: dict[str, Any] = {"pair_key": key.hex()}
@@ -127,4 +128,4 @@ def pair_over_usb(stream: Stream, store: PairingStore, output: str | None = None
     if "paired" not in answer.json():
         raise UserError(f"reader {hello.reader}'s firmware predates pairing: update it (electeur deploy)")
     store.add(hello.reader, key, str(info.get("name", "")), str(info.get("board", "")))
-    return info | {"reader": hello.reader, "fingerprint": fingerprint}
+    return {**info, "reader": hello.reader, "fingerprint": fingerprint}

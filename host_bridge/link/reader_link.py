@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, cast
 
 from firmware import protocol as P
 from firmware import secure
@@ -160,7 +160,7 @@ class ReaderLink:
         elif plain is None:
             self.auth_error = None
             log.info("reader %d authenticated (paired key)", msg.reader)
-        return plain
+        return cast("P.Message | None", plain)
 
     def _refused(self, msg: P.Message, why: str) -> None:
         self.stats["refused"] += 1

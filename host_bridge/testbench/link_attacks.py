@@ -12,15 +12,14 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from firmware import board, config
+from firmware import board, config, secure
 from firmware import protocol as P
-from firmware import secure
 from firmware.outputs.tcp import TcpOutput
 from host_bridge.bridge.pairing import PairingStore
-from host_bridge.testbench.fault_rig import Bridge, free_port, wait_until
 from host_bridge.link.reader_link import ReaderLink
+from host_bridge.testbench.fault_rig import Bridge, free_port, wait_until
 
 
 class SocketStream:
@@ -59,7 +58,7 @@ def reader_handshake(sock: socket.socket, key: bytes, reader: int, timeout_s: fl
             if ok is not None:
                 sock.sendall(ok)
                 sock.settimeout(None)
-                return auth.session
+                return cast(secure.Session, auth.session)
     raise TimeoutError("the host did not answer the challenge with the right proof")
 
 

@@ -12,17 +12,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from reader_doubles import HostPort
 
-from firmware import config
+from firmware import config, secure
 from firmware import protocol as P
-from firmware import secure
 from firmware.hmac256 import hmac as hmac256
 from firmware.secure_port import SecurePort
 from host_bridge.bridge.pairing import PairingStore, pair_over_usb
+from host_bridge.link.reader_link import ReaderLink
 from host_bridge.testbench import link_attacks as la
 from host_bridge.testbench import virtual_reader as vr
-from host_bridge.link.reader_link import ReaderLink
-from reader_doubles import HostPort
 
 KEY = bytes(range(32))
 
@@ -134,7 +133,7 @@ def test_the_pairing_key_is_never_sent_back_nor_set_over_the_network() -> None:
     from firmware import board
     from firmware.outputs.framed import FramedOutput
     cfg = config.defaults() | {"pair_key": KEY.hex()}
-    sp, port, link, _ = paired_pair()
+    sp, _, link, _ = paired_pair()
     out = FramedOutput(sp, cfg, board.SIM)
     out.pairs = False                                    # as TcpOutput
     out.config_path = os.devnull
@@ -144,7 +143,7 @@ def test_the_pairing_key_is_never_sent_back_nor_set_over_the_network() -> None:
     link.send(P.config_set(1, {"pair_key": "00" * 32}))
     out.poll()
     link.poll()
-    conf = [m.json() for m in replies if m.type == P.CONFIG][0]
+    conf = next(m.json() for m in replies if m.type == P.CONFIG)
     assert "pair_key" not in conf and conf["paired"] == secure.fingerprint(KEY)
     assert KEY.hex() not in json.dumps(conf)
     errors = [m.json()["message"] for m in replies if m.type == P.ERROR]
@@ -251,7 +250,7 @@ def test_electeur_pair_over_the_virtual_readers_usb_port(tmp_path) -> None:
         port = sim.stdout.readline().strip()  # type: ignore[union-attr]
         t = time.monotonic()
         pair = subprocess.run(electeur + ["pair", port, "--config", str(conf)], capture_output=True, text=True,
-                              timeout=60)
+                              timeout=60, check=False)
         took = time.monotonic() - t
     finally:
         sim.terminate()
@@ -266,9 +265,10 @@ def test_electeur_pair_over_the_virtual_readers_usb_port(tmp_path) -> None:
     saved = json.loads((flash / "config.json").read_text())
     assert saved["pair_key"] == key.hex() and saved["output"] == "tcp"          # the reader's next start: Wi-Fi
     assert took < 30
-    listed = subprocess.run(electeur + ["pair", "--list", "--config", str(conf)], capture_output=True, text=True)
+    listed = subprocess.run(electeur + ["pair", "--list", "--config", str(conf)], capture_output=True, text=True, check=True)
     assert json.loads(listed.stdout)["fingerprint"] == fp and key.hex() not in listed.stdout
-    forget = subprocess.run(electeur + ["pair", "--forget", "1", "--config", str(conf)], capture_output=True, text=True)
+    forget = subprocess.run(electeur + ["pair", "--forget", "1", "--config", str(conf)], capture_output=True,
+                            text=True, check=False)
     assert forget.returncode == 0 and store.key(1) is None
 
 

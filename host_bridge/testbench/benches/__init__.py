@@ -7,9 +7,11 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from host_bridge.errors import UserError
 from host_bridge.testbench import virtual_reader as vr
 
 
@@ -28,13 +30,13 @@ def micropython_stdout(script: str, timeout_s: float = 600) -> str | None:
     Node and `make setup`; RuntimeError if it fails."""
     try:
         vr.command("micropython", Path("."), "framed")
-    except Exception:
+    except UserError:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.py"
         path.write_text(script, encoding="utf-8")
         proc = subprocess.run(["node", str(vr.RUNNER), "--heap", "192k", "--mount", f"{vr.FIRMWARE}:/lib/firmware",
-                               str(path)], capture_output=True, text=True, timeout=timeout_s)
+                               str(path)], capture_output=True, text=True, timeout=timeout_s, check=False)
     if proc.returncode:
         raise RuntimeError(f"MicroPython bench failed: {proc.stderr.strip()[-500:]}")
     return proc.stdout

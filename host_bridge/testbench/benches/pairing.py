@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import re
+from functools import partial
 from typing import Any
 
 from firmware import protocol as P
 from firmware import secure
+from firmware.hmac256 import Hmac
 from host_bridge.argtypes import positive_int
 from host_bridge.testbench.benches import median_us, micropython_stdout
 
@@ -92,8 +94,12 @@ def compressions(size: int) -> int:
     return (ct + 31) // 32 + (64 + P.HEADER_LEN + ct + 9 + 63) // 64 + 2
 
 
+def _sealed_read(session: secure.Session, data: bytes) -> bytes:
+    return bytes(session.seal(P.read(1, 7, data, "qr", "quirc", 5)))
+
+
 def run(args: argparse.Namespace) -> int:
-    hk = secure.Hmac(KEY)
+    hk = Hmac(KEY)
     reader, host = secure.Session(hk, b"bench", 1, False), secure.Session(hk, b"bench", 1, True)
 
     def host_open(msg: P.Message) -> None:
@@ -104,11 +110,11 @@ def run(args: argparse.Namespace) -> int:
     for n in SIZES:
         data = bytes(i & 255 for i in range(n))
         plain_wire = P.read(1, 7, data, "qr", "quirc", 5)
-        plain = median_us(lambda: P.read(1, 7, data, "qr", "quirc", 5), args.repeat)
-        sealed = median_us(lambda: reader.seal(P.read(1, 7, data, "qr", "quirc", 5)), args.repeat)
+        plain = median_us(partial(P.read, 1, 7, data, "qr", "quirc", 5), args.repeat)
+        sealed = median_us(partial(_sealed_read, reader, data), args.repeat)
         wire = reader.seal(plain_wire)
         msg = P.decode_frame(wire[:-1])
-        opened = median_us(lambda: host_open(msg), args.repeat)
+        opened = median_us(partial(host_open, msg), args.repeat)
         print(f"{n:>14} {compressions(n):>14} {plain:>17.0f} {sealed:>10.0f} {sealed / plain:>6.1f} {opened:>13.0f} "
               f"{len(wire) - len(plain_wire):>13}")
     mp = micropython_figures(args.repeat)
