@@ -27,6 +27,12 @@ def hmac(key, *parts):
     return Hmac(key).mac(*parts)
 
 
+def fingerprint(key):
+    """8 hex digits that name a pairing key (CONFIG's `paired`, `electeur pair`) without revealing it; here, not in
+    secure.py, so a USB reader answering CONFIG_GET loads no more than this module."""
+    return sha256(b"e-lecteur key id" + key).digest()[:4].hex() if key else ""
+
+
 def equal(a, b):
     """Constant-time comparison of two byte strings (the time does not tell how many bytes matched)."""
     if len(a) != len(b):

@@ -40,11 +40,6 @@ def random_bytes(n):
         return bytes(random.getrandbits(8) for _ in range(n))
 
 
-def fingerprint(key):
-    """8 hex digits that name a key (shown on both ends) without revealing it."""
-    return sha256(b"e-lecteur key id" + key).digest()[:4].hex() if key else ""
-
-
 def parse_key(text):
     """The key from its 64-hex-digit spelling (config.json, the host's pairing store); ValueError if not one."""
     if not isinstance(text, str) or len(text) != 2 * KEY_LEN:

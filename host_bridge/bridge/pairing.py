@@ -21,6 +21,7 @@ from typing import Any
 
 from firmware import protocol as P
 from firmware import secure
+from firmware.hmac256 import fingerprint
 from host_bridge.errors import UserError
 from host_bridge.link.reader_link import NotNow, ReaderLink, Stream
 
@@ -57,7 +58,7 @@ class PairingStore:
 
     def readers(self) -> dict[int, dict[str, Any]]:
         """Every paired reader's name, board, date and key fingerprint (never the key)."""
-        return {int(rid): {k: v for k, v in e.items() if k != "key"} | {"fingerprint": secure.fingerprint(
+        return {int(rid): {k: v for k, v in e.items() if k != "key"} | {"fingerprint": fingerprint(
             secure.parse_key(e["key"]))} for rid, e in self._load().items()}
 
     def add(self, reader_id: int, key: bytes, name: str = "", board: str = "") -> None:
@@ -116,16 +117,16 @@ def pair_over_usb(stream: Stream, store: PairingStore, output: str | None = None
     hello = wait(lambda m: m.type == P.HELLO, "answer")
     info: dict[str, Any] = hello.json()
     key = secrets.token_bytes(secure.KEY_LEN)
-    fingerprint = secure.fingerprint(key)
+    key_id = fingerprint(key)
     change: dict[str, Any] = {"pair_key": key.hex()}
     if output:
         change["output"] = output
     link.send(P.config_set(hello.reader, change))
     answer = wait(lambda m: m.type == P.ERROR or (m.type == P.CONFIG and "paired" not in m.json())
-                  or (m.type == P.CONFIG and m.json()["paired"] == fingerprint), "confirmation")
+                  or (m.type == P.CONFIG and m.json()["paired"] == key_id), "confirmation")
     if answer.type == P.ERROR:
         raise UserError(f"reader {hello.reader} refused the key: {answer.json().get('message')}")
     if "paired" not in answer.json():
         raise UserError(f"reader {hello.reader}'s firmware predates pairing: update it (electeur deploy)")
     store.add(hello.reader, key, str(info.get("name", "")), str(info.get("board", "")))
-    return {**info, "reader": hello.reader, "fingerprint": fingerprint}
+    return {**info, "reader": hello.reader, "fingerprint": key_id}

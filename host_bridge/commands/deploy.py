@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 from firmware import secure
+from firmware.hmac256 import fingerprint
 from host_bridge.bridge import config as conf
 from host_bridge.bridge.pairing import PairingStore
 from host_bridge.devtools.deploy import MIP_INDEX, deploy
@@ -41,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
     if store and key:
         cfg = json.loads(next(u.data for u in uploads if u.remote == "config.json"))
         if args.dry_run:
-            print(f"dry run: pairing key {secure.fingerprint(key)} not stored")
+            print(f"dry run: pairing key {fingerprint(key)} not stored")
         else:
             store.add(cfg.get("reader_id", 1), key, cfg.get("name", ""), args.board)
-            print(f"reader {cfg.get('reader_id', 1)} paired: key {secure.fingerprint(key)}, stored in {store.path}")
+            print(f"reader {cfg.get('reader_id', 1)} paired: key {fingerprint(key)}, stored in {store.path}")
     return 0

@@ -16,6 +16,7 @@ from reader_doubles import HostPort
 
 from firmware import config, secure
 from firmware import protocol as P
+from firmware.hmac256 import fingerprint
 from firmware.hmac256 import hmac as hmac256
 from firmware.secure_port import SecurePort
 from host_bridge.bridge.pairing import PairingStore, pair_over_usb
@@ -144,7 +145,7 @@ def test_the_pairing_key_is_never_sent_back_nor_set_over_the_network() -> None:
     out.poll()
     link.poll()
     conf = next(m.json() for m in replies if m.type == P.CONFIG)
-    assert "pair_key" not in conf and conf["paired"] == secure.fingerprint(KEY)
+    assert "pair_key" not in conf and conf["paired"] == fingerprint(KEY)
     assert KEY.hex() not in json.dumps(conf)
     errors = [m.json()["message"] for m in replies if m.type == P.ERROR]
     assert errors == ["pair_key is set over USB only (electeur pair)"] and cfg["pair_key"] == KEY.hex()
@@ -162,7 +163,7 @@ def test_pairing_store_is_private_and_atomic(tmp_path) -> None:
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     assert stat.S_IMODE(store.path.parent.stat().st_mode) == 0o700
     assert store.key(3) == KEY and store.key(4) is None
-    assert store.readers()[3]["fingerprint"] == secure.fingerprint(KEY) and "key" not in store.readers()[3]
+    assert store.readers()[3]["fingerprint"] == fingerprint(KEY) and "key" not in store.readers()[3]
     assert store.remove(3) and store.key(3) is None
     store.path.write_text("{broken")
     assert store.key(3) is None                          # refused (logged), never a crash
@@ -202,7 +203,7 @@ def test_pairing_over_usb_then_the_paired_link_on_the_virtual_reader(runtime: st
         info = pair_over_usb(vr.PipeStream(proc), store, output="framed", timeout_s=60)
         proc.stdin.close()  # type: ignore[union-attr]
         proc.wait(60)
-    assert info["reader"] == 1 and info["fingerprint"] == secure.fingerprint(store.key(1))
+    assert info["reader"] == 1 and info["fingerprint"] == fingerprint(store.key(1))
     if runtime == "micropython":                         # its filesystem lives in memory: as saved on CPython
         (frames / "config.json").write_text(json.dumps({"pair_key": store.key(1).hex()}))  # type: ignore[union-attr]
     assert json.loads((frames / "config.json").read_text())["pair_key"] == store.key(1).hex()  # type: ignore[union-attr]
@@ -259,7 +260,7 @@ def test_electeur_pair_over_the_virtual_readers_usb_port(tmp_path) -> None:
     store = PairingStore(tmp_path / "private" / "pairings.json")
     key = store.key(1)
     assert key is not None and stat.S_IMODE(store.path.stat().st_mode) == 0o600
-    fp = secure.fingerprint(key)
+    fp = fingerprint(key)
     assert pair.stdout.startswith(f"reader 1 (sim) paired: key {fp}, stored in {store.path}\n")
     assert "unplug it, power it on Wi-Fi" in pair.stdout and key.hex() not in pair.stdout + pair.stderr
     saved = json.loads((flash / "config.json").read_text())

@@ -82,7 +82,7 @@ def test_deploy_copies_firmware_profile_and_config_then_resets(simboard, capsys)
 
 
 def test_deploy_pair_writes_the_key_to_the_reader_and_the_bridges_store(simboard, tmp_path: Path, capsys) -> None:
-    from firmware import secure
+    from firmware.hmac256 import fingerprint
     from host_bridge.bridge.pairing import PairingStore
     bridge = tmp_path / "bridge.toml"
     bridge.write_text(f'pairings = "{tmp_path / "private" / "pairings.json"}"\n')
@@ -92,7 +92,7 @@ def test_deploy_pair_writes_the_key_to_the_reader_and_the_bridges_store(simboard
     key = PairingStore(tmp_path / "private" / "pairings.json").key(1)
     assert key is not None and json.loads((board.root / "config.json").read_text())["pair_key"] == key.hex()
     out = capsys.readouterr().out
-    assert f"reader 1 paired: key {secure.fingerprint(key)}" in out and key.hex() not in out
+    assert f"reader 1 paired: key {fingerprint(key)}" in out and key.hex() not in out
 
 
 def test_redeploy_removes_stale_modules_and_keeps_other_files(simboard, capsys) -> None:
