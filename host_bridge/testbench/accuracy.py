@@ -8,11 +8,34 @@ import json
 from pathlib import Path
 from typing import Any
 
+from host_bridge.payloads.manual import PRINTED_CODE_ENGINE
+
 MANIFEST = "manifest.json"
 
 
+def numbers(lookups: list[dict[str, Any]]) -> set[str]:
+    """The prescription numbers the lookups give, however they were read (QR, printed code)."""
+    return {lk["fields"]["prescription_number"] for lk in lookups
+            if lk["kind"] == "ordonnance" and "prescription_number" in lk["fields"]}
+
+
+def judge_damaged(entry: dict[str, Any], lookups: list[dict[str, Any]]) -> str:
+    """A prescription whose QR is destroyed: `wrong_number` is the one outcome never allowed; with its printed
+    number legible it must be read (`not_read` otherwise); with that unreadable too, giving nothing is right."""
+    expected = entry["fields"]["prescription_number"]
+    found = numbers(lookups)
+    if found - {expected}:
+        return "wrong_number"
+    if not entry.get("printed_code_legible"):
+        return "ok"
+    return "ok" if expected in found else "not_read"
+
+
 def judge(entry: dict[str, Any], lookups: list[dict[str, Any]]) -> str:
-    """`ok`, `not_read`, `wrong_kind` or `wrong_fields` for one manifest entry and its image's lookups."""
+    """`ok`, `not_read`, `wrong_kind` or `wrong_fields` for one manifest entry and its image's lookups
+    (`wrong_number` too for a damaged prescription: `judge_damaged`)."""
+    if "damage" in entry:
+        return judge_damaged(entry, lookups)
     payload = base64.b64decode(entry["payload_b64"])
     mine = [lk for lk in lookups if base64.b64decode(lk["bytes_b64"]) == payload]
     if not mine:
@@ -29,9 +52,17 @@ def score(manifest: list[dict[str, Any]], lookups_by_file: dict[str, list[dict[s
     per_kind: dict[str, dict[str, int]] = {}
     failures = []
     ordonnance_as_other = other_as_ordonnance = 0
+    printed = {"damaged": 0, "legible": 0, "read_by_printed_code": 0, "wrong_numbers": 0}
     for entry in manifest:
         lookups = lookups_by_file.get(entry["file"], [])
         verdict = judge(entry, lookups)
+        if "damage" in entry:
+            printed["damaged"] += 1
+            printed["legible"] += bool(entry.get("printed_code_legible"))
+            printed["read_by_printed_code"] += any(lk["source"].get("engine") == PRINTED_CODE_ENGINE for lk in lookups
+                                                   if lk["fields"].get("prescription_number") ==
+                                                   entry["fields"]["prescription_number"])
+            printed["wrong_numbers"] += verdict == "wrong_number"
         row = per_kind.setdefault(entry["kind"], {"images": 0, "ok": 0})
         row["images"] += 1
         row["ok"] += verdict == "ok"
@@ -48,7 +79,8 @@ def score(manifest: list[dict[str, Any]], lookups_by_file: dict[str, list[dict[s
         row["rate"] = round(row["ok"] / row["images"], 4)
     return {"images": images, "ok": ok, "rate": round(ok / images, 4) if images else 0.0,
             "per_kind": dict(sorted(per_kind.items())), "ordonnance_as_other": ordonnance_as_other,
-            "ins_or_gs1_as_ordonnance": other_as_ordonnance, "failures": failures}
+            "ins_or_gs1_as_ordonnance": other_as_ordonnance, "failures": failures,
+            **({"damaged_qr": printed} if printed["damaged"] else {})}
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -58,6 +90,11 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"  {kind:<11} {row['ok']:>4}/{row['images']:<4} {100 * row['rate']:5.1f} %")
     lines.append(f"e-prescriptions taken for another kind: {report['ordonnance_as_other']}; "
                  f"INS/GS1 taken for an e-prescription: {report['ins_or_gs1_as_ordonnance']}")
+    if "damaged_qr" in report:
+        d = report["damaged_qr"]
+        lines.append(f"destroyed QR: {d['read_by_printed_code']}/{d['legible']} read on the printed code "
+                     f"({d['damaged']} damaged, {d['damaged'] - d['legible']} with the code unreadable too); "
+                     f"wrong prescription numbers: {d['wrong_numbers']}")
     lines += [f"  miss: {f['file']} ({f['kind']}): {f['verdict']}" for f in report["failures"][:20]]
     return "\n".join(lines)
 

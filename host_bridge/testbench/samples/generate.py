@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from host_bridge.testbench.accuracy import MANIFEST
-from host_bridge.testbench.samples import camera, scenes
+from host_bridge.testbench.samples import camera, damage, scenes
 from host_bridge.testbench.samples.content import ANCHOR, KIND_WEIGHTS, Content, make
 from host_bridge.testbench.samples.symbols import modules
 
@@ -39,21 +39,30 @@ def _scene(content: Content, mods: np.ndarray, d: int, rng: random.Random, nprng
     return ("label", *scenes.label(mods, d, rng, nprng, lines))
 
 
-def sample(seed: int, index: int) -> tuple[dict[str, Any], bytes, Content]:
-    """Sample `index` of `seed`: its manifest entry (without the file name), the image bytes and its content."""
-    rng = random.Random(f"electeur-samples:{seed}:{index}")
+def sample(seed: int, index: int, damaged: bool = False) -> tuple[dict[str, Any], bytes, Content]:
+    """Sample `index` of `seed`: its manifest entry (without the file name), the image bytes and its content.
+
+    `damaged`: an e-prescription whose QR is destroyed (`damage.DAMAGES`); its printed number stays legible
+    in 4 samples out of 5."""
+    rng = random.Random(f"electeur-samples:{seed}:{index}" + (":damaged" if damaged else ""))
     nprng = np.random.default_rng([seed & 0xFFFFFFFF, index])
-    kind = rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
+    kind = "ordonnance" if damaged else rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
     content = make(kind, rng, ANCHOR)
     ecc = rng.choice(ECC[kind]) if content.symbology == "qr" else "-"
     mods = modules(content, ecc if ecc != "-" else "M")
     d = rng.randint(5, 8)
     scene, doc, box = _scene(content, mods, d, rng, nprng)
+    spoilt: dict[str, Any] = {}
+    if damaged:
+        spoilt = {"damage": rng.choice(damage.DAMAGES), "printed_code_legible": rng.random() < 0.8}
+        doc = damage.damage(doc, box, rng, spoilt["damage"], spoilt["printed_code_legible"])
     paper = scene not in ("phone_screen",)
     if paper and rng.random() < 0.5:
         doc = camera.curl(doc, rng, rng.uniform(0.1, 0.5) * d)
     # frame pixels per module: the smallest sizes a counter camera still resolves (Data Matrix needs a little more)
     module_px = rng.uniform(3.0, 6.0) if content.symbology == "qr" else rng.uniform(4.0, 7.0) if paper else rng.uniform(3.6, 5.5)
+    if damaged:
+        module_px = max(module_px, 4.0)        # a damaged sheet is held close: its printed line big enough to read
     blur = rng.uniform(0, 0.22) * module_px
     frame, size = camera.shoot(doc, box, rng, nprng, module_doc_px=d, module_px=module_px, tilt=rng.uniform(0, 0.12),
                                screen=not paper, blur=blur, noise=rng.uniform(1.0, 5.0))
@@ -64,18 +73,20 @@ def sample(seed: int, index: int) -> tuple[dict[str, Any], bytes, Content]:
                              "blur_px": round(blur, 2), "ext": ext}
     if content.printed_code:
         entry["printed_code"] = content.printed_code
+    entry.update(spoilt)
     if kind == "ordonnance":
         entry["epu_state"] = rng.choices([s for s, _ in EPU_STATES], weights=[w for _, w in EPU_STATES])[0]
     return entry, data, content
 
 
-def generate(out: Path, count: int, seed: int, progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
-    """Write `count` images and manifest.json into `out`; return the manifest."""
+def generate(out: Path, count: int, seed: int, progress: Callable[[int], None] | None = None,
+             damaged: bool = False) -> list[dict[str, Any]]:
+    """Write `count` images and manifest.json into `out`; return the manifest (`damaged`: see `sample`)."""
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
     width = len(str(max(count - 1, 1)))
     for i in range(count):
-        entry, data, _ = sample(seed, i)
+        entry, data, _ = sample(seed, i, damaged)
         name = f"{i:0{width}d}_{entry['kind']}.{entry.pop('ext')}"
         (out / name).write_bytes(data)
         manifest.append({"file": name, **entry})
