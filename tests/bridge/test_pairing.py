@@ -287,3 +287,14 @@ def test_the_bridge_says_when_a_wifi_reader_is_not_paired(tmp_path) -> None:
     finally:
         bridge.stop()
         reader.close()
+
+
+@pytest.mark.micropython
+def test_the_paired_link_costs_the_reader_little_heap() -> None:
+    """`electeur bench pairing`'s MicroPython figures, bounded: the link's code and state, and one sealed READ."""
+    from host_bridge.testbench.benches.pairing import micropython_figures
+    mp = micropython_figures(3)
+    assert mp is not None
+    assert mp["import_bytes"] + mp["session_bytes"] < 16 * 1024              # of the ~58 KB left at the QVGA peak
+    alloc = {n: seal for n, _, _, _, seal in mp["reads"]}
+    assert alloc[300] < 16 * 1024                                             # garbage per sealed 2D-DOC-sized READ
