@@ -25,6 +25,7 @@ class SecurePort:
         self._sent = None               # ticks_ms when the challenge last went out
         if hasattr(port, "on_connect"):
             port.on_connect = self._link_up     # a socket: a handshake per connection
+            port.on_hangup = self._link_down
         else:
             self._link_up()                     # a byte stream: the peer is there from the start
 
@@ -45,6 +46,9 @@ class SecurePort:
             self._hangup()              # not paired: nothing for a network peer
         else:
             self.auth.session = None
+
+    def _link_down(self):
+        self._since = None              # no peer: nothing is sealed for nobody
 
     def _hangup(self):
         hangup = getattr(self.port, "hangup", None)

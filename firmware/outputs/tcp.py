@@ -29,6 +29,7 @@ class SocketPort:
         self.conn = None
         self.closed = False
         self.on_connect = None
+        self.on_hangup = None           # called when the connection is gone (the paired link forgets its session)
         self.limit = limit
         self.buf = bytearray()
         self.off = 0                    # bytes of buf already sent
@@ -129,6 +130,8 @@ class SocketPort:
         self._poller = None
         self.buf = bytearray()
         self.off = 0
+        if self.on_hangup:
+            self.on_hangup()
 
 
 def local_ip():

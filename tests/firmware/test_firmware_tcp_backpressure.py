@@ -114,6 +114,7 @@ def test_a_host_that_vanishes_is_dropped_and_the_next_one_gets_the_outbox() -> N
             if out.socket.conn is None:
                 break
         assert out.socket.conn is None and len(out.outbox) == len(READS)
+        assert not out.port.ready()             # the paired session went with the connection: nothing is sealed
         host, link = await connect(loop, out, got)
         await resume(loop, out, link, host)
         assert "framed" in link.readers[1]["caps"]  # the new host was greeted with HELLO
