@@ -185,5 +185,6 @@ class HostAuth:
             self.session = Session(hk, t, reader, True)
             return None, None
         if self.session is None:
-            raise AuthError("%s before authentication" % msg.name)
+            raise AuthError("%s before authentication: not a paired reader (firmware before pairing? update it and "
+                            "pair it: electeur deploy --pair)" % msg.name)
         return None, self.session.open(msg)[0]
