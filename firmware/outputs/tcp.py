@@ -20,10 +20,10 @@ BUFFER = 2 * P.MAX_ENCODED              # unsent bytes kept: two of the largest 
 class SocketPort:
     """The current connection, or none: write queues whole messages, read returns b"" until a host connects."""
 
-    def __init__(self, port, limit=BUFFER):
+    def __init__(self, port, limit=BUFFER, host="0.0.0.0"):
         self.srv = socket.socket()
         self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.srv.bind(("0.0.0.0", port))
+        self.srv.bind(socket.getaddrinfo(host, port)[0][-1])     # the unix port takes no (host, port) tuple
         self.srv.listen(1)
         self.srv.setblocking(False)
         self.conn = None
@@ -135,18 +135,26 @@ class SocketPort:
 
 
 def local_ip():
+    """The address announced by mDNS: the Wi-Fi interface's on a board; loopback on a host (CPython, the unix
+    port: no `network` module), where the reader is the virtual one and serves this machine only."""
     try:
         import network
         return network.WLAN(network.STA_IF).ifconfig()[0]
     except ImportError:
-        return socket.gethostbyname(socket.gethostname())
+        return "127.0.0.1"
 
 
 class TcpOutput(FramedOutput):
     pairs = False                       # the pairing key is set over USB only, never over the network
 
     def __init__(self, cfg, board, ip=None, feedback=None):
-        self.socket = SocketPort(cfg["tcp_port"])
+        try:
+            ip = ip or local_ip()
+        except OSError:
+            ip = None                   # nothing to announce: mDNS says so below
+        # a reader announced on loopback (the virtual reader) listens on loopback only
+        host = "127.0.0.1" if ip and ip.startswith("127.") else "0.0.0.0"
+        self.socket = SocketPort(cfg["tcp_port"], host=host)
         key = parse_key(cfg["pair_key"]) if cfg["pair_key"] else None
         FramedOutput.__init__(self, SecurePort(self.socket, key, cfg["reader_id"]), cfg, board, feedback=feedback)
         self.caps = ["framed", "tcp"]
@@ -155,8 +163,10 @@ class TcpOutput(FramedOutput):
         self.mdns_error = None
         rid = cfg["reader_id"]
         try:
+            if ip is None:
+                raise OSError("no IP address")
             from firmware.mdns import Responder
-            self.mdns = Responder(cfg["name"] or "reader-%d" % rid, "electeur-%d" % rid, ip or local_ip(),
+            self.mdns = Responder(cfg["name"] or "reader-%d" % rid, "electeur-%d" % rid, ip,
                                   cfg["tcp_port"], {"board": board["name"], "protocol": "1", "reader": str(rid),
                                                     "paired": "yes" if key else "no"})
             self.mdns.announce()

@@ -23,6 +23,7 @@ from host_bridge.bridge.config import Config, config_dir
 from host_bridge.bridge.devices import serial_readers
 from host_bridge.bridge.dispatch import Dispatcher
 from host_bridge.bridge.epu_recheck import epu_problem, recheck_pending
+from host_bridge.bridge.refusal import refuse
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError
 from host_bridge.bridge.pairing import PairingStore
@@ -191,7 +192,7 @@ class Bridge:
         origins = own_origins(cfg.api_host, cfg.api_port, tls=self.api_tls is not None) | set(cfg.api_origins)
         self.api = Api(self.journal, token=token, origins=origins,
                        devices=self.devices, manual_entry=self.manual_entry, sinks=tuple(s.name for s in sinks),
-                       health=self.health)
+                       health=self.health, refuse=lambda lookup_id, reason: refuse(self.journal, self.epu, lookup_id, reason))
         self.epu = EpuClient(cfg.epu.url, token=cfg.epu.token, timeout=cfg.epu.timeout_s) if cfg.epu else None
         if self.epu and urlsplit(self.epu.base_url).port == cfg.api_port and \
                 urlsplit(self.epu.base_url).hostname in ("127.0.0.1", "localhost", cfg.api_host):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
 from firmware import protocol as P
 
@@ -89,3 +91,18 @@ class Codes:
 
     def set_light(self, on: bool) -> None:
         pass
+
+
+def code_frames(tmp_path: Path, texts: list[str]) -> Path:
+    """A frames directory for the virtual reader: one QR code image per text, in order."""
+    import segno
+
+    from host_bridge.testbench.virtual_reader import write_frames
+    images = []
+    for i, text in enumerate(texts):
+        images.append(tmp_path / f"{i}.png")
+        segno.make_qr(text).save(str(images[-1]), scale=4, border=4)
+    frames = tmp_path / "frames"
+    frames.mkdir(exist_ok=True)
+    write_frames(images, frames)
+    return frames
