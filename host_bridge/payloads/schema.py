@@ -101,3 +101,4 @@ class EpuLookup(TypedDict):
     session: NotRequired[Session]
     revision: NotRequired[int]
     epu: NotRequired[Epu]
+    minimised: NotRequired[Literal[True]]   # a sink's copy without NIR, names, birth date or raw payload

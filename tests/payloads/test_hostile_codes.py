@@ -82,9 +82,9 @@ class RecordingKeyboard(PrintedKeyboard):
         super().__init__(port, layout)
         self.pressed: list[tuple[int, int]] = []
 
-    def press(self, key: tuple[int, int]) -> None:
+    def press(self, key: tuple[int, int]) -> bool:
         self.pressed.append(key)
-        super().press(key)
+        return super().press(key)
 
 
 def _scan(payload: bytes, output_for) -> tuple[Feedback, ScanLoop]:
