@@ -40,7 +40,10 @@ SCHEMA = {
     "illumination": ("auto", str, ("auto", "on", "off")),
     "camera": ("board", str, ("board", "sim")),
     "light_profiles": (LIGHT_PROFILES, list, (1, 8)),
+    "pair_key": ("", str, (0, 64)),     # the paired link's secret, 64 hex digits ("": not paired); never sent back
 }
+SECRET = "pair_key"
+HEX = "0123456789abcdef"
 
 
 def defaults():
@@ -71,6 +74,8 @@ def check(key, value):
         return "%s must be an integer" % key
     if kind is str and not isinstance(value, str):
         return "%s must be a string" % key
+    if key == SECRET and value and (len(value) != 64 or [c for c in value if c not in HEX]):
+        return "pair_key must be 64 lowercase hex digits (or empty: not paired)"
     if kind is int and not rule[0] <= value <= rule[1]:
         return "%s must be between %d and %d" % (key, rule[0], rule[1])
     if kind is str and isinstance(rule[0], int) and not rule[0] <= len(value) <= rule[1]:
@@ -93,6 +98,15 @@ def validate(obj, base=None):
         else:
             cfg[key] = obj[key]
     return cfg, errors
+
+
+def public(cfg):
+    """The configuration as the reader tells it (CONFIG): the pairing key replaced by its fingerprint."""
+    from firmware.hmac256 import fingerprint
+    out = dict(cfg)
+    key = out.pop(SECRET, "")
+    out["paired"] = fingerprint(bytes.fromhex(key)) if key else ""
+    return out
 
 
 def load(path=PATH):

@@ -27,6 +27,7 @@ from host_bridge.bridge.epu_recheck import epu_problem, recheck_pending
 from host_bridge.bridge.refusal import refuse
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError
+from host_bridge.bridge.pairing import PairingStore
 from host_bridge.bridge.redact import Redactor
 from host_bridge.bridge.sealing import Sealer
 from host_bridge.bridge.sinks import Minimised, Sink
@@ -105,6 +106,7 @@ class ReaderPort:
         self.error: str | None = None
         self.readers: dict[int, dict[str, Any]] = {}
         self.reads = 0
+        self.link: ReaderLink | None = None
         # streamed frames: decoded here, each new code journaled before the frame's ACK, which tells the
         # reader what was read (its beep and light); kept across re-opens, so a replug does not re-read
         self._on_frame = FrameReads(bridge.engine, self._on_read)
@@ -112,7 +114,8 @@ class ReaderPort:
         self.thread = threading.Thread(target=self._run, name=f"port-{device}", daemon=True)
 
     def describe(self) -> dict[str, Any]:
-        return {"device": self.device, "state": self.state, "error": self.error, "reads": self.reads,
+        refused = self.link.auth_error if self.link else None     # a peer that failed the pairing check
+        return {"device": self.device, "state": self.state, "error": self.error or refused, "reads": self.reads,
                 "readers": [{"id": rid, "name": h.get("name"), "board": h.get("board"), "firmware": h.get("firmware")}
                             for rid, h in self.readers.items()]}
 
@@ -130,15 +133,17 @@ class ReaderPort:
                 self._set("disconnected", str(exc))
                 self._stop.wait(REOPEN_S)
                 continue
-            link = ReaderLink(stream, self._on_read, self._on_frame, self._on_message)
+            # a Wi-Fi reader must prove it holds its pairing key before anything it sends is journaled
+            keys = self.bridge.pairings.key if self.device.startswith("tcp://") else None
+            link = self.link = ReaderLink(stream, self._on_read, self._on_frame, self._on_message, keys=keys)
             self.readers = link.readers
             self._set("connected")
             try:
                 self._listen(link)
                 if not self._stop.is_set():
-                    self._set("disconnected", "end of stream")
+                    self._set("disconnected", self._unpaired(link) or "end of stream")
             except (serial.SerialException, OSError) as exc:
-                self._set("disconnected", str(exc))
+                self._set("disconnected", self._unpaired(link) or str(exc))
             finally:
                 stream.close()
                 self.bridge.health.resolve(f"reader:{self.device}", f"{self.device} closed")
@@ -153,7 +158,7 @@ class ReaderPort:
         opened, asked = time.monotonic(), False
         while not self._stop.is_set() and link.poll():
             if link.decoder.frames:
-                if not asked:
+                if not asked and link.authenticated:     # a paired link: once the handshake is done
                     link.send(P.config_get())
                     asked = True
                 if self.state != "connected":
@@ -180,6 +185,13 @@ class ReaderPort:
             if body.get("code") in ("config", "setup"):
                 self.bridge.health.report(key, "reader_config", f"{self.device} (lecteur {msg.reader}) : "
                                           f"{str(body.get('message'))[:300]}")
+
+    @staticmethod
+    def _unpaired(link: ReaderLink) -> str | None:
+        """Why a Wi-Fi reader hung up without a word: it is not paired (it says nothing to anyone then)."""
+        if link.auth is None or link.challenged:
+            return None
+        return "the reader hung up without a handshake: it is not paired (electeur pair), or not a reader"
 
     def _on_read(self, reader_id: int, seq: int, payload: bytes, meta: dict[str, Any]) -> None:
         # The reader id is in every READ header, so it names the reader even when the bridge restarted
@@ -217,6 +229,7 @@ class Bridge:
         self.journal = Journal(cfg.journal, sealer=sealer, clear=cfg.log_identifiers)
         self.health = Health()
         self.ports: dict[str, ReaderPort] = {}
+        self.pairings = PairingStore(cfg.pairings)
         self._auto: set[str] = set()  # ports opened by `auto`
         sinks = self.build_sinks()
         self.dispatcher = Dispatcher(self.journal, sinks, backoff_s=cfg.retry_first_s, max_backoff_s=cfg.retry_max_s,
