@@ -158,7 +158,7 @@ class ReaderPort:
         opened, asked = time.monotonic(), False
         while not self._stop.is_set() and link.poll():
             if link.decoder.frames:
-                if not asked and link.authenticated:     # a paired link: once the handshake is done
+                if not asked and link.auth is None:   # a paired reader says HELLO itself once the handshake is done
                     link.send(P.config_get())
                     asked = True
                 if self.state != "connected":
