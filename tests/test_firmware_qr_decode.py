@@ -150,3 +150,27 @@ def test_codes_cut_by_the_frame_edge_are_read_right_or_not_at_all() -> None:
         for part in (gray[cut:], gray[:gray.shape[0] - cut], gray[:, cut:], gray[:, :gray.shape[1] - cut]):
             part = np.ascontiguousarray(part)
             assert decode(part.tobytes(), part.shape[1], part.shape[0]) in ([], [text])
+
+
+def test_trace_names_the_stage_where_a_frame_was_lost() -> None:
+    """decode(..., trace=[]) says why nothing was read: no contrast, a finder missing, a symbol beyond repair."""
+    from firmware.qr.decoder import failed_at
+
+    def stage(gray: np.ndarray) -> str | None:
+        trace: list[str] = []
+        assert decode(bytearray(gray.tobytes()), gray.shape[1], gray.shape[0], trace=trace) == []
+        return failed_at(trace)
+
+    assert stage(np.full((120, 160), 200, np.uint8)) == "binarise"
+    gray = render(segno.make("ORD-2026-11-23-7F3K9Q2M8X4T1B6H", error="l", micro=False), 4)
+    one_finder_gone = gray.copy()
+    one_finder_gone[16:16 + 28, 16:16 + 28] = 255
+    assert stage(one_finder_gone) == "finders"
+    damaged = gray.copy()
+    dim = (gray.shape[0] - 32) // 4
+    rng = np.random.default_rng(1)
+    for r, c in rng.integers(9, dim - 8, (dim * dim // 3, 2)):
+        damaged[16 + 4 * r:20 + 4 * r, 16 + 4 * c:20 + 4 * c] ^= 255
+    assert stage(damaged) == "RS"
+    trace: list[str] = []
+    assert read(gray) == decode(bytearray(gray.tobytes()), gray.shape[1], gray.shape[0], trace=trace) != []

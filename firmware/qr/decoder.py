@@ -3,6 +3,10 @@
 `decode(buf, width, height)` returns the payloads (bytes) of the codes read, [] when none. `buf` (8-bit
 gray, row-major: bytes, bytearray or memoryview) is only read. A payload is returned only when every Reed-Solomon block of the
 symbol was corrected and the segments parse; a mirrored symbol is read by transposing the grid.
+
+`decode(..., trace=[])` also appends, for each attempt that stopped, the stage it stopped at (`STAGES`);
+`failed_at(trace)` is the furthest one, where the frame was lost. Without a trace list nothing is recorded
+and nothing is computed for it.
 """
 
 from firmware.qr import binarize, codewords, finder, grid, segments
@@ -13,28 +17,50 @@ except (ImportError, SyntaxError, ValueError, AttributeError, NameError):
     _fast = None
 
 MAX_TRIPLES = 8
+# where an attempt can stop, in pipeline order: no contrast, under 3 finders, no right-angled triple, grid
+# off the frame or timing patterns wrong, no valid format word, a Reed-Solomon block uncorrectable, bad segments
+STAGES = ("binarise", "finders", "triple", "grid", "format", "RS", "segments")
 
 
-def decode(buf, width, height, fast=_fast):
-    """Payloads of the QR codes in the frame (`buf` is read, never written)."""
+def decode(buf, width, height, fast=_fast, trace=None):
+    """Payloads of the QR codes in the frame (`buf` is read, never written); `trace`: a list, or None."""
     f = binarize.Frame(buf, width, height, fast)
     step = 2 if height >= 240 else 1  # a finder is >= 7 rows tall: every other row still crosses it twice
     cands = finder.find_finders(f, step)
     if len(cands) < 3:
+        if trace is not None:
+            trace.append("finders" if _contrast(f) else "binarise")
         return []
     cands.sort(key=lambda c: -c.count)
     cands = cands[:10]
     found = []
     read = []  # finder triples of the symbols read: candidates inside them are data, not finders
-    for tri in _triples(cands):
+    triples = _triples(cands)
+    if trace is not None and not triples:
+        trace.append("triple")
+    for tri in triples:
         if any(_inside(c, r) for c in tri for r in read):
             continue
-        payload = _decode_triple(f, tri)
+        payload = _decode_triple(f, tri, trace)
         if payload is not None:
             if payload not in found:
                 found.append(payload)
             read.append(tri)
     return found
+
+
+def failed_at(trace):
+    """The furthest stage any attempt reached before it stopped (`STAGES`), or None for an empty trace."""
+    return max(trace, key=STAGES.index) if trace else None
+
+
+def _contrast(f):
+    """Whether any scanned row thresholds into both dark and light (trace only)."""
+    for y in range(0, f.h, 8):
+        f.threshold_row(y)
+        if f.row.find(b"\x01") >= 0 and f.row.find(b"\x00") >= 0:
+            return True
+    return False
 
 
 def _inside(c, tri):
@@ -117,18 +143,18 @@ def _dimensions(tl, tr, bl):
     return out
 
 
-def _decode_triple(f, tri):
+def _decode_triple(f, tri, trace):
     tl, tr, bl = tri
     tried = []
     for dim in _dimensions(tl, tr, bl):
         version = (dim - 17) // 4
-        res = _decode_version(f, tl, tr, bl, version, tried)
+        res = _decode_version(f, tl, tr, bl, version, tried, trace)
         if res is not None:
             return res
     return None
 
 
-def _decode_version(f, tl, tr, bl, version, tried):
+def _decode_version(f, tl, tr, bl, version, tried, trace):
     if version in tried:
         return None
     tried.append(version)
@@ -138,15 +164,17 @@ def _decode_version(f, tl, tr, bl, version, tried):
     for hm in _transforms(f, tl, tr, bl, ms, dim):
         m = grid.sample(f, hm, dim)
         if m is None:
+            if trace is not None:
+                trace.append("grid")
             continue
         if version >= 7:
             v = codewords.read_version(m, dim)
             if v < 0:
                 v = codewords.read_version(_transpose(m, dim), dim)
             if v > 0 and v != version:
-                return _decode_version(f, tl, tr, bl, v, tried)
+                return _decode_version(f, tl, tr, bl, v, tried, trace)
         for mm in (m, _transpose(m, dim)):
-            p = _read(mm, version, dim)
+            p = _read(mm, version, dim, trace)
             if p is not None:
                 return p
     return None
@@ -195,13 +223,23 @@ def _timing_ok(m, dim):
     return 4 * bad <= 2 * (dim - 16)
 
 
-def _read(m, version, dim):
+def _read(m, version, dim, trace):
+    stage = None
+    p = None
     if not _timing_ok(m, dim):
-        return None
-    fmt = codewords.read_format(m, dim)
-    if fmt is None:
-        return None
-    data = codewords.correct_data(m, version, fmt[0], fmt[1])
-    if data is None:
-        return None
-    return segments.parse(data, version)
+        stage = "grid"
+    else:
+        fmt = codewords.read_format(m, dim)
+        if fmt is None:
+            stage = "format"
+        else:
+            data = codewords.correct_data(m, version, fmt[0], fmt[1])
+            if data is None:
+                stage = "RS"
+            else:
+                p = segments.parse(data, version)
+                if p is None:
+                    stage = "segments"
+    if trace is not None and stage is not None:
+        trace.append(stage)
+    return p
