@@ -10,6 +10,7 @@ and nothing is computed for it.
 """
 
 from firmware.qr import binarize, codewords, finder, grid, segments
+from firmware.qr.tables import align_positions
 
 try:
     from firmware.qr import fast as _fast  # viper pixel loops, on ports that compile them
@@ -81,7 +82,12 @@ def _inside(c, tri):
 
 
 def _triples(cands):
-    """Plausible (top-left, top-right, bottom-left) triples, best-shaped first."""
+    """Plausible (top-left, top-right, bottom-left) triples, best score first.
+
+    The score adds how far the corner is from a right angle (|cos|), how unequal the legs are (1 - short/long)
+    and how unequal the module sizes are: perspective makes legs of 0.7:1 and corners of 70 degrees, so no
+    single test rejects a triple, only the limits of a readable photo (legs 0.4:1, corners 60-120 degrees).
+    """
     out = []
     n = len(cands)
     for i in range(n):
@@ -97,23 +103,23 @@ def _triples(cands):
                 dac = _d2(a, c)
                 # the right-angle corner is opposite the longest side
                 if dbc >= dab and dbc >= dac:
-                    tl, p, q, s1, s2, hyp = a, b, c, dab, dac, dbc
+                    tl, p, q, s1, s2 = a, b, c, dab, dac
                 elif dac >= dab:
-                    tl, p, q, s1, s2, hyp = b, a, c, dab, dbc, dac
+                    tl, p, q, s1, s2 = b, a, c, dab, dbc
                 else:
-                    tl, p, q, s1, s2, hyp = c, a, b, dac, dbc, dab
-                if min(s1, s2) < 0.5 * max(s1, s2) or s1 < (7 * lo) ** 2:
+                    tl, p, q, s1, s2 = c, a, b, dac, dbc
+                short = min(s1, s2)
+                if short < 0.16 * max(s1, s2) or short < (7 * lo) ** 2:
                     continue
-                err = abs(hyp - s1 - s2) / hyp + abs(s1 - s2) / max(s1, s2)
-                if err > 0.6:
+                cos = abs((p.x - tl.x) * (q.x - tl.x) + (p.y - tl.y) * (q.y - tl.y)) / (s1 * s2) ** 0.5
+                if cos > 0.5:
                     continue
+                score = cos + 1.0 - (short / max(s1, s2)) ** 0.5 + (hi - lo) / hi
                 # orient: top-right then bottom-left clockwise in image coordinates (y down)
                 cross = (p.x - tl.x) * (q.y - tl.y) - (p.y - tl.y) * (q.x - tl.x)
                 if cross < 0:
                     p, q = q, p
-                out.append((err, (tl, p, q)))
-                if len(out) > 3 * MAX_TRIPLES:
-                    break
+                out.append((score, (tl, p, q)))
     out.sort(key=lambda e: e[0])
     return [t for _, t in out[:MAX_TRIPLES]]
 
@@ -161,6 +167,8 @@ def _decode_version(f, tl, tr, bl, version, tried, trace):
     dim = 17 + 4 * version
     # module size implied by this version: finder run widths swell with blur and perspective
     ms = (_d2(tl, tr) ** 0.5 + _d2(tl, bl) ** 0.5) / (2.0 * (dim - 7))
+    near = None  # the first grid whose format was read: worth resampling when only Reed-Solomon failed
+    first = None
     for hm in _transforms(f, tl, tr, bl, ms, dim):
         m = grid.sample(f, hm, dim)
         if m is None:
@@ -173,11 +181,95 @@ def _decode_version(f, tl, tr, bl, version, tried, trace):
                 v = codewords.read_version(_transpose(m, dim), dim)
             if v > 0 and v != version:
                 return _decode_version(f, tl, tr, bl, v, tried, trace)
-        for mm in (m, _transpose(m, dim)):
-            p = _read(mm, version, dim, trace)
-            if p is not None:
+        first = first or hm
+        parts = [(hm, None)]
+        p, near = _read_both(m, version, dim, parts, near, trace)
+        if p:
+            return p
+    if first is not None and version >= 7:
+        # bent or keystoned pages: every alignment pattern found, each region sampled through its own four
+        parts = _regions(f, first, version, dim, ms)
+        m = _sample_parts(f, parts, dim, 0.5, 0.5, False)
+        if m is not None:
+            p, near = _read_both(m, version, dim, parts, near, trace)
+            if p:
+                return p
+    if near is None:
+        return None
+    parts, mirrored = near
+    for ox, oy, box in RETRIES:
+        m = _sample_parts(f, parts, dim, ox, oy, box)
+        if m is not None:
+            p = _read(_transpose(m, dim) if mirrored else m, version, dim, trace)
+            if p:
                 return p
     return None
+
+
+def _read_both(m, version, dim, parts, near, trace):
+    """(payload or None, near): the grid read as is, then mirrored; near remembers the first grid whose
+    format was read (parts, mirrored), worth resampling when only Reed-Solomon failed."""
+    for mirrored in (False, True):
+        p = _read(_transpose(m, dim) if mirrored else m, version, dim, trace)
+        if p:
+            return p, near
+        if p == RS_FAILED and near is None:
+            near = (parts, mirrored)
+    return None, near
+
+
+RS_FAILED = 0  # _read: the format was read, a Reed-Solomon block was not correctable
+# sampling retries once the format was read: the point moved by a fifth of a module, then a 3x3 mean
+RETRIES = ((0.3, 0.5, False), (0.7, 0.5, False), (0.5, 0.3, False), (0.5, 0.7, False), (0.5, 0.5, True))
+
+
+def _sample_parts(f, parts, dim, ox, oy, box):
+    out = bytearray(dim * dim)
+    for hm, part in parts:
+        if grid.sample(f, hm, dim, ox, oy, box, part or (0, dim, 0, dim), out) is None:
+            return None
+    return out
+
+
+def _regions(f, hm, version, dim, ms):
+    """Piecewise grid [(homography, (r0, r1, c0, c1))]: alignment centres located one by one (each search
+    starts where the global grid, moved by its found neighbours' offsets, puts it), then one homography per
+    region between four neighbouring centres, the outer regions extended to the symbol's edge."""
+    pos = align_positions(version)
+    n = len(pos)
+    pts = []
+    for i in range(n):
+        for j in range(n):
+            x, y = grid.apply(hm, pos[j] + 0.5, pos[i] + 0.5)
+            if (i == 0 and (j == 0 or j == n - 1)) or (j == 0 and i == n - 1):
+                pts.append((x, y))  # inside a finder: the global grid fits there
+                continue
+            dx = dy = 0.0
+            k = 0
+            for q in ((i - 1) * n + j if i else -1, i * n + j - 1 if j else -1):
+                if q >= 0:
+                    ex, ey = grid.apply(hm, pos[q % n] + 0.5, pos[q // n] + 0.5)
+                    dx += pts[q][0] - ex
+                    dy += pts[q][1] - ey
+                    k += 1
+            if k:
+                x += dx / k
+                y += dy / k
+            found = finder.find_alignments(f, x, y, ms, 3)
+            pts.append(found[0] if found else (x, y))
+    parts = []
+    for i in range(n - 1):
+        for j in range(n - 1):
+            src = [(pos[j] + 0.5, pos[i] + 0.5), (pos[j + 1] + 0.5, pos[i] + 0.5),
+                   (pos[j] + 0.5, pos[i + 1] + 0.5), (pos[j + 1] + 0.5, pos[i + 1] + 0.5)]
+            dst = [pts[i * n + j], pts[i * n + j + 1], pts[(i + 1) * n + j], pts[(i + 1) * n + j + 1]]
+            h = grid.perspective(src, dst)
+            if h is None:
+                return [(hm, None)]
+            part = (0 if i == 0 else pos[i], dim if i == n - 2 else pos[i + 1],
+                    0 if j == 0 else pos[j], dim if j == n - 2 else pos[j + 1])
+            parts.append((h, part))
+    return parts
 
 
 def _transforms(f, tl, tr, bl, ms, dim):
@@ -236,6 +328,7 @@ def _read(m, version, dim, trace):
             data = codewords.correct_data(m, version, fmt[0], fmt[1])
             if data is None:
                 stage = "RS"
+                p = RS_FAILED
             else:
                 p = segments.parse(data, version)
                 if p is None:
