@@ -180,7 +180,10 @@ def _decode_version(f, tl, tr, bl, version, tried, trace):
             if v < 0:
                 v = codewords.read_version(_transpose(m, dim), dim)
             if v > 0 and v != version:
-                return _decode_version(f, tl, tr, bl, v, tried, trace)
+                p = _decode_version(f, tl, tr, bl, v, tried, trace)
+                if p is not None:
+                    return p
+                continue  # a version block misread through a wrong grid: the other grids still count
         first = first or hm
         parts = [(hm, None)]
         p, near = _read_both(m, version, dim, parts, near, trace)
