@@ -89,29 +89,57 @@ def test_damaged_symbols_are_read_right_or_not_at_all(damage: float) -> None:
         assert read(gray) in ([], [text.encode()])
 
 
-def test_corpus_reads_three_quarters_of_zxing_with_no_wrong_read(corpus) -> None:
-    """../shared/corpus/zxing-qrcode: of the photos zxing-cpp reads, >= 75 % read with identical bytes."""
-    zx_read = ours_same = 0
+def test_corpus_reads_what_zxing_cpp_reads_with_no_wrong_read(corpus) -> None:
+    """../shared/corpus/zxing-qrcode: at least as many expected texts as zxing-cpp (113 of 116), identical
+    bytes wherever zxing-cpp reads, no wrong read."""
+    zx_read = ours_same = texts = 0
     wrong = []
     for png in sorted((corpus / "zxing-qrcode").glob("*/*.png")):
         gray = np.asarray(Image.open(png).convert("L"))
         expected = [b.bytes for b in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode) if b.valid]
         ours = read(gray)
+        if png.with_suffix(".txt").is_file():
+            texts += any(_text_matches(o, png.with_suffix(".txt").read_bytes().decode()) for o in ours)
         zx_read += bool(expected)
         if ours and expected and set(ours) <= set(expected):
             ours_same += 1
         elif ours and expected:
             wrong.append(png.name)
         elif ours:  # zxing-cpp missed it: compare with the expected text of the corpus
-            text = png.with_suffix(".txt").read_text(encoding="utf-8")
+            text = png.with_suffix(".txt").read_bytes().decode()
             if not any(_text_matches(o, text) for o in ours):
                 wrong.append(png.name)
     assert not wrong, f"wrong reads: {wrong}"
-    assert zx_read > 50 and ours_same >= 0.75 * zx_read, f"{ours_same}/{zx_read}"
+    assert zx_read > 100 and ours_same >= zx_read - 3, f"{ours_same}/{zx_read}"
+    assert texts >= 113, texts
+
+
+@pytest.mark.parametrize("photo", [
+    "qrcode-5/06.png",  # legs 0.7:1 under perspective: once below the fixed triple cut
+    "qrcode-3/21.png",  # version 7, keystoned and blurred: read through every alignment pattern
+    "qrcode-3/22.png",  # version 7: a version block misread through a wrong grid once abandoned the symbol
+    "qrcode-2/5.png",  # a small code in a station hall: read on a resampling retry
+])
+def test_reads_corpus_photos_in_a_vga_frame_that_it_used_to_miss(corpus, photo: str) -> None:
+    image = Image.open(corpus / "zxing-qrcode" / photo).convert("L")
+    image.thumbnail((640, 480), Image.Resampling.BOX)
+    frame = Image.new("L", (640, 480), 128)
+    frame.paste(image, ((640 - image.width) // 2, (480 - image.height) // 2))
+    text = (corpus / "zxing-qrcode" / photo).with_suffix(".txt").read_bytes().decode()
+    assert [_text_matches(p, text) for p in read(np.asarray(frame))] == [True]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_reads_light_on_dark_codes(seed: int) -> None:
+    """A phone in dark mode: light modules on a dark screen, as a camera sees it and as rendered."""
+    gray = 255 - synthetic.printed_code(synthetic.RESOLUTIONS["QVGA"], seed=seed)
+    assert read(np.ascontiguousarray(gray)) == [synthetic.PRESCRIPTION.encode()]
+    apcv = f"https://apcv.example/c/{seed}7F3K9Q2M8X4T1B6H"
+    assert read(255 - render(segno.make(apcv, error="m", micro=False), 3)) == [apcv.encode()]
 
 
 def _text_matches(data: bytes, text: str) -> bool:
-    for enc in ("utf-8", "shift_jis", "iso-8859-1"):
+    for enc in ("utf-8", "shift_jis", "iso-8859-1", "gb2312"):
         try:
             if data.decode(enc) == text:
                 return True

@@ -81,6 +81,9 @@ def row_bits_portable(gray, w, y, thr, tw, out, x0, x1):
 class Frame:
     """A gray frame (left untouched) with its tile thresholds and one reusable thresholded row.
 
+    Row bits are 1 where the pixel is at or below its threshold whatever the polarity; code that looks for
+    dark modules reads `inv` (searching the row for 0 rather than 1, or comparing pixels the other way).
+
     `fast` is the viper module where the port has one: same results, faster loops.
     """
 
@@ -91,6 +94,7 @@ class Frame:
         self.thr, self.tw = tile_thresholds(gray, w, h, fast.tile_means if fast else None)
         self.row = bytearray(w)
         self._row = fast.row_bits if fast else row_bits_portable
+        self.inv = 0  # 1: light-on-dark, "dark" means above the threshold (row bits keep their meaning)
 
     def threshold_row(self, y, x0=0, x1=-1):
         """Threshold row y (columns x0..x1-1, default all) into `self.row`."""

@@ -24,9 +24,21 @@ STAGES = ("binarise", "finders", "triple", "grid", "format", "RS", "segments")
 
 
 def decode(buf, width, height, fast=_fast, trace=None):
-    """Payloads of the QR codes in the frame (`buf` is read, never written); `trace`: a list, or None."""
+    """Payloads of the QR codes in the frame (`buf` is read, never written); `trace`: a list, or None.
+
+    A frame where nothing was read is scanned again for light-on-dark codes (a phone in dark mode): the
+    same thresholds, the polarity swapped where pixels are compared, so a frame that reads pays nothing.
+    """
     f = binarize.Frame(buf, width, height, fast)
     step = 2 if height >= 240 else 1  # a finder is >= 7 rows tall: every other row still crosses it twice
+    found = _scan(f, step, trace)
+    if not found:
+        f.inv = 1
+        found = _scan(f, step, trace)
+    return found
+
+
+def _scan(f, step, trace):
     cands = finder.find_finders(f, step)
     if len(cands) < 3:
         if trace is not None:

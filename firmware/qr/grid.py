@@ -88,6 +88,10 @@ def sample(f, hm, dim, ox=0.5, oy=0.5, box=False, part=None, out=None):
             cx = (px + (fx >> 3)) >> 3
             cy = (py + (fy >> 3)) >> 3
             out[o + c] = 1 if v <= (thr[cy * tw + cx] << 8) else 0
+    if f.inv:
+        for r in range(r0, r1):
+            for i in range(r * dim + c0, r * dim + c1):
+                out[i] ^= 1
     return out
 
 

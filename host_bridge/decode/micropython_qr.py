@@ -33,11 +33,12 @@ class MicroPythonRun:
 
 
 def decode_frames(frames: list[np.ndarray], heap_kb: int = 192, timeout: float = 120.0,
-                  warmup: bool = False) -> MicroPythonRun:
+                  warmup: bool = False, firmware: Path = REPO / "firmware") -> MicroPythonRun:
     """Decode `frames` (uint8 gray) one after the other in one MicroPython process started with heap_kb.
 
     warmup: decode the first frame once, untimed, before timing them all (Node's wasm tier-up makes a
-    cold first frame slow; boards have no such warm-up).
+    cold first frame slow; boards have no such warm-up). firmware: the firmware tree to run (another
+    version's, for a same-run comparison).
     """
     node = shutil.which("node")
     if node is None:
@@ -50,7 +51,7 @@ def decode_frames(frames: list[np.ndarray], heap_kb: int = 192, timeout: float =
             names.append(f"/frames/f{i}.pgm")
         shutil.copy(SCRIPT, Path(tmp) / SCRIPT.name)
         proc = subprocess.run(
-            [node, str(RUNNER), "--heap", f"{heap_kb}k", "--mount", f"{REPO / 'firmware'}:/lib/firmware",
+            [node, str(RUNNER), "--heap", f"{heap_kb}k", "--mount", f"{firmware}:/lib/firmware",
              "--mount", f"{tmp}:/frames", str(Path(tmp) / SCRIPT.name), *(["--warmup"] if warmup else []), *names],
             capture_output=True, timeout=timeout, check=False)
     if proc.returncode != 0:
