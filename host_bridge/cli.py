@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import sqlite3
 import sys
 from typing import NoReturn, Sequence
 
@@ -39,12 +40,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"electeur {args.command}: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
     except BrokenPipeError:
         # The reader of our stdout went away (e.g. `| head`): not an error worth a traceback.
         sys.stderr.close()
         return 0
+    except OSError as exc:
+        # A path the user gave (missing, unwritable, not a directory) or a port in use: one line, never a traceback.
+        print(f"electeur {args.command}: {os_error(exc)}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:
+        print(f"electeur {args.command}: database: {exc} (is it an SQLite file of this program?)", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def os_error(exc: OSError) -> str:
+    """`path: reason` as a user reads it, not Python's `[Errno 2] ...` wording."""
+    where = exc.filename if exc.filename is not None else ""
+    reason = exc.strerror or str(exc)
+    return f"{where}: {reason}" if where else reason
 
 
 if __name__ == "__main__":

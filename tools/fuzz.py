@@ -36,7 +36,7 @@ with atheris.instrument_imports():
     from host_bridge.payloads.manual import manual_lookup
     from host_bridge.payloads.lookup import decode_text
 
-from host_bridge.samples.content import KIND_WEIGHTS, make
+from host_bridge.testbench.samples.content import KIND_WEIGHTS, make
 
 LOOKUP = jsonschema.Draft202012Validator(json.loads((REPO / "docs/schemas/epu-lookup.v1.json").read_text()))
 SOURCE = {"reader": "fuzz", "read_id": "1", "engine": None, "time": "2026-11-23T10:00:00+00:00"}

@@ -5,7 +5,7 @@ break the reader, the keyboard wedge or the pharmacy software, with a manifest.j
 
 Each manifest entry: file, name, symbology, bytes_b64 (the exact payload), attack (what it tries) and
 expect: `kind` the classification it must get (or null for "anything but a usable code") and `usable`
-(false: the lookup must be invalid or carry a warning, with a reason). tests/test_hostile_codes.py runs
+(false: the lookup must be invalid or carry a warning, with a reason). tests/payloads/test_hostile_codes.py runs
 the corpus through host decoding, classification and the firmware's hid, line and framed outputs.
 """
 
@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from host_bridge.payloads.validators import ALNUM36  # noqa: E402
-from host_bridge.samples.content import make  # noqa: E402
+from host_bridge.testbench.samples.content import make  # noqa: E402
 
 QR_MAX_BYTES = 2953                     # version 40-L, byte mode
 DM_MAX_BYTES = 1556                     # largest ECC200 Data Matrix, byte mode

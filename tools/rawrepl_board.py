@@ -11,7 +11,7 @@ replaced: `os` works on a temp directory standing in for the board's flash (stat
 `machine.USBDevice` and the `usb` package exist with --usb-device, imports are limited to those fakes, a few stdlib modules and the
 names present in the temp directory, and a `camera` module with the cnadler86 API surface (Camera(...)
 with the pin keywords, capture() -> a blank QVGA frame at --fps, deinit()) is there unless --camera missing. --record logs every code block,
-so a test can replay the session on real MicroPython (tests/mp_replay.mjs); `electeur bench deploy` uses it too. Run as a script: prints
+so a test can replay the session on real MicroPython (tests/helpers/mp_replay.mjs); `electeur bench deploy` uses it too. Run as a script: prints
 the pty path on its first line, serves until killed.
 """
 

@@ -267,9 +267,9 @@ def api_inputs(n: int, journal_path: Path) -> dict[str, int]:
 
 
 def faults(argv: list[str]) -> int:
-    """Bridge faults against real processes (host_bridge/devtools/bridge_faults.py): per fault, reads sent,
+    """Bridge faults against real processes (host_bridge/testbench/bridge_faults.py): per fault, reads sent,
     delivered per sink, lost, duplicates, and what the pharmacist saw."""
-    from host_bridge.devtools import bridge_faults as bf
+    from host_bridge.testbench import bridge_faults as bf
 
     parser = argparse.ArgumentParser(prog="reliability.py faults", description=faults.__doc__)
     parser.add_argument("--seeds", type=int, default=5, help="bridge-kill runs, 3 kills each (default 5)")

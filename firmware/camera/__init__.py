@@ -8,7 +8,7 @@ def open_camera(board, cfg, images=None, show_ms=0, loop=False):
     """The camera the board profile names (camera.driver)."""
     driver = board["camera"]["driver"]
     if driver == "sim":
-        from firmware.camera.sim import SimCamera
+        from firmware.camera.image_files import SimCamera
         return SimCamera(images or [], show_ms, loop)
     if driver == "esp32_camera":
         from firmware.camera.esp32 import Esp32Camera

@@ -8,7 +8,7 @@ from typing import Any
 from host_bridge.epu.client import EpuClient
 from host_bridge.payloads.lookup import build_lookup, now_source
 from host_bridge.payloads.manual import manual_lookup
-from host_bridge.payloads.session import CounterSession
+from host_bridge.counter.session import CounterSession
 
 __all__ = ["CounterSession", "build_lookup", "manual_lookup", "now_source", "with_epu"]
 

@@ -8,7 +8,8 @@ import os
 import sys
 from typing import Iterator
 
-from host_bridge.payloads import CounterSession, Profiles, build_lookup, now_source
+from host_bridge.counter.session import CounterSession
+from host_bridge.payloads import Profiles, build_lookup, now_source
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from host_bridge.decode.engines import DEFAULT_ENGINE, ENGINES, Engine, get_engine
 from host_bridge.decode.files import decode_file, iter_images
@@ -21,10 +22,19 @@ def engine_from(args: argparse.Namespace) -> Engine:
         raise UserError(exc.args[0]) from None
 
 
+def listed_images(paths: list[str]) -> list[Path]:
+    """The images a command will read; a directory with none is a mistake worth one line, not an empty run."""
+    images = list(iter_images(paths))
+    for raw in paths:
+        if Path(raw).is_dir() and not any(image.is_relative_to(raw) for image in images):
+            raise UserError(f"{raw}: no image (PNG, JPEG, WebP, PGM) found")
+    return images
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("decode", help="decode 2D codes in image files or directories",
                        description="Decode QR and Data Matrix codes in PNG/JPEG/WebP/PGM files (directories recursively). "
-                                   "Unreadable files are reported and the run goes on; the exit status is then 1.")
+                                   "Unreadable files are reported and the run goes on; the exit status is then 1. A directory with no image is refused (exit 2).")
     add_engine_option(p)
     p.add_argument("--json", action="store_true", help="one JSON object per image per line (format v1, docs/cli.md)")
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -40,7 +50,7 @@ def printable(text: str, width: int = 60) -> str:
 def run(args: argparse.Namespace) -> int:
     engine = engine_from(args)
     failed = 0
-    for path in iter_images(args.paths):
+    for path in listed_images(args.paths):
         row = decode_file(path, engine)
         failed += "error" in row
         if args.json:

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import platformdirs
 
+from host_bridge.argtypes import positive_int
 from host_bridge.commands.decode import printable
-from host_bridge.counter_demo import run_counter_demo
+from host_bridge.testbench.counter_demo import run_counter_demo
 from host_bridge.decode.engines import get_engine
 from host_bridge.decode.files import decode_file, iter_images
 from host_bridge.decode.image import load_gray
+from host_bridge.errors import UserError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,12 +25,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "with accuracy per kind and a double-dispensation refusal.")
     p.add_argument("--workdir", type=Path, default=Path(platformdirs.user_cache_dir("electeur")) / "demo",
                    help="where the samples, lookups and sandbox database go (default: the user cache directory)")
-    p.add_argument("--count", type=int, default=24, help="counter samples to generate (default 24)")
+    p.add_argument("--count", type=positive_int, default=24, help="counter samples to generate (default 24)")
     p.add_argument("--seed", type=int, default=1, help="samples seed (default 1)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create --workdir {args.workdir}: {exc.strerror}") from None
     engine = get_engine()
     with resources.as_file(resources.files("host_bridge") / "data") as data:
         rows = [decode_file(path, engine) for path in iter_images([data])]
@@ -42,5 +48,5 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name:<24} {row.get('error', 'no code read')}")
     print(f"demo: {read} code(s) read from {len(rows)} bundled image(s) with the {engine.name} engine")
     print("\ncounter pipeline: samples → decode → lookup → ePU sandbox")
-    run_counter_demo(args.workdir, lambda path: engine.decode(load_gray(path)), count=max(1, args.count), seed=args.seed)
+    run_counter_demo(args.workdir, lambda path: engine.decode(load_gray(path)), count=args.count, seed=args.seed)
     return 0 if read == len(rows) else 1

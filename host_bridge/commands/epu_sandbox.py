@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import time
 
-from host_bridge.epu.sandbox import DEFAULT_PORT, DEFAULT_TOKEN, SandboxServer
+from host_bridge.testbench.epu_sandbox import DEFAULT_PORT, DEFAULT_TOKEN, SandboxServer
 from host_bridge.errors import UserError
 
 
@@ -33,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
                                fail_status=args.fail_status).start()
     except OSError as exc:
         raise UserError(f"cannot listen on 127.0.0.1:{args.port} or open {args.db} ({exc})") from None
+    except sqlite3.DatabaseError as exc:
+        raise UserError(f"--db {args.db}: not an ePU sandbox database ({exc})") from None
     print(f"ePU sandbox listening on {server.url} (db {args.db}); Ctrl-C to stop", flush=True)
     try:
         while True:

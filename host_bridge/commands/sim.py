@@ -20,8 +20,8 @@ from pathlib import Path
 
 from host_bridge.decode.files import iter_images
 from host_bridge.errors import UserError
-from host_bridge.link import virtual_reader as vr
-from host_bridge.link.pty_relay import PtyRelay, check_link
+from host_bridge.testbench import virtual_reader as vr
+from host_bridge.testbench.pty_relay import PtyRelay, check_link
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
         check_link(args.pty_link)
     if args.show_ms < 0:
         raise UserError("--show-ms must be >= 0")
+    if args.decode == "host" and args.mode != "framed":
+        raise UserError(f"--decode host streams frames for the host to decode, which only --mode framed carries; "
+                        f"--mode {args.mode} sends codes the reader decodes itself: use --decode auto")
     if args.frame_format == "jpeg" and (args.mode != "framed" or args.decode != "host"):
         raise UserError("--frame-format jpeg streams frames to the host: it needs --mode framed --decode host")
     if args.flash is not None and not args.flash.is_dir():

@@ -45,8 +45,10 @@ def load_gray(path: str | os.PathLike) -> np.ndarray:
         raise ImageError("permission denied") from None
     except UnidentifiedImageError:
         raise ImageError("not a supported image (PNG, JPEG, WebP, PGM)") from None
-    except Image.DecompressionBombError as exc:
-        raise ImageError(f"image too large: {exc}") from None
+    except Image.DecompressionBombError:
+        # Pillow refuses before our own header check can: say it in our words, with our limit.
+        raise ImageError(f"image too large (over {2 * (Image.MAX_IMAGE_PIXELS or 0):,} pixels, limit {MAX_PIXELS:,}): "
+                         "refused before decoding") from None
     except (OSError, SyntaxError, ValueError) as exc:
         msg = str(exc) or type(exc).__name__
         if "truncated" in msg or "broken" in msg.lower():

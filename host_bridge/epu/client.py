@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from typing import Any, Callable
 
-from host_bridge.epu.sandbox import DEFAULT_PORT, DEFAULT_TOKEN
+from host_bridge.testbench.epu_sandbox import DEFAULT_PORT, DEFAULT_TOKEN
 from host_bridge.payloads.lookup import add_issue, status_of
 from host_bridge.payloads.parse import Issue
 

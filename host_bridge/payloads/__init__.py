@@ -1,10 +1,9 @@
-"""From payload bytes to an EpuLookup: profiles (data), validators, counter sessions.
+"""From payload bytes to an EpuLookup: profiles (data), validators, parsers.
 
-Public interface: `build_lookup`, `CounterSession`, `Profiles`, `SCHEMA` (see docs/payloads.md).
+Public interface: `build_lookup`, `Profiles`, `SCHEMA` (see docs/payloads.md).
 """
 
 from host_bridge.payloads.lookup import SCHEMA, build_lookup, lookup_id, now_source, redacted
 from host_bridge.payloads.profiles import Profiles, default_profiles
-from host_bridge.payloads.session import CounterSession
 
-__all__ = ["SCHEMA", "CounterSession", "Profiles", "build_lookup", "default_profiles", "lookup_id", "now_source", "redacted"]
+__all__ = ["SCHEMA", "Profiles", "build_lookup", "default_profiles", "lookup_id", "now_source", "redacted"]

@@ -15,7 +15,7 @@ from host_bridge.payloads.parse import Issue, apply
 from host_bridge.payloads.profiles import Profile, Profiles, default_profiles
 
 if TYPE_CHECKING:
-    from host_bridge.payloads.session import CounterSession
+    from host_bridge.counter.session import CounterSession
 
 SCHEMA = "electeur/epu-lookup/1"
 MAX_PAYLOAD = 8192  # the largest QR holds 2953 bytes, Data Matrix 1556: anything longer is not a code read

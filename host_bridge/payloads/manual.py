@@ -12,7 +12,7 @@ from typing import Any
 from host_bridge.errors import UserError
 from host_bridge.payloads.lookup import assemble
 from host_bridge.payloads.profiles import Profiles, default_profiles
-from host_bridge.payloads.session import CounterSession
+from host_bridge.counter.session import CounterSession
 from host_bridge.payloads.validators import VALIDATORS
 
 

@@ -1,0 +1,112 @@
+# The virtual reader: the real firmware with the simulated board. Runs on CPython and MicroPython:
+#   on_host.py --images DIR [--mode framed|line|hid] [--show-ms N] [--loop] [--idle] [--decode auto|host]
+#          [--reader-id N] [--drain-ms N] [--stream-format gray8|jpeg] [--flash FLASHDIR] [--trace-feedback]
+# DIR holds binary PGM frames (the host converts PNG/JPEG) or .jpg frames (streamed as JPEG bytes) and
+# frames.txt, their order one name a line.
+# Output goes to stdout; in framed mode the host's ACKs come on stdin. FLASHDIR plays the board's flash:
+# config.json is read from it (the command line's keys win) and saved to it, and the outbox is kept in
+# outbox.bin there, so a reader killed and restarted on the same FLASHDIR resends what was not acknowledged.
+# --trace-feedback prints each feedback pattern (good, error, pending) as a line on stderr.
+import asyncio
+import sys
+
+from firmware import board as boards, config
+from firmware.camera.image_files import SimCamera
+from firmware.clock import sleep_ms
+from firmware.main import SetupError, build, report
+from firmware.ports import StdioPort
+
+
+def parse(argv):
+    opts = {"images": None, "mode": "framed", "show-ms": "0", "decode": "auto", "reader-id": "1",
+            "drain-ms": "30000", "stream-format": "gray8", "flash": ""}
+    flags = {"loop": False, "idle": False, "trace-feedback": False}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("--") and a[2:] in flags:
+            flags[a[2:]] = True
+        elif a.startswith("--") and a[2:] in opts and i + 1 < len(argv):
+            i += 1
+            opts[a[2:]] = argv[i]
+        else:
+            raise SetupError("unknown argument %s" % a)
+        i += 1
+    if not opts["images"]:
+        raise SetupError("--images DIR is required")
+    return opts, flags
+
+
+def frame_paths(d):
+    with open(d + "/frames.txt") as f:
+        return [d + "/" + line.strip() for line in f if line.strip()]
+
+
+def setup(opts, flags):
+    """The scan loop, output and port, wired from the simulated board; SetupError when impossible."""
+    flash = opts["flash"]
+    base, errors = config.load(flash + "/config.json") if flash else (None, [])
+    cfg, more = config.validate({"output": opts["mode"], "decode": opts["decode"], "stream_format": opts["stream-format"],
+                                 "reader_id": int(opts["reader-id"]), "heartbeat_ms": 0}, base)
+    errors += more
+    if opts["show-ms"] == "0":
+        cfg["change_threshold"] = 0     # one frame per image: each image is a new presentation
+    port = StdioPort()
+    keyboard = None
+    if cfg["output"] == "hid":
+        from firmware.outputs.hid import PrintedKeyboard
+        keyboard = PrintedKeyboard(port, cfg["hid_layout"])
+    try:
+        camera = SimCamera(frame_paths(opts["images"]), int(opts["show-ms"]), flags["loop"])
+    except (OSError, ValueError):
+        raise SetupError("cannot read %s/frames.txt" % opts["images"])
+    loop, output, messages = build(boards.SIM, cfg, port, camera, keyboard)
+    output.config_path = (flash or opts["images"]) + "/config.json"     # CONFIG_SET saves there, not in /
+    if flash and hasattr(output, "restore"):
+        errors += output.restore(flash + "/outbox.bin")
+    if flags["trace-feedback"]:
+        loop.feedback.trace = lambda kind: sys.stderr.write("feedback %s\n" % kind)
+    output.start()
+    report(output, errors + messages)
+    return loop, output, port
+
+
+async def run(loop, output, port, flags):
+    """Scan every image, deliver what is pending (up to --drain-ms), then idle with --idle until stdin closes
+    (with --idle a closed stdin also ends the scan: nobody is left to read it)."""
+    while await loop.step():
+        if flags["idle"] and port.closed:
+            return                      # the host end (the pty relay) is gone: even with --loop, stop
+    await output.drain(int(flags["drain-ms"]))
+    while flags["idle"] and not port.closed:
+        output.poll()
+        await sleep_ms(20)
+
+
+def main(argv):
+    try:
+        opts, flags = parse(argv)
+        loop, output, port = setup(opts, flags)
+    except SetupError as exc:
+        sys.stderr.write("sim: %s\n" % exc)
+        sys.exit(2)
+    flags["drain-ms"] = opts["drain-ms"]
+    try:
+        asyncio.run(run(loop, output, port, flags))
+    except OSError as exc:
+        if exc.args[:1] != (32,):       # EPIPE: whoever read stdout has gone (`electeur sim ... | head`)
+            raise
+        quiet_stdout()
+
+
+def quiet_stdout():
+    """Stop quietly, as an unplugged board would: CPython would otherwise complain again when it flushes stdout."""
+    try:
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (AttributeError, ImportError, OSError):
+        pass
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

