@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -13,34 +12,9 @@ import pytest
 
 from firmware.qr import binarize, decoder
 from host_bridge.testbench import synthetic_frames as synthetic
+from host_bridge.testbench.firmware_cost import fast_under_cpython, viper_source
 
 FAST = Path(decoder.__file__).with_name("fast.py")
-
-
-def viper_source() -> str:
-    """The viper code that firmware/qr/fast.py compiles on a board (its SOURCE string)."""
-    namespace: dict[str, object] = {}
-    text = FAST.read_text()
-    exec(compile(text.split("\nexec(SOURCE)")[0], str(FAST), "exec"), namespace)
-    return str(namespace["SOURCE"])
-
-
-def fast_under_cpython() -> types.ModuleType:
-    """firmware/qr/fast.py executed by CPython: `@micropython.viper` a no-op, `ptr8` the buffer itself."""
-    stub = types.ModuleType("micropython")
-    stub.viper = lambda f: f  # type: ignore[attr-defined]
-    module = types.ModuleType("fast_cpython")
-    module.__dict__["ptr8"] = lambda b: b
-    saved = sys.modules.get("micropython")
-    sys.modules["micropython"] = stub
-    try:
-        exec(compile(viper_source(), str(FAST), "exec"), module.__dict__)
-    finally:
-        if saved is None:
-            del sys.modules["micropython"]
-        else:
-            sys.modules["micropython"] = saved
-    return module
 
 
 @pytest.mark.parametrize("size,seed", [((320, 240), 0), ((160, 120), 1), ((203, 157), 2), ((640, 480), 3)])
