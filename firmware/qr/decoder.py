@@ -32,8 +32,8 @@ def decode(buf, width, height, fast=_fast, trace=None):
     f = binarize.Frame(buf, width, height, fast)
     step = 2 if height >= 240 else 1  # a finder is >= 7 rows tall: every other row still crosses it twice
     found = _scan(f, step, trace)
-    if not found:
-        f.inv = 1
+    if not found and f.other >= 3:
+        f.invert()
         found = _scan(f, step, trace)
     return found
 

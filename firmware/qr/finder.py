@@ -149,6 +149,7 @@ def find_finders(f, step):
     end = w
     one = ZERO if f.inv else ONE  # the bit of a dark pixel
     zero = ONE if f.inv else ZERO
+    other = 0
     for y in range(step // 2, f.h, step):
         f.threshold_row(y)
         i = bits.find(one, base, end)
@@ -169,13 +170,17 @@ def find_finders(f, step):
             p4 = p5
             p5 = j
             dark = not dark
-            if dark or p0 < 0:
-                continue  # a window must end on a dark run
+            if p0 < 0:
+                continue
             c0 = p1 - p0
             c1 = p2 - p1
             c2 = p3 - p2
             c3 = p4 - p3
             c4 = p5 - p4
+            if dark:  # the window ends on a light run: a finder of the other polarity, only counted
+                if _ratio_ok(c0, c1, c2, c3, c4, 1, 2):
+                    other += 1
+                continue
             if not _ratio_ok(c0, c1, c2, c3, c4, 1, 2) and (
                     p5 - p0 > 17 or not _ratio_ok(c0, c1, c2, c3, c4, 3, 4)):
                 continue  # tiny finders (under 2.5 px modules) get the looser tolerance of the cross-checks
@@ -188,6 +193,7 @@ def find_finders(f, step):
                 r = confirm(f, cx2 / 2.0, y, c0 + c1 + c2 + c3 + c4, c2)
                 if r is not None:
                     _add(cands, r[0], r[1], r[2])
+    f.other = other
     return cands
 
 

@@ -130,10 +130,13 @@ def test_reads_corpus_photos_in_a_vga_frame_that_it_used_to_miss(corpus, photo: 
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_reads_light_on_dark_codes(seed: int) -> None:
-    """A phone in dark mode: light modules on a dark screen, as a camera sees it and as rendered."""
+def test_reads_light_on_dark_codes(corpus, seed: int) -> None:
+    """A phone in dark mode: light modules on a dark screen, as a camera sees it, as a photo, as rendered."""
     gray = 255 - synthetic.printed_code(synthetic.RESOLUTIONS["QVGA"], seed=seed)
     assert read(np.ascontiguousarray(gray)) == [synthetic.PRESCRIPTION.encode()]
+    photo = Image.open(corpus / "zxing-qrcode" / "qrcode-3" / f"0{seed + 1}.png").convert("L")
+    text = (corpus / "zxing-qrcode" / "qrcode-3" / f"0{seed + 1}.txt").read_bytes().decode()
+    assert [_text_matches(p, text) for p in read(255 - np.asarray(photo))] == [True]
     apcv = f"https://apcv.example/c/{seed}7F3K9Q2M8X4T1B6H"
     assert read(255 - render(segno.make(apcv, error="m", micro=False), 3)) == [apcv.encode()]
 
@@ -202,3 +205,16 @@ def test_trace_names_the_stage_where_a_frame_was_lost() -> None:
     assert stage(damaged) == "RS"
     trace: list[str] = []
     assert read(gray) == decode(bytearray(gray.tobytes()), gray.shape[1], gray.shape[0], trace=trace) != []
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_light_on_dark_pass_runs_only_where_a_light_on_dark_finder_was_seen(seed: int) -> None:
+    """Empty counter scenes and frames that read pay one pass over the pixels, not two."""
+    from firmware.qr.decoder import decode as decode_
+    from host_bridge.testbench.firmware_cost import frame_cost
+
+    for gray in (synthetic.empty_scene(synthetic.RESOLUTIONS["QVGA"], seed=seed),
+                 synthetic.printed_code(synthetic.RESOLUTIONS["QVGA"], seed=seed)):
+        assert frame_cost(decode_, gray, viper=False).pixels < 0.85 * gray.size
+    inverted = np.ascontiguousarray(255 - synthetic.printed_code(synthetic.RESOLUTIONS["QVGA"], seed=seed))
+    assert frame_cost(decode_, inverted, viper=False).pixels > 1.2 * inverted.size

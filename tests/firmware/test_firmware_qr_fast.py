@@ -32,6 +32,10 @@ def test_viper_loops_give_the_same_bits_as_the_portable_ones(size: tuple[int, in
             assert portable.row == fast.row, (y, x0, x1)
         dark += sum(portable.row)
     assert 0 < dark < w * h  # both dark and light pixels: the comparison is not trivially equal
+    dark_on_light = binarize.Frame(gray.tobytes(), w, h, None).thr
+    portable.invert()
+    fast.invert()
+    assert portable.thr == fast.thr != dark_on_light  # flat tiles lean the other way, identically
 
 
 @pytest.mark.parametrize("arch", ["armv6m", "armv7m", "xtensawin"])
