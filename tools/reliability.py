@@ -2,6 +2,7 @@
 
     python tools/reliability.py [--seeds N] [--inputs N]
     python tools/reliability.py faults [--seeds N] [--reads N]     (bridge faults, real processes, ~2 min)
+    python tools/reliability.py attacks                             (attacks on a real bridge, ~1 min)
 
 1. link faults: reads sent through a byte stream with bytes dropped, bits flipped, runs duplicated and
    frames cut mid-way (reader reset), ACKs through the same faults; reads lost, duplicates delivered,
@@ -280,19 +281,43 @@ def faults(argv: list[str]) -> int:
     runs += [("journal disk full", lambda d: bf.journal_full(d, reads=args.reads)),
              ("webhook 500 then refused, MQTT broker stopped", lambda d: bf.sinks_down(d, reads=args.reads)),
              ("ePU slow, 500, stopped", lambda d: bf.epu_faults(d))]
+    return _run_scenarios(runs, 44)
+
+
+def _run_scenarios(runs: list[tuple[str, Any]], width: int) -> int:
+    """Run each (title, run(workdir) -> figures) in a fresh directory and print its figures as they come."""
     for title, run in runs:
         with tempfile.TemporaryDirectory() as tmp:
             figures = run(Path(tmp))
         print(f"{title}:")
         for name, value in figures.items():
-            print(f"  {name:<44} {json.dumps(value, ensure_ascii=False) if not isinstance(value, (int, str)) else value}")
+            print(f"  {name:<{width}} {json.dumps(value, ensure_ascii=False) if not isinstance(value, (int, str)) else value}")
         sys.stdout.flush()
     return 0
+
+
+def _attacks() -> list[tuple[str, Any]]:
+    """Each attack: (title, run(workdir) -> figures). Pairing (issue 13 item 2) appends its scenario here:
+    unpaired TCP peers -> reads obtained, forged READs journaled, CONFIG_SET accepted."""
+    from host_bridge.testbench import attacks as at
+
+    return [("frame bombs from a rogue reader (TCP)", at.frame_bombs),
+            ("junk on a TCP reader link", lambda d: at.tcp_junk()),
+            ("webhook redirects to another host", lambda d: at.redirects()),
+            ("slow connections on the API (1,100 half-sent requests)", at.slow_clients)]
+
+
+def attacks(argv: list[str]) -> int:
+    """Attacks on a real bridge (host_bridge/testbench/attacks.py): what each cost and what it obtained."""
+    argparse.ArgumentParser(prog="reliability.py attacks", description=attacks.__doc__).parse_args(argv)
+    return _run_scenarios(_attacks(), 52)
 
 
 def main() -> int:
     if sys.argv[1:2] == ["faults"]:
         return faults(sys.argv[2:])
+    if sys.argv[1:2] == ["attacks"]:
+        return attacks(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="link-fault runs of 300 reads each (default 5)")
     parser.add_argument("--inputs", type=int, default=5000, help="random inputs per parser (default 5000)")

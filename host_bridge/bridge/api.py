@@ -3,7 +3,13 @@
 Loopback only by default; every /api route wants the bearer token (WebSocket clients,
 which cannot set headers from a browser, may pass it as `?token=` or as a
 `bearer.<token>` subprotocol); requests carrying an Origin other than the bridge's own
-are refused, so a web page the pharmacist happens to open cannot read health data.
+are refused, so a web page the pharmacist happens to open cannot read health data. The Host header must
+name the bridge (DNS rebinding: a page whose domain was re-pointed to 127.0.0.1 is refused even before the
+token), and the page may connect only to its own origin and be framed by nobody.
+
+Connections are bounded for half-sent requests (slow loris): one idle or still sending its headers is closed
+after `IDLE_S`, and a client (IP address) has at most `PER_CLIENT` such connections, its oldest closed
+first, so a flood from one address neither exhausts file descriptors nor locks out the page.
 """
 
 from __future__ import annotations
@@ -13,30 +19,82 @@ import hmac
 import json
 import logging
 import weakref
-from collections.abc import Callable, Mapping
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
 from host_bridge import __version__
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError, decode_cursor
-from host_bridge.bridge.lookups import manual_lookup, now_source
+from host_bridge.counter.pipeline import LookupPipeline
 from host_bridge.errors import UserError
+from host_bridge.throttle import Throttle
 
 log = logging.getLogger("electeur.bridge.api")
 API_VERSION = "1"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 WEB = resources.files("host_bridge") / "web"
 PAGE_FILES = {"index.html": "text/html", "counter.js": "text/javascript", "counter.css": "text/css"}
 
 
-def own_origins(host: str, port: int) -> set[str]:
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+IDLE_S = 10.0           # a connection with no complete request for this long is closed
+PER_CLIENT = 32         # connections per client address not inside a request; beyond, the oldest is closed
+BODY_S = 10.0           # to send a request body
+
+
+def own_origins(host: str, port: int, tls: bool = False) -> set[str]:
     """The origins the counter page itself is served from (loopback names are interchangeable)."""
     names = {host}
-    if host in ("127.0.0.1", "localhost", "::1"):
+    if host in LOOPBACK:
         names |= {"127.0.0.1", "localhost", "[::1]"}
-    return {f"http://{n}:{port}" for n in names}
+    return {f"{'https' if tls else 'http'}://{n}:{port}" for n in names}
+
+
+class ClientConnections:
+    """Per client address, the connections not inside a request, oldest first: each is closed after `IDLE_S`
+    (headers never finished, or an idle keep-alive), and beyond `limit` the oldest is closed at once. Requests
+    mark their connection busy for their duration (a WebSocket for its life)."""
+
+    def __init__(self, limit: int = PER_CLIENT) -> None:
+        self.limit = limit
+        self._idle: dict[str, OrderedDict[Any, tuple[asyncio.BaseTransport, asyncio.TimerHandle]]] = {}
+        self._client_of: dict[Any, str] = {}
+        self.closed = 0
+
+    def opened(self, handler: Any, transport: asyncio.BaseTransport) -> None:
+        peer = transport.get_extra_info("peername")
+        client = self._client_of[handler] = str(peer[0]) if peer else ""
+        idle = self._idle.setdefault(client, OrderedDict())
+        idle[handler] = (transport, asyncio.get_running_loop().call_later(IDLE_S, self._close, handler))
+        while len(idle) > self.limit:
+            self._close(next(iter(idle)))
+
+    def _close(self, handler: Any) -> None:
+        transport = self.forget(handler)
+        if transport is not None:
+            transport.close()
+            self.closed += 1
+
+    def forget(self, handler: Any) -> asyncio.BaseTransport | None:
+        """Forget `handler` (closed, or now inside a request); its transport if it was idle."""
+        client = self._client_of.pop(handler, None)
+        idle = self._idle.get(client) if client is not None else None
+        entry = idle.pop(handler, None) if idle is not None else None
+        if idle is not None and not idle:
+            del self._idle[client]  # type: ignore[arg-type]
+        if entry is None:
+            return None
+        entry[1].cancel()
+        return entry[0]
+
+    def done(self, handler: Any, transport: asyncio.BaseTransport | None) -> None:
+        if transport is not None and not transport.is_closing():
+            self.opened(handler, transport)
 
 
 MAX_BODY = 64 * 1024  # a manual entry is a few bytes: refuse anything that could exhaust memory
@@ -106,11 +164,14 @@ class Api:
         self.origins = origins
         self.devices = devices
         self.manual_entry = manual_entry or self._manual_entry
+        self.pipeline = LookupPipeline(sessions=False)  # for `_manual_entry`; the bridge passes its own `manual_entry`
         self.sinks = sinks
         self.health = health or Health()
         self.health.on_change(lambda: self.publish({"type": "health", **self._status()}))
         self._sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._refused_log = Throttle(60.0)      # a hostile page can repeat refused requests at will
+        self.connections = ClientConnections()
         journal.on_record(self._on_record)
 
     # -- security ------------------------------------------------------------------------
@@ -120,10 +181,22 @@ class Api:
         return given is not None and hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self.token.encode())
 
     @web.middleware
-    async def guard(self, request: web.Request, handler):
+    async def guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self.connections.forget(request.protocol)          # inside a request: not idle
+        try:
+            return await self._guarded(request, handler)
+        finally:
+            self.connections.done(request.protocol, request.transport)
+
+    async def _guarded(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.host not in {urlsplit(o).netloc for o in self.origins}:
+            return _error(421, f"host {request.host!r} is not this bridge's address: open the page at "
+                               f"{min(self.origins, default='the address electeur run printed')}")
         origin = request.headers.get("Origin")
         if origin is not None and origin not in self.origins:
-            log.warning("refused %s %s from origin %s", request.method, request.path, origin)
+            if count := self._refused_log.ready():
+                log.warning("refused %s %s from origin %s%s", request.method, request.path, origin,
+                            f" (and {count - 1} more refused origins since the last report)" if count > 1 else "")
             return _error(403, f"origin {origin} is not allowed")
         if request.path.startswith("/api/") and not self._token_ok(request):
             return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": 'Bearer realm="electeur"'})
@@ -174,7 +247,11 @@ class Api:
 
     async def manual(self, request: web.Request) -> web.Response:
         try:
-            lookup = self.manual_entry(manual_code(await request.read()))
+            async with asyncio.timeout(BODY_S):
+                body = await request.read()
+            lookup = self.manual_entry(manual_code(body))
+        except TimeoutError:
+            return _error(408, f"request body not received within {BODY_S:g} s")
         except BadRequest as exc:
             return _error(exc.status, str(exc))
         except UserError as exc:
@@ -185,7 +262,7 @@ class Api:
 
     def _manual_entry(self, code: str) -> dict[str, Any]:
         """Without a bridge (tests, tools): the same lookup as `electeur lookup --code`, journaled."""
-        lookup = manual_lookup(code, source=now_source("manual", engine="manual"))
+        lookup = self.pipeline.manual(code)
         self.journal.record(lookup)
         return lookup
 
@@ -218,11 +295,18 @@ class Api:
         name = request.match_info.get("name") or "index.html"
         if name not in PAGE_FILES:
             raise web.HTTPNotFound()
-        headers = {"Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; object-src 'none'"}
+        ws = f"{'wss' if request.secure else 'ws'}://{request.host}"        # the Host was checked by guard()
+        headers = {"Content-Security-Policy": f"default-src 'self'; connect-src 'self' {ws}; object-src 'none'; "
+                                              "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
         return web.Response(body=(WEB / name).read_bytes(), content_type=PAGE_FILES[name], headers=headers)
 
     async def _started(self, app: web.Application) -> None:
         self._loop = asyncio.get_running_loop()
+
+    def runner(self) -> web.AppRunner:
+        """The runner `electeur run` serves with: idle and half-sent connections closed after `IDLE_S`, at most
+        `PER_CLIENT` of them per client address."""
+        return _BoundedRunner(self.build(), self.connections, access_log=None)
 
     def build(self) -> web.Application:
         app = web.Application(middlewares=[self.guard], client_max_size=MAX_BODY)
@@ -239,6 +323,29 @@ class Api:
             web.get("/{name}", self.page),
         ])
         return app
+
+
+class _BoundedRunner(web.AppRunner):
+    """An AppRunner whose server reports connections to a ClientConnections (aiohttp has no public hook for it)."""
+
+    def __init__(self, app: web.Application, connections: ClientConnections, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.connections = connections
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        made, lost = server.connection_made, server.connection_lost
+
+        def connection_made(handler: Any, transport: asyncio.Transport) -> None:
+            made(handler, transport)
+            self.connections.opened(handler, transport)
+
+        def connection_lost(handler: Any, exc: BaseException | None = None) -> None:
+            lost(handler, exc)
+            self.connections.forget(handler)
+
+        server.connection_made, server.connection_lost = connection_made, connection_lost  # type: ignore[method-assign]
+        return server
 
 
 def _op(summary: str, schema: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:

@@ -11,9 +11,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 
+from host_bridge.bridge.private import create_private
 from host_bridge.errors import UserError
 
 APP = "electeur"
@@ -31,6 +33,8 @@ def data_dir() -> Path:
 class Webhook:
     url: str
     token: str | None = None
+    ca_file: str | None = None          # the LGO's own CA (verification stays on)
+    minimal: bool = False               # send `minimise(lookup)`: no NIR, names, birth date, raw payload
 
 
 @dataclass
@@ -40,6 +44,11 @@ class Mqtt:
     prefix: str = "electeur"
     username: str | None = None
     password: str | None = None
+    tls: bool = False                   # verification on; port 8883 unless given
+    ca_file: str | None = None
+    cert_file: str | None = None        # client certificate (with key_file) for brokers that require one
+    key_file: str | None = None
+    minimal: bool = False
 
 
 @dataclass
@@ -55,9 +64,12 @@ class Config:
     devices: list[str] = field(default_factory=lambda: ["auto"])
     api_host: str = "127.0.0.1"
     api_port: int = 8765
+    api_cert: Path | None = None        # TLS for the API (required to listen beyond loopback), with api_key
+    api_key: Path | None = None
+    api_origins: list[str] = field(default_factory=list)   # https:// addresses the counter pages are opened at
     token: str | None = None
     journal: Path = field(default_factory=lambda: data_dir() / "journal.sqlite")
-    journal_key: Path = field(default_factory=lambda: config_dir() / "journal.key")
+    journal_key: Path | str = field(default_factory=lambda: config_dir() / "journal.key")   # or "keyring"
     retention_days: float = 90.0
     log_identifiers: bool = False
     stdout: bool = False
@@ -72,9 +84,12 @@ class Config:
 _TOP: dict[str, tuple[Any, str]] = {
     "devices": (list, "a list of 'auto', serial port names or 'tcp://HOST:PORT'"),
     "api": (str, "'HOST:PORT', e.g. '127.0.0.1:8765'"),
+    "api_cert": (str, "a PEM certificate file path"),
+    "api_key": (str, "a PEM private key file path"),
+    "api_origins": (list, "a list of 'https://HOST:PORT' addresses the counter pages are opened at"),
     "token": (str, "a string of at least 16 characters"),
     "journal": (str, "a file path"),
-    "journal_key": (str, "a file path"),
+    "journal_key": (str, "a file path, or \"keyring\" (the OS keyring)"),
     "retention_days": ((int, float), "a number of days > 0"),
     "log_identifiers": (bool, "true or false"),
     "sinks": (dict, "a table with keys stdout, webhook, mqtt"),
@@ -113,22 +128,38 @@ def check_device(text: str, where: str) -> str:
 def _webhook(item: Any, where: str) -> Webhook:
     if not isinstance(item, dict):
         raise UserError(f"{where}: must be a table {{url = 'https://...'}}, not {item!r}")
-    _check(item, {"url": (str, "an http(s) URL"), "token": (str, "a string")}, where)
+    _check(item, {"url": (str, "an http(s) URL"), "token": (str, "a string"), "ca_file": (str, "a PEM file path"),
+                  "minimal": (bool, "true or false")}, where)
     if not str(item.get("url", "")).startswith(("http://", "https://")):
         raise UserError(f"{where}: 'url' must be an http:// or https:// URL, not {item.get('url')!r}")
-    return Webhook(item["url"], item.get("token"))
+    _files(item, ("ca_file",), where)
+    return Webhook(**item)
 
 
 def _mqtt(item: dict[str, Any], where: str) -> Mqtt:
     _check(item, {"host": (str, "a host name"), "port": (int, "a port number"), "prefix": (str, "a topic prefix"),
-                  "username": (str, "a string"), "password": (str, "a string")}, where)
+                  "username": (str, "a string"), "password": (str, "a string"), "tls": (bool, "true or false"),
+                  "ca_file": (str, "a PEM file path"), "cert_file": (str, "a PEM file path"),
+                  "key_file": (str, "a PEM file path"), "minimal": (bool, "true or false")}, where)
     if "host" not in item:
         raise UserError(f"{where}: 'host' is required")
     if not 0 < item.get("port", 1883) < 65536:
         raise UserError(f"{where}: 'port' must be 1-65535")
     if any(c in item.get("prefix", "electeur") for c in "+#") or not item.get("prefix", "electeur"):
         raise UserError(f"{where}: 'prefix' must be a non-empty topic without wildcards")
-    return Mqtt(**item)
+    tls_keys = [k for k in ("ca_file", "cert_file", "key_file") if k in item]
+    if tls_keys and not item.get("tls"):
+        raise UserError(f"{where}: {', '.join(tls_keys)} need tls = true")
+    if ("cert_file" in item) != ("key_file" in item):
+        raise UserError(f"{where}: a client certificate needs both cert_file and key_file")
+    _files(item, tls_keys, where)
+    return Mqtt(**{"port": 8883 if item.get("tls") else 1883, **item})
+
+
+def _files(item: dict[str, Any], keys: Any, where: str) -> None:
+    for key in keys:
+        if key in item and not Path(item[key]).expanduser().is_file():
+            raise UserError(f"{where}: '{key}' {item[key]!r} is not a readable file")
 
 
 def load(path: Path | None) -> Config:
@@ -150,6 +181,16 @@ def load(path: Path | None) -> Config:
         cfg.devices = [check_device(d, where) for d in doc["devices"]] or ["auto"]
     if "api" in doc:
         cfg.api_host, cfg.api_port = parse_hostport(doc["api"], f"{where}: 'api'")
+    _files(doc, ("api_cert", "api_key"), where)
+    if ("api_cert" in doc) != ("api_key" in doc):
+        raise UserError(f"{where}: TLS for the API needs both 'api_cert' and 'api_key'")
+    if "api_cert" in doc:
+        cfg.api_cert, cfg.api_key = Path(doc["api_cert"]).expanduser(), Path(doc["api_key"]).expanduser()
+    for origin in doc.get("api_origins", []):
+        parts = urlsplit(origin) if isinstance(origin, str) else None
+        if not parts or parts.scheme != "https" or not parts.hostname or parts.path or parts.query:
+            raise UserError(f"{where}: each of 'api_origins' must be 'https://HOST[:PORT]' (no path), not {origin!r}")
+    cfg.api_origins = list(doc.get("api_origins", []))
     if "token" in doc:
         if len(doc["token"]) < 16:
             raise UserError(f"{where}: 'token' must be at least 16 characters")
@@ -157,7 +198,7 @@ def load(path: Path | None) -> Config:
     if "journal" in doc:
         cfg.journal = Path(doc["journal"]).expanduser()
     if "journal_key" in doc:
-        cfg.journal_key = Path(doc["journal_key"]).expanduser()
+        cfg.journal_key = doc["journal_key"] if doc["journal_key"] == "keyring" else Path(doc["journal_key"]).expanduser()
     if "retention_days" in doc:
         if doc["retention_days"] <= 0:
             raise UserError(f"{where}: 'retention_days' must be > 0, not {doc['retention_days']}")
@@ -196,14 +237,12 @@ def ensure_token(cfg: Config) -> tuple[str, bool]:
     if cfg.token:
         return cfg.token, False
     path = config_dir() / "token"
+    created = not path.exists() and create_private(path, secrets.token_urlsafe(24) + "\n")
     try:
         token = path.read_text(encoding="ascii").strip()
-        if len(token) >= 16:
-            return token, False
-    except (OSError, UnicodeDecodeError):
-        pass
-    token = secrets.token_urlsafe(24)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(token + "\n", encoding="ascii")
-    path.chmod(0o600)
-    return token, True
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read the API token file {path}: {exc}") from None
+    if len(token) < 16:
+        raise UserError(f"the API token file {path} holds no token (16 characters or more): delete it and a new "
+                        "one is made on start, or set 'token' in the config")
+    return token, created

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from host_bridge.bridge.private import make_private, private_dir
 from host_bridge.bridge.sealing import PREFIX, Sealer, is_sealed
 from host_bridge.errors import UserError
 
@@ -73,7 +75,11 @@ class Journal:
         self._lock = threading.Lock()
         self._listeners: list[Callable[[int, dict[str, Any]], None]] = []
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # 0600 before SQLite opens it: its -wal and -shm files take the database file's mode
+            if not self.path.exists():
+                private_dir(self.path.parent)
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            make_private(self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # an ACK promises the read survives a power cut

@@ -17,8 +17,8 @@ MASK = "<redacted>"
 # NIR: sex digit, year, month, department (2A/2B for Corsica), commune, order, optional key; spaces allowed.
 _NIR = re.compile(r"(?<![0-9A-Za-z])[12478]\s?\d{2}\s?(?:0[1-9]|1[0-2]|[2-9]\d)\s?(?:\d{2}|2[AB])\s?\d{3}\s?\d{3}(?:\s?\d{2})?(?!\d)")
 _DATE = re.compile(r"(?<!\d)(?:\d{2}[/.-]\d{2}[/.-]\d{4}|\d{4}-\d{2}-\d{2}(?!T\d))(?!\d)")  # ISO timestamps are not birth dates
-_SENSITIVE_KEY = r"[\w-]*(?:name|nom|prenom|birth|naissance|nir|ins_number|member_number|token)[\w-]*"
-_KEYED = re.compile(r"""(["']?""" + _SENSITIVE_KEY + r"""["']?\s*[:=]\s*)(?:"[^"]*"|'[^']*'|[^\s,;}]+)""", re.I)
+SENSITIVE_KEY = r"[\w-]*(?:name|nom|prenom|birth|naissance|nir|ins_number|member_number|token)[\w-]*"
+_KEYED = re.compile(r"""(["']?""" + SENSITIVE_KEY + r"""["']?\s*[:=]\s*)(?:"[^"]*"|'[^']*'|[^\s,;}]+)""", re.I)
 
 
 class Redactor:
@@ -36,7 +36,7 @@ class Redactor:
     def remember_lookup(self, lookup: dict) -> None:
         """Register the identifying fields of a lookup (names, birth dates, numbers) and its raw text."""
         fields = lookup.get("fields") or {}
-        self.remember(*(v for k, v in fields.items() if re.fullmatch(_SENSITIVE_KEY, k, re.I)))
+        self.remember(*(v for k, v in fields.items() if re.fullmatch(SENSITIVE_KEY, k, re.I)))
         self.remember(lookup.get("text") or "")
 
     def __call__(self, text: str) -> str:
@@ -58,7 +58,15 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.redactor(record.getMessage())
         record.args = None
+        if record.exc_info:         # a traceback quotes the exception's message, which may hold a payload
+            record.exc_text = self.redactor(_FORMAT.formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = self.redactor(record.exc_text)
         return True
+
+
+_FORMAT = logging.Formatter()
 
 
 def install(logger: logging.Logger, redactor: Redactor, *, allow_identifiers: bool = False) -> None:

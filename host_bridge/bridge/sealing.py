@@ -3,24 +3,35 @@
 The journal must keep every read until each sink has it (and the counter page shows recent ones), so
 it cannot simply drop names, NIRs and birth dates; sealing keeps them out of the database file, its
 -wal/-shm companions and any copy or backup of them. The key lives in its own file (0600, next to the
-API token, not next to the journal); the lookup id is bound as associated data, so a sealed body moved
-to another row does not open.
+API token, not next to the journal), or with `journal_key = "keyring"` in the OS keyring (Secret Service,
+Windows Credential Locker/DPAPI, macOS Keychain, through the `keyring` library; the key file when no keyring
+is available); the lookup id is bound as associated data, so a sealed body moved to another row does not open.
+What it does not protect against: anyone who can read the key too (the bridge's user, root, a copy of the
+whole disk holding both), nor a running bridge's memory (docs/security.md).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import os
-import threading
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from host_bridge.bridge.private import create_private
 from host_bridge.errors import UserError
 
 PREFIX = "sealed1:"
+KEYRING = "keyring"             # journal_key value: the OS keyring
+KEYRING_SERVICE = "electeur"
+log = logging.getLogger("electeur.bridge")
+
+
+def _new_key() -> str:
+    return base64.b64encode(AESGCM.generate_key(256)).decode()
 
 
 def is_sealed(stored: str) -> bool:
@@ -35,23 +46,23 @@ class Sealer:
         self.path = path
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "Sealer":
-        """The key in `path` (base64 of 32 bytes); created, readable by the owner only, if missing."""
+    def from_store(cls, where: str | Path, journal: Path, fallback: Path) -> Sealer:
+        """The key `journal_key` names: "keyring" (the OS keyring, entry per journal; `fallback`, the key file,
+        where no keyring is available) or a key file path."""
+        if str(where) == KEYRING:
+            found = _from_keyring(journal)
+            if found is not None:
+                return found
+            log.warning("no OS keyring available here: the journal key is kept in the file %s instead", fallback)
+            where = fallback
+        return cls.from_file(where)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Sealer:
+        """The key in `path` (base64 of 32 bytes); created 0600 in a 0700 directory if missing."""
         path = Path(path)
         if not path.exists():
-            # written whole under a private name, then linked into place: a bridge starting at the same moment
-            # never reads a half-written key, and only one key wins
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never world-readable, even briefly
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                f.write(base64.b64encode(AESGCM.generate_key(256)).decode() + "\n")
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass                    # another process created it first: use that one
-            finally:
-                tmp.unlink()
+            create_private(path, _new_key() + "\n")       # another bridge made it first: that one is used
         try:
             key = base64.b64decode(path.read_text(encoding="ascii").strip(), validate=True)
         except (OSError, UnicodeDecodeError, binascii.Error) as exc:
@@ -73,3 +84,25 @@ class Sealer:
         except (binascii.Error, InvalidTag, ValueError):
             raise UserError(f"a journal entry does not open with the key {self.path or '(given)'}: "
                             "was the key file replaced? restore the one the journal was written with") from None
+
+
+def _from_keyring(journal: Path) -> Sealer | None:
+    """The journal's key from the OS keyring (created there on first use); None when no keyring is available."""
+    import keyring
+    from keyring.errors import KeyringError
+
+    entry = f"journal-key {journal.resolve()}"
+    try:
+        stored = keyring.get_password(KEYRING_SERVICE, entry)
+        if stored is None:
+            keyring.set_password(KEYRING_SERVICE, entry, _new_key())
+            stored = keyring.get_password(KEYRING_SERVICE, entry)
+    except KeyringError:
+        return None
+    try:
+        key = base64.b64decode(stored or "", validate=True)
+    except binascii.Error:
+        key = b""
+    if len(key) != 32:
+        raise UserError(f"the OS keyring entry '{KEYRING_SERVICE}' / '{entry}' is not a journal key: restore it")
+    return Sealer(key, None)

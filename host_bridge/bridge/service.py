@@ -10,47 +10,86 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import threading
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 import serial
 from aiohttp import web
 
-from host_bridge.bridge.api import Api, own_origins
-from host_bridge.bridge.config import Config
+from host_bridge.bridge.api import LOOPBACK, Api, own_origins
+from host_bridge.bridge.config import Config, config_dir
 from host_bridge.bridge.devices import serial_readers
 from host_bridge.bridge.dispatch import Dispatcher
 from host_bridge.bridge.epu_recheck import epu_problem, recheck_pending
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError
-from host_bridge.bridge.lookups import CounterSession, build_lookup, manual_lookup, now_source, with_epu
 from host_bridge.bridge.redact import Redactor
 from host_bridge.bridge.sealing import Sealer
-from host_bridge.bridge.sinks import Sink
+from host_bridge.bridge.sinks import Minimised, Sink
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink
-from host_bridge.link.frames import FrameReads
+from host_bridge.counter.pipeline import LookupPipeline
 from host_bridge.decode.engines import get_engine
 from host_bridge.epu.client import EpuClient
-from host_bridge.link.reader_link import NotNow, ReaderLink
 from host_bridge.errors import UserError
+from host_bridge.link.frames import FrameReads
+from host_bridge.link.reader_link import NotNow, ReaderLink
+from host_bridge.link.tcp_stream import TcpStream
+from host_bridge.payloads.lookup import now_source
 
 log = logging.getLogger("electeur.bridge")
 REOPEN_S = 1.0
 SCAN_S = 2.0
 
 
-def pyserial_url(device: str) -> str:
-    """`tcp://host:port` (our spelling) is pyserial's `socket://host:port`; ports pass through."""
-    return "socket://" + device[6:] if device.startswith("tcp://") else device
+def open_stream(device: str) -> serial.Serial | TcpStream:
+    """A serial port through pyserial; `tcp://HOST:PORT` as a socket read in whole buffers (not pyserial's
+    `socket://`, which a link reads one byte per poll)."""
+    if device.startswith("tcp://"):
+        return TcpStream(device)
+    return serial.serial_for_url(device, baudrate=115200, timeout=0.2)
+
+
+def cleartext_warning(name: str, host: str, minimal: bool, fix: str) -> None:
+    """Warn at start about a sink that carries lookups in clear beyond this machine."""
+    if host in LOOPBACK:
+        return
+    what = "minimised lookups (kind, status, prescription number)" if minimal else \
+        "patients' identifiers (NIR, names, birth dates)"
+    log.warning("sink %s sends %s IN CLEAR over the network to %s: %s%s", name, what, host, fix,
+                "" if minimal else ", or minimal = true")
+
+
+def api_exposure(cfg: Config) -> ssl.SSLContext | None:
+    """The API's TLS context (None: plain HTTP, loopback only). Beyond loopback the bearer token and the lookups
+    would cross the LAN: refused without TLS and an explicit list of the pages' origins, and warned about."""
+    tls = None
+    if cfg.api_cert and cfg.api_key:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            tls.load_cert_chain(cfg.api_cert, cfg.api_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise UserError(f"cannot load api_cert {cfg.api_cert} / api_key {cfg.api_key}: {exc}") from None
+    if cfg.api_host in LOOPBACK:
+        return tls
+    if tls is None or not cfg.api_origins:
+        raise UserError(f"refusing to serve the API on {cfg.api_host}:{cfg.api_port}: beyond this machine the "
+                        "bearer token and patients' identifiers would cross the network"
+                        + (" in clear; set api_cert and api_key (a certificate for this machine's name)" if tls is None
+                           else "") + " and api_origins (the https:// addresses the counter pages are opened at), "
+                        "or keep api on 127.0.0.1 (docs/security.md)")
+    log.warning("API OPEN TO THE NETWORK on %s:%d over TLS: any computer of the LAN holding the token can read "
+                "lookups; pages allowed from %s", cfg.api_host, cfg.api_port, ", ".join(cfg.api_origins))
+    return tls
 
 
 class ReaderPort:
     """One serial port or TCP reader: open, run the link, re-open after an unplug, until stopped."""
 
-    def __init__(self, device: str, bridge: "Bridge") -> None:
+    def __init__(self, device: str, bridge: Bridge) -> None:
         self.device = device
         self.bridge = bridge
         self.state = "opening"
@@ -77,7 +116,7 @@ class ReaderPort:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                stream = serial.serial_for_url(pyserial_url(self.device), baudrate=115200, timeout=0.2)
+                stream = open_stream(self.device)
             except (serial.SerialException, OSError, ValueError) as exc:
                 self._set("disconnected", str(exc))
                 self._stop.wait(REOPEN_S)
@@ -122,16 +161,17 @@ class Bridge:
         self.cfg = cfg
         self.redactor = redactor
         # sealed at rest unless the config explicitly allows identifiers in clear (log_identifiers = true)
-        self.journal = Journal(cfg.journal, sealer=Sealer.from_file(cfg.journal_key), clear=cfg.log_identifiers)
+        sealer = Sealer.from_store(cfg.journal_key, cfg.journal, config_dir() / "journal.key")
+        self.journal = Journal(cfg.journal, sealer=sealer, clear=cfg.log_identifiers)
         self.health = Health()
-        self.sessions: dict[str, CounterSession] = {}
-        self._session_lock = threading.Lock()
         self.ports: dict[str, ReaderPort] = {}
         self._auto: set[str] = set()  # ports opened by `auto`
         sinks = self.build_sinks()
         self.dispatcher = Dispatcher(self.journal, sinks, backoff_s=cfg.retry_first_s, max_backoff_s=cfg.retry_max_s,
                                      health=self.health)
-        self.api = Api(self.journal, token=token, origins=own_origins(cfg.api_host, cfg.api_port),
+        self.api_tls = api_exposure(cfg)
+        origins = own_origins(cfg.api_host, cfg.api_port, tls=self.api_tls is not None) | set(cfg.api_origins)
+        self.api = Api(self.journal, token=token, origins=origins,
                        devices=self.devices, manual_entry=self.manual_entry, sinks=tuple(s.name for s in sinks),
                        health=self.health)
         self.epu = EpuClient(cfg.epu.url, token=cfg.epu.token, timeout=cfg.epu.timeout_s) if cfg.epu else None
@@ -140,15 +180,25 @@ class Bridge:
             log.warning("ePU URL %s is this bridge's own API address: ePU checks are off; run the sandbox on "
                         "another port and set [epu] url (or $ELECTEUR_EPU_URL)", self.epu.base_url)
             self.epu = None
+        self.pipeline = LookupPipeline(epu=self.epu)  # one counter session per reader
         self.engine = get_engine()              # host decoding of streamed frames
 
     def build_sinks(self) -> list[Sink]:
+        """The configured sinks; each one that sends identifiers in clear across the network is warned about."""
         sinks: list[Sink] = [StdoutSink()] if self.cfg.stdout else []
-        sinks += [WebhookSink(w.url, token=w.token) for w in self.cfg.webhooks]
+        for w in self.cfg.webhooks:
+            sink: Sink = WebhookSink(w.url, token=w.token, ca_file=w.ca_file)
+            if w.url.startswith("http://"):
+                cleartext_warning(sink.name, urlsplit(w.url).hostname or "", w.minimal, "use an https:// url")
+            sinks.append(Minimised(sink) if w.minimal else sink)
         if self.cfg.mqtt:
             m = self.cfg.mqtt
-            sinks.append(MqttSink(m.host, m.port, prefix=m.prefix, username=m.username, password=m.password,
-                                  reconnect_max_s=self.cfg.retry_max_s))
+            sink = MqttSink(m.host, m.port, prefix=m.prefix, username=m.username, password=m.password,
+                            reconnect_max_s=self.cfg.retry_max_s, tls=m.tls, ca_file=m.ca_file,
+                            cert_file=m.cert_file, key_file=m.key_file)
+            if not m.tls:
+                cleartext_warning(sink.name, m.host, m.minimal, "set tls = true (and ca_file) in [sinks.mqtt]")
+            sinks.append(Minimised(sink) if m.minimal else sink)
         return sinks
 
     def record(self, lookup: dict[str, Any], resent: bool = False) -> tuple[int, bool]:
@@ -169,23 +219,17 @@ class Bridge:
                  "".join(f" [{w['code']}]" for w in lookup.get("warnings", [])))
         return seq, new
 
-    def session(self, reader: str) -> CounterSession:
-        with self._session_lock:
-            return self.sessions.setdefault(reader, CounterSession(reader))
-
     def on_read(self, reader: str, read_id: str, payload: bytes, engine: str | None, resent: bool = False) -> None:
         """Called by a port thread; returns once the lookup is journaled (then the link ACKs)."""
-        source = now_source(reader, engine=engine, read_id=read_id)
-        lookup = build_lookup(payload, source=source, session=self.session(reader))
+        lookup = self.pipeline.lookup(payload, now_source(reader, engine=engine, read_id=read_id))
         try:
-            self.record(with_epu(lookup, self.epu), resent)
+            self.record(lookup, resent)
         except JournalError as exc:
             raise NotNow(str(exc)) from None
 
     def manual_entry(self, code: str) -> dict[str, Any]:
         """A code typed on the counter page: same lookup as `electeur lookup --code`, ePU state, journaled."""
-        lookup = manual_lookup(code, source=now_source("manual", engine="manual"), session=self.session("manual"))
-        lookup = with_epu(lookup, self.epu)
+        lookup = self.pipeline.manual(code)
         self.record(lookup)
         return lookup
 
@@ -228,10 +272,10 @@ class Bridge:
             await asyncio.sleep(SCAN_S)
 
     async def serve(self, ready: threading.Event | None = None) -> None:
-        runner = web.AppRunner(self.api.build(), access_log=None)
+        runner = self.api.runner()
         await runner.setup()
         try:
-            await web.TCPSite(runner, self.cfg.api_host, self.cfg.api_port).start()
+            await web.TCPSite(runner, self.cfg.api_host, self.cfg.api_port, ssl_context=self.api_tls).start()
         except OSError as exc:
             await runner.cleanup()
             raise UserError(f"cannot listen on {self.cfg.api_host}:{self.cfg.api_port}: {exc.strerror or exc}") from None

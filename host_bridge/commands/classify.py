@@ -8,8 +8,8 @@ import os
 import sys
 from typing import Iterator
 
-from host_bridge.counter.session import CounterSession
-from host_bridge.payloads import Profiles, build_lookup, now_source
+from host_bridge.counter.pipeline import LookupPipeline
+from host_bridge.payloads import Profiles, now_source
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,12 +35,10 @@ def _inputs(args: argparse.Namespace) -> Iterator[bytes]:
 
 
 def run(args: argparse.Namespace) -> int:
-    profiles = Profiles(args.profiles_dir)
-    session = CounterSession(args.reader) if args.session else None
+    pipeline = LookupPipeline(profiles=Profiles(args.profiles_dir), sessions=args.session, gs_substitute=args.gs_substitute)
     out = sys.stdout
     for data in _inputs(args):
-        lookup = build_lookup(data, source=now_source(args.reader, engine="text"), session=session,
-                              profiles=profiles, gs_substitute=args.gs_substitute)
+        lookup = pipeline.lookup(data, now_source(args.reader, engine="text"))
         out.write(json.dumps(lookup) + "\n")  # ASCII-only JSON: safe on any console encoding
         out.flush()
     return 0

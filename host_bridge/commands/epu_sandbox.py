@@ -7,7 +7,7 @@ import os
 import sqlite3
 import time
 
-from host_bridge.testbench.epu_sandbox import DEFAULT_PORT, DEFAULT_TOKEN, SandboxServer
+from host_bridge.epu.client import SANDBOX_PORT, SANDBOX_TOKEN
 from host_bridge.errors import UserError
 
 
@@ -16,8 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Run the ePU sandbox: consult prescriptions, record dispensations (total, partial, "
                                    "refused); refuses a second total dispensation. API in docs/epu.md.")
     p.add_argument("--db", default="epu-sandbox.sqlite", help="SQLite file (default: ./epu-sandbox.sqlite)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 = any)")
-    p.add_argument("--token", default=os.environ.get("ELECTEUR_EPU_TOKEN", DEFAULT_TOKEN),
+    p.add_argument("--port", type=int, default=SANDBOX_PORT, help=f"port on 127.0.0.1 (default {SANDBOX_PORT}; 0 = any)")
+    p.add_argument("--token", default=os.environ.get("ELECTEUR_EPU_TOKEN", SANDBOX_TOKEN),
                    help="bearer token clients must send (default: $ELECTEUR_EPU_TOKEN or 'sandbox')")
     p.add_argument("--delay-s", type=float, default=0, metavar="S",
                    help="fault injection: wait S seconds before answering (beyond the client's timeout: ePU slow)")
@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from host_bridge.testbench.epu_sandbox import SandboxServer
+
     try:
         if args.fail_status is not None and not 400 <= args.fail_status <= 599:
             raise UserError(f"--fail-status must be an HTTP error status 400-599, not {args.fail_status}")

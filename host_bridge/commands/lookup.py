@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from host_bridge.counter.pipeline import LookupPipeline
 from host_bridge.epu.client import EpuClient, default_base_url
-from host_bridge.payloads import Profiles, now_source
-from host_bridge.payloads.manual import manual_lookup
+from host_bridge.payloads import Profiles
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,8 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    lookup = manual_lookup(args.code, source=now_source("manual", engine="manual"), profiles=Profiles(args.profiles_dir))
-    if args.epu is not None:
-        EpuClient(args.epu or default_base_url()).attach(lookup)
+    epu = EpuClient(args.epu or default_base_url()) if args.epu is not None else None
+    lookup = LookupPipeline(profiles=Profiles(args.profiles_dir), epu=epu, sessions=False).manual(args.code)
     print(json.dumps(lookup))
     return 0

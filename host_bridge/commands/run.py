@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     install(root, redactor, allow_identifiers=cfg.log_identifiers)
 
     bridge = Bridge(cfg, token, redactor)
-    page = f"http://{cfg.api_host}:{cfg.api_port}/"
+    page = f"{'https' if bridge.api_tls else 'http'}://{cfg.api_host}:{cfg.api_port}/"
     err = sys.stderr
     print(f"electeur run: config  {cfg.path or '(none: defaults)'}", file=err)
     print(f"electeur run: journal {cfg.journal} " + ("(identifiers in clear: log_identifiers = true)"
@@ -61,7 +62,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"electeur run: page    {page}#token=<token>", file=err)
     print(f"electeur run: devices {', '.join(cfg.devices)}", file=err)
     print(f"electeur run: ePU     {bridge.epu.base_url if bridge.epu else 'off'}", file=err)
-    if new_token:
+    if new_token and under_service_manager():    # its log keeps stderr for anyone who may read logs
+        print(f"electeur run: new API token saved in {conf.config_dir() / 'token'} (mode 0600, not shown here: "
+              f"read it there and open {page}#token=<token>)", file=err)
+    elif new_token:
         print(f"electeur run: new API token (saved in {conf.config_dir() / 'token'}, shown once): {token}", file=err)
         print(f"electeur run: open    {page}#token={token}", file=err)
     err.flush()
@@ -70,6 +74,11 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def under_service_manager() -> bool:
+    """systemd (INVOCATION_ID, JOURNAL_STREAM) or any manager that gives no terminal (NSSM, launchd, a log file)."""
+    return bool(os.environ.get("INVOCATION_ID") or os.environ.get("JOURNAL_STREAM")) or not sys.stderr.isatty()
 
 
 async def _serve_until_sigterm(bridge: Bridge) -> None:

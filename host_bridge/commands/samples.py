@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
 def check_epu_db(path: Path) -> None:
     """Open (or create) the ePU sandbox database now, so a wrong path or a file that is not one fails first."""
-    from host_bridge.epu.store import EpuStore
+    from host_bridge.testbench.epu_store import EpuStore
 
     try:
         EpuStore(path).close()

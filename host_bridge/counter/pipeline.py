@@ -1,48 +1,74 @@
-"""After decoding: decoded symbols → EpuLookups → ePU consult, the same steps for the bridge, replay and demo."""
+"""The one lookup pipeline: a read's payload (or a typed code) → EpuLookup → counter session → ePU state.
+
+Every caller goes through here — the bridge (`on_read`, `manual_entry`), the API's manual entry,
+`electeur classify`, `electeur lookup --code`, `electeur replay` and the demo — so the same input and
+session give the same lookup wherever it comes from. `payloads/` stays pure (bytes → lookup);
+the session and ePU steps, which need state and the network, are added here.
+"""
 
 from __future__ import annotations
 
 import base64
+import threading
 from types import SimpleNamespace
-from typing import Any, Iterable, Protocol
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
+from host_bridge.counter.session import CounterSession
 from host_bridge.epu.client import EpuClient
 from host_bridge.payloads.lookup import build_lookup, now_source
-from host_bridge.payloads.profiles import Profiles, default_profiles
-from host_bridge.counter.session import CounterSession
+from host_bridge.payloads.manual import manual_lookup
+from host_bridge.payloads.profiles import Profiles
+from host_bridge.payloads.schema import EpuLookup
+
+MANUAL_READER = "manual"  # the `source.reader` of typed codes: they form their own counter session
 
 
 class Decoded(Protocol):
     """What a decoder hands over: the exact payload bytes and the engine that read them."""
 
     data: bytes
-    engine: str
+    engine: str | None
 
 
 class LookupPipeline:
-    """Classify and look up decoded symbols; one counter session per reader when `sessions` is on."""
+    """Classify payloads and typed codes, cross-check them per reader (when `sessions` is on), add the ePU state
+    (when `epu` is set). Safe to call from several threads: the bridge's port threads and its API share one."""
 
     def __init__(self, *, profiles: Profiles | None = None, epu: EpuClient | None = None, sessions: bool = True,
                  gs_substitute: str | None = None) -> None:
-        self.profiles = profiles or default_profiles()
+        self.profiles = profiles  # None: the package's and $ELECTEUR_PROFILES_DIR's, looked up per read
         self.epu = epu
         self.sessions: dict[str, CounterSession] | None = {} if sessions else None
         self.gs_substitute = gs_substitute
+        self._lock = threading.Lock()
 
     def session(self, reader: str) -> CounterSession | None:
+        """The counter session of `reader` (None when sessions are off)."""
         if self.sessions is None:
             return None
-        return self.sessions.setdefault(reader, CounterSession(reader))
+        with self._lock:
+            return self.sessions.setdefault(reader, CounterSession(reader))
 
-    def lookup(self, data: bytes, source: dict[str, Any]) -> dict[str, Any]:
-        """One payload → one lookup (with session cross-checks and the ePU state when configured)."""
-        lookup = build_lookup(data, source=source, session=self.session(str(source.get("reader"))),
-                              profiles=self.profiles, gs_substitute=self.gs_substitute)
-        if self.epu is not None:
-            self.epu.attach(lookup)
-        return lookup
+    def _finish(self, lookup: EpuLookup, reader: str) -> EpuLookup:
+        session = self.session(reader)
+        if session is not None:
+            lookup = session.observe(lookup)
+        return self.epu.attach(lookup) if self.epu is not None else lookup
 
-    def lookups(self, symbols: Iterable[Decoded], *, reader: str, read_id: str | None = None) -> list[dict[str, Any]]:
+    def lookup(self, data: bytes, source: Mapping[str, Any]) -> EpuLookup:
+        """One payload as read → one lookup; never raises on bad payloads."""
+        lookup = build_lookup(data, source=source, profiles=self.profiles, gs_substitute=self.gs_substitute)
+        return self._finish(lookup, str(source.get("reader")))
+
+    def manual(self, code: str, source: Mapping[str, Any] | None = None) -> EpuLookup:
+        """A code typed by hand (the number printed under an e-prescription's QR) → the lookup a scan would give.
+
+        Raises UserError when the code is not a valid number for any profile that allows manual entry."""
+        where = source or now_source(MANUAL_READER, engine="manual")
+        return self._finish(manual_lookup(code, source=where, profiles=self.profiles), str(where.get("reader")))
+
+    def lookups(self, symbols: Iterable[Decoded], *, reader: str, read_id: str | None = None) -> list[EpuLookup]:
         """Lookups for the symbols of one frame; read ids `<read_id>#<n>` keep them idempotent across replays."""
         out = []
         for n, symbol in enumerate(symbols):

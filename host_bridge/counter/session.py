@@ -13,10 +13,8 @@ import copy
 import datetime as dt
 import hashlib
 import unicodedata
-from typing import Any
-
-from host_bridge.payloads.lookup import add_issue
-from host_bridge.payloads.parse import Issue
+from host_bridge.payloads.issues import Issue, add_issue
+from host_bridge.payloads.schema import EpuLookup
 
 IDENTITY = {  # kind -> field prefix of the person the code is about
     "ordonnance": "patient", "ins": "patient", "apcv": "beneficiary",
@@ -31,7 +29,7 @@ def fold(value: str) -> str:
     return " ".join(text.replace("-", " ").replace("'", " ").split())
 
 
-def _identity(lookup: dict[str, Any]) -> dict[str, str] | None:
+def _identity(lookup: EpuLookup) -> dict[str, str] | None:
     prefix = IDENTITY.get(lookup["kind"])
     if not prefix:
         return None
@@ -42,7 +40,7 @@ def _identity(lookup: dict[str, Any]) -> dict[str, str] | None:
     return ident or None
 
 
-def _time(lookup: dict[str, Any]) -> dt.datetime | None:
+def _time(lookup: EpuLookup) -> dt.datetime | None:
     try:
         t = dt.datetime.fromisoformat(str(lookup["source"].get("time")))
     except ValueError:
@@ -59,32 +57,34 @@ class CounterSession:
         self.expect = expect
         self.id: str | None = None
         self._last: dt.datetime | None = None
-        self._reads: list[dict[str, Any]] = []
-        self._by_id: dict[str, dict[str, Any]] = {}
+        self._reads: list[EpuLookup] = []
+        self._by_id: dict[str, EpuLookup] = {}
 
-    def _roll(self, when: dt.datetime | None) -> None:
+    def _roll(self, when: dt.datetime | None) -> str:
+        """The id of the session a read at `when` belongs to, starting a new one after a gap."""
         if self.id is None or (when and self._last and when - self._last > self.gap):
             stamp = (when or dt.datetime.now(dt.timezone.utc)).isoformat()
             self.id = hashlib.sha256(f"{self.reader}\0{stamp}".encode()).hexdigest()[:16]
             self._reads = []
         if when and (self._last is None or when > self._last):
             self._last = when
+        return self.id
 
-    def observe(self, lookup: dict[str, Any]) -> dict[str, Any]:
+    def observe(self, lookup: EpuLookup) -> EpuLookup:
         """Add this session's cross-check warnings to `lookup` and return it (or the earlier copy on a retransmission)."""
         if lookup["id"] in self._by_id:
             return copy.deepcopy(self._by_id[lookup["id"]])
-        self._roll(_time(lookup))
+        session_id = self._roll(_time(lookup))
         for issue in self._checks(lookup):
             add_issue(lookup, issue)
-        lookup["session"] = {"id": self.id, "index": len(self._reads) + 1}
+        lookup["session"] = {"id": session_id, "index": len(self._reads) + 1}
         self._reads.append(lookup)
         self._by_id[lookup["id"]] = copy.deepcopy(lookup)
         if len(self._by_id) > 1000:  # bounded memory on a long-running bridge
             self._by_id.pop(next(iter(self._by_id)))
         return lookup
 
-    def _checks(self, lookup: dict[str, Any]) -> list[Issue]:
+    def _checks(self, lookup: EpuLookup) -> list[Issue]:
         kind, issues = lookup["kind"], []
         earlier = [r for r in self._reads if r["kind"] != "unknown"]
         if kind == "ordonnance":

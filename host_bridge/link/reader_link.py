@@ -16,8 +16,10 @@ from collections import OrderedDict
 from typing import Any, Callable, Protocol
 
 from firmware import protocol as P
+from host_bridge.link.assembly import Frames
+from host_bridge.throttle import Throttle
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("electeur.link")
 
 OnRead = Callable[[int, int, bytes, dict[str, Any]], None]
 OnFrame = Callable[[int, "Frame"], "int | None"]     # returns P.FRAME_NOTHING/NEW/SEEN, or None: not said
@@ -44,13 +46,6 @@ class Frame:
         self.data, self.captured_ms = data, captured_ms
 
 
-class _Assembly:
-    def __init__(self, start: tuple[int, int, int, int, int]) -> None:
-        self.kind, self.width, self.height, self.length, self.captured_ms = start
-        self.buf = bytearray(self.length)
-        self.received = 0
-
-
 class ReaderLink:
     """One connection to one or more readers (ids from the frame header) over a byte stream."""
 
@@ -63,8 +58,9 @@ class ReaderLink:
         self.decoder = P.Decoder()
         self.readers: dict[int, dict[str, Any]] = {}        # reader id -> its HELLO
         self._seen: dict[int, OrderedDict[int, None]] = {}
-        self._frames: dict[tuple[int, int], _Assembly] = {}
+        self._frames = Frames(lambda reader: self.readers.get(reader, {}).get("board"))   # bounded: untrusted sizes
         self._write_lock = threading.Lock()
+        self._bad_log = Throttle(10.0)          # a rogue peer's flood of bad messages is one line per 10 s
         self.stats = {"reads": 0, "duplicates": 0, "frames": 0, "frames_dropped": 0, "bad_messages": 0,
                       "callback_errors": 0}
 
@@ -88,7 +84,9 @@ class ReaderLink:
                 self._handle(msg)
             except P.ProtocolError as exc:
                 self.stats["bad_messages"] += 1
-                log.warning("reader %d: bad %s: %s", msg.reader, msg.name, exc)
+                if count := self._bad_log.ready():
+                    log.warning("reader %d: bad %s: %s%s", msg.reader, msg.name, exc,
+                                f" ({count - 1} more bad messages since the last report)" if count > 1 else "")
             except NotNow as exc:
                 self.stats["callback_errors"] += 1
                 log.debug("reader %d: %s seq %d not acknowledged: %s", msg.reader, msg.name, msg.seq, exc)
@@ -131,9 +129,9 @@ class ReaderLink:
         if msg.type == P.READ:
             self._read(msg)
         elif msg.type == P.FRAME_START:
-            self._frames[(msg.reader, msg.seq)] = _Assembly(P.parse_frame_start(msg))
+            self._frames.start(msg)
         elif msg.type == P.FRAME_CHUNK:
-            self._chunk(msg)
+            self._frames.chunk(msg)
         elif msg.type == P.FRAME_END:
             self._frame_end(msg)
         else:
@@ -153,22 +151,12 @@ class ReaderLink:
             self.stats["reads"] += 1
         self.send(P.ack(msg.reader, msg.seq))
 
-    def _chunk(self, msg: P.Message) -> None:
-        asm = self._frames.get((msg.reader, msg.seq))
-        if asm is None:
-            return
-        off, data = P.parse_frame_chunk(msg)
-        if off + len(data) > asm.length:
-            del self._frames[(msg.reader, msg.seq)]
-            raise P.BodyError("chunk beyond the frame's length")
-        asm.buf[off:off + len(data)] = data
-        asm.received += len(data)
-
     def _frame_end(self, msg: P.Message) -> None:
-        asm = self._frames.pop((msg.reader, msg.seq), None)
-        if asm is None:
+        ended = self._frames.end(msg)
+        if ended is None:
             return
-        if asm.received != asm.length or P.crc32(asm.buf) != P.parse_frame_end(msg):
+        asm, whole = ended
+        if not whole:
             self.stats["frames_dropped"] += 1
             self.send(P.ack(msg.reader, msg.seq))       # the reader moves on to a fresh frame
             return

@@ -39,12 +39,12 @@ def parse(text: str) -> dict[str, str]:
         pairs = _HRI.findall(text)
         if "".join(f"({a}){v}" for a, v in pairs) != text:
             raise ElementStringError("GS1 : forme lisible mal formée")
-        out = {}
+        found: dict[str, str] = {}
         for ai, value in pairs:
             if ai not in AIS:
                 raise ElementStringError(f"GS1 : identifiant d'application ({ai}) non pris en charge")
-            out[ai] = value
-        return out
+            found[ai] = value
+        return found
     out: dict[str, str] = {}
     pos = 0
     while pos < len(text):

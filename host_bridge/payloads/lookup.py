@@ -9,21 +9,20 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-from host_bridge.payloads.parse import Issue, apply
+from host_bridge.payloads.issues import Issue, status_of
+from host_bridge.payloads.parse import apply
 from host_bridge.payloads.profiles import Profile, Profiles, default_profiles
+from host_bridge.payloads.schema import SCHEMA, EpuLookup, Source
 
-if TYPE_CHECKING:
-    from host_bridge.counter.session import CounterSession
-
-SCHEMA = "electeur/epu-lookup/1"
 MAX_PAYLOAD = 8192  # the largest QR holds 2953 bytes, Data Matrix 1556: anything longer is not a code read
 GS = "\x1d"
 _ALLOWED_CONTROLS = {GS, "\x1f"}
 
 
-def lookup_id(data: bytes, source: dict[str, Any]) -> str:
+def lookup_id(data: bytes, source: Mapping[str, Any]) -> str:
     """Idempotency key: a pure function of (reader, read_id, bytes), or (reader, time, bytes) with no read_id,
     so a read retransmitted by the reader maps to the same lookup."""
     h = hashlib.sha256(b"electeur-lookup/1\0")
@@ -44,7 +43,7 @@ def decode_text(data: bytes) -> tuple[str, bool]:
         return data.decode("latin-1"), False
 
 
-def _read_date(source: dict[str, Any]) -> dt.date:
+def _read_date(source: Mapping[str, Any]) -> dt.date:
     try:
         return dt.datetime.fromisoformat(str(source.get("time"))).date()
     except ValueError:
@@ -68,19 +67,7 @@ def _unknown_reason(data: bytes, text: str, utf8: bool) -> str:
     return "Aucun profil ne reconnaît ce code."
 
 
-def status_of(kind: str, issues: list[dict[str, Any]]) -> str:
-    """`invalid` for an unrecognised code or any error, `warning` if any warning, else `ok`."""
-    severities = {i["severity"] for i in issues}
-    return "invalid" if kind == "unknown" or "error" in severities else "warning" if severities else "ok"
-
-
-def add_issue(lookup: dict[str, Any], issue: Issue) -> None:
-    """Attach a problem found after parsing (session, ePU) and update the status."""
-    lookup["warnings"].append(issue.as_dict())
-    lookup["status"] = status_of(lookup["kind"], lookup["warnings"])
-
-
-def _classify(data: bytes, text: str, utf8: bool, today: dt.date, profiles: Profiles) -> tuple[Profile, dict, list[Issue], str | None]:
+def _classify(data: bytes, text: str, utf8: bool, today: dt.date, profiles: Profiles) -> tuple[Profile, dict[str, str], list[Issue], str | None]:
     if len(data) > MAX_PAYLOAD:
         reason = f"Contenu de {len(data)} octets, plus long que tout code 2D ({MAX_PAYLOAD} octets au plus) : ce n'est pas une lecture de code."
         return profiles["unknown"], {}, [Issue("too_long", reason, "error")], reason
@@ -95,7 +82,7 @@ def _classify(data: bytes, text: str, utf8: bool, today: dt.date, profiles: Prof
 
 
 def assemble(data: bytes, text: str, utf8: bool, profile: Profile, fields: dict[str, str], issues: list[Issue],
-             source: dict[str, Any], reason: str | None = None) -> dict[str, Any]:
+             source: Mapping[str, Any], reason: str | None = None) -> EpuLookup:
     """The EpuLookup dict for a payload already classified by `profile` (scan or manual entry)."""
     warnings = [i.as_dict() for i in issues]
     errors = [i.message for i in issues if i.severity == "error"]
@@ -114,13 +101,14 @@ def assemble(data: bytes, text: str, utf8: bool, profile: Profile, fields: dict[
         "text": text,
         "text_is_utf8": utf8,
         "bytes_b64": base64.b64encode(data).decode("ascii"),
-        "source": {k: source.get(k) for k in ("reader", "read_id", "engine", "time")},
+        "source": {"reader": source.get("reader"), "read_id": source.get("read_id"), "engine": source.get("engine"),
+                   "time": source.get("time")},
         "warnings": warnings,
     }
 
 
-def build_lookup(data: bytes, *, source: dict[str, Any], session: "CounterSession | None" = None,
-                 profiles: Profiles | None = None, gs_substitute: str | None = None) -> dict[str, Any]:
+def build_lookup(data: bytes, *, source: Mapping[str, Any], profiles: Profiles | None = None,
+                 gs_substitute: str | None = None) -> EpuLookup:
     """Turn one read's payload bytes into an EpuLookup dict (never raises on bad payloads).
 
     `gs_substitute`: the visible text a keyboard-wedge reader typed for GS (0x1D); it is
@@ -131,22 +119,21 @@ def build_lookup(data: bytes, *, source: dict[str, Any], session: "CounterSessio
     text, utf8 = decode_text(data)
     parse_text = text.replace(gs_substitute, GS) if gs_substitute else text
     profile, fields, issues, reason = _classify(data, parse_text, utf8, _read_date(source), profiles)
-    lookup = assemble(data, text, utf8, profile, fields, issues, source, reason)
-    return session.observe(lookup) if session is not None else lookup
+    return assemble(data, text, utf8, profile, fields, issues, source, reason)
 
 
-def now_source(reader: str, engine: str | None = None, read_id: str | None = None) -> dict[str, Any]:
+def now_source(reader: str, engine: str | None = None, read_id: str | None = None) -> Source:
     """A `source` stamped now (UTC), for commands that read by hand or from stdin."""
     return {"reader": reader, "read_id": read_id, "engine": engine,
             "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")}
 
 
-def redacted(lookup: dict[str, Any], profiles: Profiles | None = None) -> dict[str, Any]:
+def redacted(lookup: EpuLookup, profiles: Profiles | None = None) -> EpuLookup:
     """A copy safe for logs: sensitive fields and the raw payload replaced by their length."""
     profiles = profiles or default_profiles()
     profile = profiles.by_kind.get(lookup["kind"])
     sensitive = {f.name for f in profile.fields if f.sensitive} if profile else set()
-    out = dict(lookup)
+    out = lookup.copy()
     out["fields"] = {k: (f"<{len(v)} chars>" if k in sensitive or lookup["kind"] == "unknown" else v)
                      for k, v in lookup["fields"].items()}
     out["text"] = f"<{len(lookup['text'])} chars>"

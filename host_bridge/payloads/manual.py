@@ -7,12 +7,13 @@ at the counter rather than by ePU.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from host_bridge.errors import UserError
 from host_bridge.payloads.lookup import assemble
 from host_bridge.payloads.profiles import Profiles, default_profiles
-from host_bridge.counter.session import CounterSession
+from host_bridge.payloads.schema import EpuLookup
 from host_bridge.payloads.validators import VALIDATORS
 
 
@@ -26,8 +27,7 @@ def printed_form(number: str, group: int = 4) -> str:
     return " ".join(number[i:i + group] for i in range(0, len(number), group))
 
 
-def manual_lookup(code: str, *, source: dict[str, Any], session: CounterSession | None = None,
-                  profiles: Profiles | None = None) -> dict[str, Any]:
+def manual_lookup(code: str, *, source: Mapping[str, Any], profiles: Profiles | None = None) -> EpuLookup:
     """The lookup a scan would give for the same prescription, built from the typed number
     (only the number is known: patient and prescriber come from ePU). `source.engine` should be "manual".
 
@@ -45,7 +45,6 @@ def manual_lookup(code: str, *, source: dict[str, Any], session: CounterSession 
             reasons.append(problem)
             continue
         # the typed text is the raw payload (kept as entered); the normalised number is the field
-        lookup = assemble(code.encode("utf-8"), code, True, profile, {spec.name: number}, [], source)
-        return session.observe(lookup) if session else lookup
+        return assemble(code.encode("utf-8"), code, True, profile, {spec.name: number}, [], source)
     raise UserError(f"{code!r} n'est pas un code d'ordonnance numérique valide "
                     f"({'; '.join(reasons) or 'aucun profil ne permet la saisie manuelle'})")

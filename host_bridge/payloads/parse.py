@@ -14,28 +14,14 @@ import re
 from dataclasses import dataclass, field
 
 from host_bridge.payloads import gs1, twoddoc
+from host_bridge.payloads.issues import Issue
 from host_bridge.payloads.profiles import FieldSpec, Profile
+from host_bridge.payloads.schema import Severity
 from host_bridge.payloads.validators import VALIDATORS, gs1_date
 
 GS, US = "\x1d", "\x1f"
 _DI = re.compile(r"[0-9A-Z]{2}")
 _BASE32 = re.compile(r"[A-Z2-7]+=*")
-
-
-@dataclass
-class Issue:
-    """A problem found on a read: `error` makes the lookup invalid, `warning` flags it."""
-
-    code: str
-    message: str
-    severity: str = "warning"
-    field: str | None = None
-
-    def as_dict(self) -> dict:
-        out = {"code": self.code, "severity": self.severity, "message": self.message}
-        if self.field:
-            out["field"] = self.field
-        return out
 
 
 @dataclass
@@ -66,9 +52,9 @@ def _di_fields(profile: Profile, text: str, result: Parsed) -> dict[str, str]:
             head, pos = twoddoc.parse_header(text)
         except twoddoc.HeaderError as exc:
             raise GrammarError(str(exc)) from None
-        for spec in profile.fields:
-            if spec.header and head.get(spec.header) is not None:
-                values[spec.name] = head[spec.header]  # type: ignore[assignment]
+        for field_spec in profile.fields:
+            if field_spec.header and head.get(field_spec.header) is not None:
+                values[field_spec.name] = head[field_spec.header]  # type: ignore[assignment]
     else:
         literal = profile.grammar.get("header_literal", "")
         if not text.startswith(literal):
@@ -90,7 +76,7 @@ def _di_fields(profile: Profile, text: str, result: Parsed) -> dict[str, str]:
         if spec is None and not _DI.fullmatch(di):
             raise GrammarError(f"{di!r} en position {pos + i} n'est pas un identifiant de donnée : message corrompu")
         if spec is None:
-            severity = "error" if profile.grammar.get("strict", True) else "warning"
+            severity: Severity = "error" if profile.grammar.get("strict", True) else "warning"
             result.issues.append(Issue("unknown_identifier", f"identifiant de donnée {di!r} absent du profil ; "
                                        "la suite du message est gardée dans 'unparsed'", severity))
             values["unparsed"] = message[i:]

@@ -14,15 +14,15 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, get_args
 
 from host_bridge.errors import UserError
+from host_bridge.payloads.schema import Action, ActionCode, Kind, Severity
 from host_bridge.payloads.validators import VALIDATORS
 
 PROFILE_FORMAT = 1
-KINDS = ("ordonnance", "apcv", "amc", "ins", "2ddoc", "gs1", "unknown")
-ACTIONS = ("consult_prescription", "identify_beneficiary", "check_complementary_rights",
-           "identify_patient", "not_for_this_reader")
+KINDS: tuple[Kind, ...] = get_args(Kind)               # the lookup schema's enums: a profile file can name no other
+ACTIONS: tuple[ActionCode, ...] = get_args(ActionCode)
 GRAMMARS = ("delimited", "di_fields", "gs1", "jws", "none")
 ENV_DIR = "ELECTEUR_PROFILES_DIR"
 
@@ -35,7 +35,7 @@ class FieldSpec:
     label: str
     validator: str = "text"
     required: bool = True
-    severity: str = "error"          # a failed check makes the lookup 'invalid' (error) or 'warning'
+    severity: Severity = "error"     # a failed check makes the lookup 'invalid' (error) or 'warning'
     sensitive: bool = False          # redacted in logs (health identifiers)
     pattern: str | None = None
     normalise: str | None = None     # "upper" | "strip"
@@ -54,7 +54,7 @@ class FieldSpec:
 class Profile:
     """A payload kind: recognition rule, grammar, fields and the action its lookup asks for."""
 
-    kind: str
+    kind: Kind
     title: str
     version: str
     reference: bool
@@ -63,7 +63,7 @@ class Profile:
     origin: str
     match: dict[str, Any]
     grammar: dict[str, Any]
-    action: dict[str, str]
+    action: Action
     fields: tuple[FieldSpec, ...]
     manual: dict[str, Any] = field(default_factory=dict)
 
@@ -120,10 +120,12 @@ def parse_profile(doc: dict[str, Any], origin: str) -> Profile:
     match = doc.get("match", {})
     if doc["kind"] != "unknown" and not (match.get("prefix") or match.get("regex")):
         raise _fail(origin, "[match] needs 'prefix' (list) or 'regex'")
-    return Profile(kind=doc["kind"], title=doc["title"], version=str(doc["version"]),
+    return Profile(kind=cast(Kind, doc["kind"]), title=doc["title"], version=str(doc["version"]),
                    reference=bool(doc.get("reference", False)), priority=int(doc.get("priority", 50)),
                    description=doc.get("description", ""), origin=origin, match=match, grammar=grammar,
-                   action=dict(action), fields=tuple(specs), manual=manual)
+                   action={"code": cast(ActionCode, action["code"]), "label": str(action["label"]),
+                           "reason": str(action["reason"])},
+                   fields=tuple(specs), manual=manual)
 
 
 def _read(path_name: str, data: bytes) -> Profile:
@@ -137,7 +139,7 @@ def _read(path_name: str, data: bytes) -> Profile:
 class Profiles:
     """The profiles in force: built-in ones, then a directory's files replacing or adding kinds."""
 
-    def __init__(self, profiles_dir: str | os.PathLike | None = None) -> None:
+    def __init__(self, profiles_dir: str | os.PathLike[str] | None = None) -> None:
         by_kind: dict[str, Profile] = {}
         for entry in sorted(resources.files("host_bridge.profiles").iterdir(), key=lambda e: e.name):
             if entry.name.endswith(".toml"):

@@ -19,13 +19,12 @@ from typing import Any
 
 from aiohttp import web
 
+from host_bridge.epu.client import SANDBOX_TOKEN
 from host_bridge.testbench.epu_store import EpuStore, Refused
 from host_bridge.payloads.manual import normalise_code
 from host_bridge.payloads.validators import prescription_number
 
 API_VERSION = "1"
-DEFAULT_PORT = 8766  # the bridge API has 8765
-DEFAULT_TOKEN = "sandbox"  # the sandbox holds synthetic data only; a real endpoint never uses this
 
 
 def _error(exc: Refused) -> web.Response:
@@ -50,7 +49,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def make_app(store: EpuStore, token: str = DEFAULT_TOKEN, *, delay_s: float = 0,
+def make_app(store: EpuStore, token: str = SANDBOX_TOKEN, *, delay_s: float = 0,
              fail_status: int | None = None) -> web.Application:
     """The aiohttp application over `store`; every error is a JSON body with a stable `error` code.
     Fault injection (docs/epu.md): `delay_s` before every /v1/prescriptions answer, `fail_status` instead of it."""
@@ -104,7 +103,7 @@ def make_app(store: EpuStore, token: str = DEFAULT_TOKEN, *, delay_s: float = 0,
 class SandboxServer:
     """Run the sandbox in a background thread (tests, demo); `url` is set once it listens."""
 
-    def __init__(self, db: str | Path = ":memory:", *, port: int = 0, token: str = DEFAULT_TOKEN, delay_s: float = 0,
+    def __init__(self, db: str | Path = ":memory:", *, port: int = 0, token: str = SANDBOX_TOKEN, delay_s: float = 0,
                  fail_status: int | None = None) -> None:
         self.store = EpuStore(db)
         self.token, self.port = token, port

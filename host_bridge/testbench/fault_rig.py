@@ -128,11 +128,12 @@ class WebhookReceiver:
 class Broker:
     """Mosquitto on a free loopback port, with persistence so a subscriber's session survives a restart."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, listener: str = "allow_anonymous true\n") -> None:
+        """`listener`: config lines for the listener (TLS files, password file); default anonymous, in clear."""
         self.port = free_port()
         self.conf = workdir / "mosquitto.conf"
         # `user`: started as root, mosquitto would switch to user "mosquitto" and could not save its sessions here
-        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+        self.conf.write_text(f"listener {self.port} 127.0.0.1\n{listener}persistence true\n"
                              f"persistence_location {workdir}/\nuser {pwd.getpwuid(os.getuid()).pw_name}\n")
         self.proc: subprocess.Popen | None = None
 
@@ -219,13 +220,14 @@ class Process:
 class Bridge(Process):
     """`electeur run` on one reader device, with a config file; the API answers through `get`."""
 
-    def __init__(self, workdir: Path, device: str, config: str, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, device: str | list[str], config: str, port: int | None = None) -> None:
         self.port = port or free_port()
         self.journal = workdir / "journal.sqlite"
         conf = workdir / "electeur.toml"
         conf.write_text(config)
         env = {"XDG_CONFIG_HOME": str(workdir / "cfg"), "XDG_DATA_HOME": str(workdir / "data")}
-        super().__init__(["run", "--device", device, "--api", f"127.0.0.1:{self.port}", "--token", TOKEN,
+        devices = [a for d in ([device] if isinstance(device, str) else device) for a in ("--device", d)]
+        super().__init__(["run", *devices, "--api", f"127.0.0.1:{self.port}", "--token", TOKEN,
                           "--journal", str(self.journal), "--config", str(conf)], workdir, "bridge", env)
         wait_until(lambda: self.get("/api/health") is not None or self.proc.poll() is not None, 30, "bridge API")
 

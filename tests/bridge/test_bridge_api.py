@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestServer
 
 from host_bridge.bridge.api import Api
 from host_bridge.bridge.journal import Journal
-from host_bridge.bridge.lookups import build_lookup
+from host_bridge.payloads.lookup import build_lookup
 
 TOKEN = "s3cret-token"
 

@@ -65,3 +65,21 @@ def test_run_reports_a_bad_config_in_one_line_and_exits_2(tmp_path, capsys):
     assert len(err) == 1 and "retention_days" in err[0] and "electeur.toml" in err[0]
     assert main(["run", "--config", str(tmp_path / "missing.toml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, error", [
+    ('[sinks]\nmqtt = {host = "b", ca_file = "FILE"}', "ca_file need tls = true"),
+    ('[sinks]\nmqtt = {host = "b", tls = true, cert_file = "FILE"}', "needs both cert_file and key_file"),
+    ('[sinks]\nmqtt = {host = "b", tls = true, ca_file = "/nonexistent/ca.pem"}',
+     "'ca_file' '/nonexistent/ca.pem' is not a readable file"),
+    ('[sinks]\nwebhook = [{url = "https://lgo", ca_file = "/nonexistent"}]', "is not a readable file"),
+    ('[sinks]\nwebhook = [{url = "https://lgo", minimal = "yes"}]', "'minimal' must be true or false"),
+    ('api_cert = "FILE"', "needs both 'api_cert' and 'api_key'"),
+    ('api_origins = ["http://poste1:8765"]', "must be 'https://HOST\\[:PORT\\]'"),
+    ('api_origins = ["https://poste1:8765/page"]', "no path"),
+    ('api_cert = "/nonexistent.crt"\napi_key = "/nonexistent.key"', "is not a readable file"),
+])
+def test_tls_origin_and_minimal_keys_are_checked_with_what_to_write(tmp_path, text, error):
+    (tmp_path / "FILE").write_text("x")
+    with pytest.raises(UserError, match=error):
+        load(write(tmp_path, text.replace("FILE", str(tmp_path / "FILE")) + "\n"))

@@ -19,7 +19,7 @@ from host_bridge.bridge.dispatch import Dispatcher
 from host_bridge.bridge.epu_recheck import recheck_pending
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError
-from host_bridge.bridge.lookups import build_lookup, now_source
+from host_bridge.payloads.lookup import build_lookup, now_source
 from host_bridge.bridge.sinks.mqtt import MqttError, MqttSink
 from host_bridge.testbench import bridge_faults as bf
 from host_bridge.testbench.fault_rig import Broker, Subscriber, wait_until

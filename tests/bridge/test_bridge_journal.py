@@ -8,7 +8,7 @@ import pytest
 
 from host_bridge.bridge.journal import Journal
 from host_bridge.bridge.sealing import Sealer
-from host_bridge.bridge.lookups import build_lookup
+from host_bridge.payloads.lookup import build_lookup
 from host_bridge.errors import UserError
 
 

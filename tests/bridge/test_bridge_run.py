@@ -55,7 +55,10 @@ def test_run_prints_locations_generates_token_once_and_keeps_lookups_across_sigk
     assert call(port, "/api/health", None)[0] == 401
     proc.send_signal(signal.SIGKILL)
     err = proc.communicate()[1]
-    token = err.split("shown once): ")[1].split()[0]
+    token_file = tmp_path / "cfg" / "electeur" / "token"
+    token = token_file.read_text().strip()
+    assert f"new API token saved in {token_file} (mode 0600, not shown here" in err and token not in err  # no TTY
+    assert token_file.stat().st_mode & 0o777 == 0o600 and token_file.parent.stat().st_mode & 0o777 == 0o700
     assert "journal " + str(tmp_path / "data" / "electeur" / "journal.sqlite") in err
     assert f"page    http://127.0.0.1:{port}/" in err and "config  (none: defaults)" in err
 
@@ -71,7 +74,7 @@ def test_run_prints_locations_generates_token_once_and_keeps_lookups_across_sigk
     finally:
         proc.send_signal(signal.SIGKILL)
         out, err = proc.communicate()
-    assert "shown once" not in err  # the saved token is reused, not printed again
+    assert "new API token" not in err  # the saved token is reused, not mentioned again
     assert [json.loads(line)["id"] for line in out.splitlines()] == [typed["id"]]  # JSON lines sink
 
     proc = start(tmp_path, port)

@@ -13,7 +13,7 @@ import pytest
 
 from host_bridge.bridge.dispatch import Dispatcher
 from host_bridge.bridge.journal import Journal
-from host_bridge.bridge.lookups import build_lookup
+from host_bridge.payloads.lookup import build_lookup
 from host_bridge.bridge.sinks.mqtt import MqttSink
 from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from host_bridge.bridge.journal import Journal
-from host_bridge.bridge.lookups import build_lookup
+from host_bridge.payloads.lookup import build_lookup
 from host_bridge.payloads.profiles import default_profiles
 from api_server import ApiServer
 from conftest import REPO

@@ -37,7 +37,7 @@ def test_every_warning_label_and_reason_on_generated_damaged_and_hostile_codes_i
     session = CounterSession("fr")
     texts, codes = set(), set()
     for data in payloads():
-        lookup = build_lookup(data, source=SOURCE, session=session)
+        lookup = session.observe(build_lookup(data, source=SOURCE))
         texts |= set(pharmacist_texts(lookup))
         codes |= {w["code"] for w in lookup["warnings"]}
     texts |= {message for _, message in STATE_WARNINGS.values()}

@@ -19,7 +19,7 @@ VALID = [ex.ordonnance(), ex.apcv(), ex.amc(), ex.ins(), ex.gs1()]
 @settings(max_examples=150, deadline=None)
 @given(prefix=st.sampled_from(MARKERS + [b""]), tail=st.binary(max_size=300))
 def test_any_bytes_after_any_marker_give_one_valid_lookup(prefix: bytes, tail: bytes) -> None:
-    lookup = build_lookup(prefix + tail, source=SOURCE, session=CounterSession("fuzz"))
+    lookup = CounterSession("fuzz").observe(build_lookup(prefix + tail, source=SOURCE))
     jsonschema.validate(lookup, SCHEMA)
     json.dumps(lookup)
 

@@ -17,8 +17,10 @@ SCHEMA = json.loads((REPO / "docs/schemas/epu-lookup.v1.json").read_text())
 SOURCE = {"reader": "counter-1", "read_id": None, "engine": "zxing", "time": "2026-11-23T10:00:00+00:00"}
 
 
-def lookup(data: bytes, **kw) -> dict:
+def lookup(data: bytes, session: CounterSession | None = None, **kw) -> dict:
     result = build_lookup(data, source=kw.pop("source", SOURCE), **kw)
+    if session is not None:
+        result = session.observe(result)
     jsonschema.validate(result, SCHEMA)
     return result
 

@@ -3,12 +3,17 @@ counters. A publish counts as delivered only once the broker has acknowledged it
 
 While the broker is down, paho keeps a QoS 1 message queued and sends it on reconnection; a retry
 of the same lookup therefore waits for that queued message instead of publishing a second copy
-(which the subscriber would receive twice)."""
+(which the subscriber would receive twice).
+
+With `tls` the connection is TLS with the broker's certificate verified (against `ca_file`, else the system's
+CAs) and its host name checked, optionally with a client certificate: the CONNECT password and the lookups
+(NIR, names) never cross the network in clear."""
 
 from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
 from typing import Any
 
@@ -30,7 +35,8 @@ def topic_for(prefix: str, reader: str | None) -> str:
 class MqttSink:
     def __init__(self, host: str, port: int = 1883, *, prefix: str = "electeur", client_id: str = "",
                  username: str | None = None, password: str | None = None, timeout_s: float = 5.0,
-                 reconnect_max_s: float = 30.0, name: str | None = None) -> None:
+                 reconnect_max_s: float = 30.0, name: str | None = None, tls: bool = False,
+                 ca_file: str | None = None, cert_file: str | None = None, key_file: str | None = None) -> None:
         self.prefix = prefix
         self.timeout_s = timeout_s
         self.name = name or f"mqtt:{host}:{port}"
@@ -41,6 +47,11 @@ class MqttSink:
         self.client.on_publish = self._on_publish
         if username:
             self.client.username_pw_set(username, password)
+        if tls:
+            context = ssl.create_default_context(cafile=ca_file)   # CERT_REQUIRED, host name checked
+            if cert_file:
+                context.load_cert_chain(cert_file, key_file)
+            self.client.tls_set_context(context)
         self.client.reconnect_delay_set(1, max(1, int(reconnect_max_s)))  # paho's default cap is 120 s
         self.client.connect_async(host, port, keepalive=30)
         self.client.loop_start()

@@ -23,11 +23,12 @@ from tqdm import tqdm
 
 from host_bridge.argtypes import positive_int, positive_float
 from host_bridge.bridge.journal import Journal
-from host_bridge.bridge.lookups import build_lookup, now_source
+from host_bridge.counter.pipeline import LookupPipeline
 from host_bridge.decode.engines import get_engine
 from host_bridge.testbench.synthetic_frames import RESOLUTIONS, empty_scene, printed_code
 from host_bridge.link.frames import FrameReads
 from host_bridge.link.reader_link import Frame
+from host_bridge.payloads.lookup import now_source
 
 NAME = "bridge"
 HELP = "frame → journaled lookup latency (p50/p99, decode included, link excluded) and readers sustained at 15 fps"
@@ -50,6 +51,7 @@ class Pipeline:
     def __init__(self, journal: Journal) -> None:
         self.reads = FrameReads(get_engine(), self._record, dedupe_ms=0)
         self.journal = journal
+        self.lookups = LookupPipeline()
         self.count = 0
         self._lock = threading.Lock()
 
@@ -57,7 +59,7 @@ class Pipeline:
         with self._lock:
             self.count += 1
             read_id = str(self.count)
-        self.journal.record(build_lookup(payload, source=now_source(f"reader-{reader}", meta["engine"], read_id)))
+        self.journal.record(self.lookups.lookup(payload, now_source(f"reader-{reader}", meta["engine"], read_id)))
 
     def frame(self, reader: int, gray: np.ndarray) -> None:
         self.reads(reader, Frame(0, "gray8", gray.shape[1], gray.shape[0], gray.tobytes(), 0))

@@ -18,7 +18,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from host_bridge.argtypes import positive_int
-from host_bridge.counter.session import CounterSession
+from host_bridge.counter.pipeline import LookupPipeline
 from host_bridge.payloads import build_lookup, default_profiles
 from host_bridge.testbench.samples.generate import sample
 
@@ -53,9 +53,9 @@ def run(args: argparse.Namespace) -> int:
         gray = np.asarray(Image.open(io.BytesIO(data)).convert("L"))
         decode = _median_us(lambda: zxingcpp.read_barcodes(gray), max(3, args.repeat // 4))
         lookup = _median_us(lambda: build_lookup(content.payload, source=source), args.repeat)
-        session = CounterSession("bench")
-        with_session = _median_us(lambda: build_lookup(content.payload, source={**source, "read_id": str(time.perf_counter_ns())},
-                                                       session=session), args.repeat)
+        pipeline = LookupPipeline()
+        with_session = _median_us(lambda: pipeline.lookup(content.payload, {**source, "read_id": str(time.perf_counter_ns())}),
+                                  args.repeat)
         per_kind.setdefault(entry["kind"], []).append((lookup, with_session, decode))
     print(f"{'kind':<11} {'n':>3} {'lookup µs':>10} {'+session µs':>12} {'decode µs':>10} {'lookup/decode':>14}")
     for kind, rows in sorted(per_kind.items()):
