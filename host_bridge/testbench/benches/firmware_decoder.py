@@ -230,10 +230,10 @@ def _corpus(args: argparse.Namespace) -> None:
             for name, tree in trees.items():
                 run_ = decode_frames([g for _, g, _ in items], heap_kb=16384, warmup=True, timeout=1800, firmware=tree)
                 cell = cells.setdefault((framing, name), corpus_table.Cell())
-                for (_, _, expected), found, ms in zip(items, run_.payloads, run_.ms):
+                for (path, _, expected), found, ms in zip(items, run_.payloads, run_.ms):
                     cell.ms.append(float(ms))
                     cell.right += any(corpus_table.matches(p, expected) for p in found)
-                    cell.wrong += any(not corpus_table.matches(p, expected) for p in found)
+                    cell.wrong += any(corpus_table.wrong(p, expected, path) for p in found)
     corpus_table.print_table(cells, count)
     module = corpus_table.load_firmware_decoder()
     print("firmware/qr photos not read, by the stage where they were lost (decode(..., trace=[]))")
