@@ -38,6 +38,10 @@ def test_corpus_reads_are_judged_by_text_in_the_corpus_charsets() -> None:
     assert corpus_table.matches(b"\x01\x10AD:SUB:\xb0\xa2;;", expected)  # qrcode-2/33.png, GB2312
     assert corpus_table.matches("処方箋".encode("shift_jis"), "処方箋".encode())
     assert not corpus_table.matches(b"\x01\x10AD:SUB:;;", expected)
+    double_qr = Path("zxing-qrcode/qrcode-2/16.png")  # a second symbol inside the first one
+    inner = "[内側QRコード]\r\n\r\n*ダブルQR*\r\nhttp://d-qr.net/ex/".encode("shift_jis")
+    assert not corpus_table.wrong(inner, b"outer text", double_qr)
+    assert corpus_table.wrong(inner, b"outer text", Path("zxing-qrcode/qrcode-2/15.png"))
 
 
 def test_corpus_frames_shrink_large_photos_and_keep_small_ones_pixel_for_pixel() -> None:
