@@ -23,6 +23,13 @@ def test_samples_directory_without_manifest_is_a_one_line_error(tmp_path: Path) 
     assert result.stderr.strip().splitlines() == [f"electeur bench: {tmp_path}: no manifest.json (make one with `electeur samples --out {tmp_path}`)"]
 
 
+def test_baseline_that_is_not_a_firmware_tree_is_a_one_line_error(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "host_bridge.cli", "bench", "firmware-decoder", "--baseline", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "not a firmware tree" in result.stderr
+
+
 def test_qvga_framing_keeps_the_aspect_ratio(tmp_path: Path) -> None:
     """A 16:9 image is letterboxed into 320x240, not stretched: square modules stay square."""
     path = tmp_path / "wide.png"

@@ -125,6 +125,9 @@ def heap_needed_kb(gray: np.ndarray) -> int | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.baseline is not None and not (args.baseline / "qr" / "decoder.py").is_file():
+        raise UserError(f"{args.baseline}: not a firmware tree (no qr/decoder.py); give the `firmware` directory "
+                        "of another checkout")
     scores = {res: score_samples(args.samples, res == "QVGA") for res in ("QVGA", "own size")} if args.samples else {}
     rows: list[tuple[str, str, int, int, float, float]] = []  # resolution, decoder, hits, codes, median ms code/empty
     heaps: dict[str, int | None] = {}
