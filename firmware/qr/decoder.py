@@ -26,8 +26,9 @@ STAGES = ("binarise", "finders", "triple", "grid", "format", "RS", "segments")
 def decode(buf, width, height, fast=_fast, trace=None):
     """Payloads of the QR codes in the frame (`buf` is read, never written); `trace`: a list, or None.
 
-    A frame where nothing was read is scanned again for light-on-dark codes (a phone in dark mode): the
-    same thresholds, the polarity swapped where pixels are compared, so a frame that reads pays nothing.
+    A frame where nothing was read, but whose scan saw rows of light-on-dark finders, is scanned again for
+    light-on-dark codes (a phone in dark mode) with the polarity swapped: frames that read, and empty scenes,
+    pay nothing for it.
     """
     f = binarize.Frame(buf, width, height, fast)
     step = 2 if height >= 240 else 1  # a finder is >= 7 rows tall: every other row still crosses it twice
@@ -331,6 +332,7 @@ def _timing_ok(m, dim):
 
 
 def _read(m, version, dim, trace):
+    """The payload of a sampled grid; RS_FAILED when only Reed-Solomon failed; None otherwise."""
     stage = None
     p = None
     if not _timing_ok(m, dim):
