@@ -39,6 +39,8 @@ def _stdin_reader():
         lock = threading.Lock()
         state = {"eof": False}
         fd = sys.stdin.fileno()
+        board = sys.modules.get("micropython")     # the simulated board (firmware/simboard.py), if installed
+        rx = getattr(board, "serial_rx", None)
 
         def pump():
             # os.read on the file descriptor, not sys.stdin.buffer: a daemon thread blocked inside the
@@ -52,6 +54,8 @@ def _stdin_reader():
                 if not d:
                     state["eof"] = True
                     return
+                if rx:
+                    d = rx(d)               # the interrupt character, as a board's serial line treats it
                 with lock:
                     chunks.append(d)
 
@@ -76,6 +80,16 @@ def _stdin_reader():
             out += stdin.read(1)
         return out
     return read
+
+
+def own_line(owned):
+    """The reader owns its serial line (the interrupt character off: a protocol byte 0x03 must not raise
+    KeyboardInterrupt), or gives it back to the REPL (Ctrl-C on). No-op where there is no `micropython`."""
+    try:
+        import micropython
+        micropython.kbd_intr(-1 if owned else 3)
+    except (ImportError, AttributeError):
+        pass
 
 
 class UartPort:

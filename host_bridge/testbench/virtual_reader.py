@@ -23,6 +23,7 @@ from host_bridge.errors import UserError
 REPO = Path(__file__).resolve().parents[2]
 FIRMWARE = REPO / "firmware"
 RUNNER = REPO / "tools" / "micropython" / "run.mjs"
+BOARD_HEAP = "240608"                # the MicroPython heap a Pico has free at boot (docs/firmware.md, "The simulated board")
 RUNTIMES = ("cpython", "micropython")
 MODES = ("framed", "line", "hid")
 FRAME_FORMATS = ("gray8", "jpeg")
@@ -52,7 +53,7 @@ def write_frames(images: Iterable[Path], dest: Path, frame_format: str = "gray8"
 
 
 def command(runtime: str, frames: Path, mode: str, show_ms: int = 0, loop: bool = False, idle: bool = False,
-            decode: str = "auto", drain_ms: int = 30000, heap: str = "192k", frame_format: str = "gray8",
+            decode: str = "auto", drain_ms: int = 30000, heap: str = BOARD_HEAP, frame_format: str = "gray8",
             flash: Path | None = None) -> list[str]:
     """The argv that runs the firmware's simulator on `runtime`; `flash` (CPython only) is the directory that
     plays the board's flash (config.json, the outbox kept across restarts)."""

@@ -50,8 +50,11 @@ def write_pgm(path, gray) -> None:
     path.write_bytes(b"P5\n%d %d\n255\n" % (w, h) + gray.tobytes())
 
 
+PICO_HEAP = 240_608    # free heap at boot of MicroPython 1.27's rp2 build on a Pico (docs/firmware.md, board heaps)
+
+
 @pytest.mark.micropython
-def test_scan_loop_at_qvga_fits_a_192k_heap(tmp_path) -> None:
+def test_scan_loop_at_qvga_fits_the_picos_heap(tmp_path) -> None:
     import re
 
     from host_bridge.testbench.synthetic_frames import empty_scene, printed_code
@@ -60,7 +63,7 @@ def test_scan_loop_at_qvga_fits_a_192k_heap(tmp_path) -> None:
     write_pgm(frames / "code.pgm", printed_code((320, 240), seed=1))
     write_pgm(frames / "empty.pgm", empty_scene((320, 240), seed=2))
     names = ["code.pgm", "empty.pgm"] * 12
-    proc = subprocess.run(["node", str(RUNNER), "--heap", "192k", "--mount", f"{REPO / 'firmware'}:/lib/firmware",
+    proc = subprocess.run(["node", str(RUNNER), "--heap", str(PICO_HEAP), "--mount", f"{REPO / 'firmware'}:/lib/firmware",
                            "--mount", f"{frames}:/frames", str(REPO / "tests" / "helpers" / "mpy" / "scan_heap.py"), "/frames", *names],
                           capture_output=True, timeout=300)
     out = proc.stdout.decode()
@@ -68,7 +71,7 @@ def test_scan_loop_at_qvga_fits_a_192k_heap(tmp_path) -> None:
     totals = [int(t) for t in re.findall(r"GC: total: (\d+)", out)]
     used = [int(t) for t in re.findall(r"GC: total: \d+, used: (\d+)", out)]
     assert len(totals) == len(names) + 1
-    assert max(totals) == totals[0] <= 192 * 1024, f"heap grew: {totals[0]} -> {max(totals)}"
+    assert max(totals) == totals[0] <= PICO_HEAP, f"heap grew: {totals[0]} -> {max(totals)}"
     assert f"frames {len(names)} " in out
     print(f"QVGA scan loop: heap total {totals[0]}, peak used after a frame {max(used)}")
 
