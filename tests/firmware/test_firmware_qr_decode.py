@@ -218,3 +218,16 @@ def test_the_light_on_dark_pass_runs_only_where_a_light_on_dark_finder_was_seen(
         assert frame_cost(decode_, gray, viper=False).pixels < 0.85 * gray.size
     inverted = np.ascontiguousarray(255 - synthetic.printed_code(synthetic.RESOLUTIONS["QVGA"], seed=seed))
     assert frame_cost(decode_, inverted, viper=False).pixels > 1.2 * inverted.size
+
+
+def test_a_cpython_quirc_binding_is_not_taken_for_the_boards_native_quirc(monkeypatch) -> None:
+    """pyquirc (the decode bench's quirc) is `quirc` on CPython with another API: the simulated board keeps
+    zxing-cpp instead of crashing on its first frame."""
+    import types
+
+    from firmware import board, decoders
+
+    fake = types.ModuleType("quirc")
+    fake.decode = lambda image: []  # type: ignore[attr-defined]  # pyquirc's one-argument API
+    monkeypatch.setitem(__import__("sys").modules, "quirc", fake)
+    assert decoders.probe(board.load("sim")).name == "zxing-cpp"
