@@ -205,7 +205,7 @@ def _decode_version(f, tl, tr, bl, version, tried, trace):
     if first is not None and version >= 7:
         # bent or keystoned pages: every alignment pattern found, each region sampled through its own four
         parts = _regions(f, first, version, dim, ms)
-        m = _sample_parts(f, parts, dim, 0.5, 0.5, False)
+        m = _sample_parts(f, parts, dim, 0.5, 0.5)
         if m is not None:
             p, near = _read_both(m, version, dim, parts, near, trace)
             if p:
@@ -213,8 +213,8 @@ def _decode_version(f, tl, tr, bl, version, tried, trace):
     if near is None:
         return None
     parts, mirrored = near
-    for ox, oy, box in RETRIES:
-        m = _sample_parts(f, parts, dim, ox, oy, box)
+    for ox, oy in RETRIES:
+        m = _sample_parts(f, parts, dim, ox, oy)
         if m is not None:
             p = _read(_transpose(m, dim) if mirrored else m, version, dim, trace)
             if p:
@@ -235,14 +235,14 @@ def _read_both(m, version, dim, parts, near, trace):
 
 
 RS_FAILED = 0  # _read: the format was read, a Reed-Solomon block was not correctable
-# sampling retries once the format was read: the point moved by a fifth of a module, then a 3x3 mean
-RETRIES = ((0.3, 0.5, False), (0.7, 0.5, False), (0.5, 0.3, False), (0.5, 0.7, False), (0.5, 0.5, True))
+# sampling retries once the format was read: the point moved by a fifth of a module each way
+RETRIES = ((0.3, 0.5), (0.7, 0.5), (0.5, 0.3), (0.5, 0.7))
 
 
-def _sample_parts(f, parts, dim, ox, oy, box):
+def _sample_parts(f, parts, dim, ox, oy):
     out = bytearray(dim * dim)
     for hm, part in parts:
-        if grid.sample(f, hm, dim, ox, oy, box, part or (0, dim, 0, dim), out) is None:
+        if grid.sample(f, hm, dim, ox, oy, part or (0, dim, 0, dim), out) is None:
             return None
     return out
 

@@ -30,14 +30,13 @@ def perspective(src, dst):
 SCALE = 1 << 18  # fixed point for the per-row projective division: pixel * SCALE stays a small int
 
 
-def sample(f, hm, dim, ox=0.5, oy=0.5, box=False, part=None, out=None):
+def sample(f, hm, dim, ox=0.5, oy=0.5, part=None, out=None):
     """bytearray dim*dim of module values (1 = dark), or None if the grid leaves the frame.
 
     Each module centre's gray level is interpolated bilinearly (1/16 pixel) and compared with its tile's
     threshold: with modules of 1.5-2 pixels this halves the misread modules of a nearest-pixel sample.
     Floats only once per row; per module all arithmetic is on small integers (no allocation).
-    Retries (after Reed-Solomon failed): (ox, oy) moves the sampling point within the module, and `box`
-    takes the mean of the 3x3 pixels around it instead (noise and texture inside 3-4 px modules).
+    Retries (after Reed-Solomon failed): (ox, oy) moves the sampling point within the module.
     part: (r0, r1, c0, c1), only those rows and columns of the grid `out` (piecewise sampling).
     """
     g = f.gray
@@ -80,11 +79,8 @@ def sample(f, hm, dim, ox=0.5, oy=0.5, box=False, part=None, out=None):
                 fx = ((nxc - px * d) << 4) // d
                 fy = ((nyc - py * d) << 4) // d
             i = py * w + px
-            if box:
-                v = _box(g, w, h, px + (fx >> 3), py + (fy >> 3))
-            else:
-                v = ((g[i] * (16 - fx) + g[i + 1] * fx) * (16 - fy)
-                     + (g[i + w] * (16 - fx) + g[i + w + 1] * fx) * fy)
+            v = ((g[i] * (16 - fx) + g[i + 1] * fx) * (16 - fy)
+                 + (g[i + w] * (16 - fx) + g[i + w + 1] * fx) * fy)
             cx = (px + (fx >> 3)) >> 3
             cy = (py + (fy >> 3)) >> 3
             out[o + c] = 1 if v <= (thr[cy * tw + cx] << 8) else 0
@@ -99,17 +95,3 @@ def apply(hm, x, y):
     """The frame point of module-space point (x, y)."""
     d = hm[6] * x + hm[7] * y + 1.0
     return (hm[0] * x + hm[1] * y + hm[2]) / d, (hm[3] * x + hm[4] * y + hm[5]) / d
-
-
-def _box(g, w, h, x, y):
-    """Sum of the 3x3 pixels around (x, y) (clipped to the frame), scaled to the bilinear sum's 256x."""
-    x0 = max(x - 1, 0)
-    x1 = min(x + 2, w)
-    s = 0
-    n = 0
-    for yy in range(max(y - 1, 0), min(y + 2, h)):
-        o = yy * w
-        for i in range(o + x0, o + x1):
-            s += g[i]
-            n += 1
-    return (s << 8) // n
