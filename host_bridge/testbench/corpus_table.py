@@ -140,7 +140,7 @@ def _wechat() -> Decoder:
     return decode
 
 
-def decoders(firmware: bool = True, baseline: Path | None = None) -> dict[str, Decoder]:
+def decoders(baseline: Path | None = None) -> dict[str, Decoder]:
     """The cascade, zxing-cpp (QR only), zbar, quirc and OpenCV WeChat where installed, and firmware/qr under
     CPython (plus a baseline firmware tree's)."""
     out: dict[str, Decoder] = {"cascade": _engine("cascade"), "zxing-cpp": _zxing_qr}
@@ -150,8 +150,7 @@ def decoders(firmware: bool = True, baseline: Path | None = None) -> dict[str, D
             out[name] = make()
         except ImportError as exc:
             print(f"bench: {name} skipped ({exc})", file=sys.stderr)
-    if firmware:
-        out["firmware/qr"] = _firmware(load_firmware_decoder())
+    out["firmware/qr"] = _firmware(load_firmware_decoder())
     if baseline is not None:
         out["firmware/qr baseline"] = _firmware(load_firmware_decoder(baseline))
     return out
