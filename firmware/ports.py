@@ -1,5 +1,6 @@
 # Byte ports: write(bytes) and non-blocking read() -> bytes. stdio on every runtime (USB-CDC REPL port on
-# a board, a pipe or pty in the simulator, `hostio` under the wasm MicroPython), UART on boards.
+# a board, a pipe or pty in the simulator: a thread on CPython, select.poll under the unix port, `hostio` under
+# the wasm MicroPython), UART on boards.
 import sys
 
 
@@ -77,7 +78,10 @@ def _stdin_reader():
     def read():
         out = b""
         while poller.poll(0) and len(out) < 512:
-            out += stdin.read(1)
+            c = stdin.read(1)
+            if not c:                       # end of input: a pipe under the unix port (a board's never ends)
+                return out or None
+            out += c
         return out
     return read
 
