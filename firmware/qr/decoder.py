@@ -235,8 +235,8 @@ def _read_both(m, version, dim, parts, near, trace):
 
 
 RS_FAILED = 0  # _read: the format was read, a Reed-Solomon block was not correctable
-# sampling retries once the format was read: the point moved by a fifth of a module each way
-RETRIES = ((0.3, 0.5), (0.7, 0.5), (0.5, 0.3), (0.5, 0.7))
+# sampling retries once the format was read: the point moved by a fifth of a module each way, then diagonally
+RETRIES = ((0.3, 0.5), (0.7, 0.5), (0.5, 0.3), (0.5, 0.7), (0.3, 0.3), (0.7, 0.7), (0.3, 0.7), (0.7, 0.3))
 
 
 def _sample_parts(f, parts, dim, ox, oy):
