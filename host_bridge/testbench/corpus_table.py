@@ -129,6 +129,8 @@ def _wechat() -> Decoder:
     """OpenCV's WeChat QR decoder (opencv-contrib), without its optional CNN models. Its Python binding
     returns text, not bytes: a payload that is not UTF-8 raises, counted here as nothing read."""
     import cv2
+    if not hasattr(cv2, "wechat_qrcode_WeChatQRCode"):  # opencv-python (rapidocr's) shadows the contrib build
+        raise ImportError("cv2 without the contrib modules: pip install opencv-contrib-python-headless after the rest")
     detector = cv2.wechat_qrcode_WeChatQRCode()
 
     def decode(g: np.ndarray) -> list[bytes]:
