@@ -224,7 +224,7 @@ def _corpus(args: argparse.Namespace) -> None:
     then firmware/qr's failure stages (and the baseline's)."""
     table = corpus_table.frames(args.corpus)
     count = len(table["original"])
-    cells = corpus_table.measure(table, corpus_table.decoders(baseline=args.baseline))
+    cells = corpus_table.measure(table, corpus_table.decoders(baseline=args.baseline), args.repeat)
     if args.runtime in ("micropython", "both"):
         trees = {"firmware/qr (MicroPython wasm)": REPO_FIRMWARE}
         if args.baseline:
