@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
+import secrets
 from pathlib import Path
 
+from firmware import secure
+from firmware.hmac256 import fingerprint
+from host_bridge.bridge import config as conf
+from host_bridge.bridge.pairing import PairingStore
 from host_bridge.devtools.deploy import MIP_INDEX, deploy
 
 
@@ -20,9 +26,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", type=Path, help="JSON config file to copy as config.json")
     p.add_argument("--mip-index", default=MIP_INDEX, metavar="URL|DIR",
                    help=f"package index for the USB keyboard's micropython-lib packages (default {MIP_INDEX})")
+    p.add_argument("--pair", action="store_true",
+                   help="pair the reader with this bridge: a new key in config.json and in the bridge's pairing store "
+                        "(a Wi-Fi reader, output tcp; see docs/security.md)")
+    p.add_argument("--bridge-config", type=Path, metavar="FILE", help="with --pair: the bridge's TOML config (its "
+                                                                      "`pairings` path)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    deploy(args.board, args.port, args.dry_run, args.output, args.config, mip_index=args.mip_index)
+    store = PairingStore(conf.load(args.bridge_config).pairings) if args.pair else None
+    key = secrets.token_bytes(secure.KEY_LEN) if store else None
+    uploads = deploy(args.board, args.port, args.dry_run, args.output, args.config, mip_index=args.mip_index,
+                     pair_key=key)
+    if store and key:
+        cfg = json.loads(next(u.data for u in uploads if u.remote == "config.json"))
+        if args.dry_run:
+            print(f"dry run: pairing key {fingerprint(key)} not stored")
+        else:
+            store.add(cfg.get("reader_id", 1), key, cfg.get("name", ""), args.board)
+            print(f"reader {cfg.get('reader_id', 1)} paired: key {fingerprint(key)}, stored in {store.path}")
     return 0

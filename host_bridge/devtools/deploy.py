@@ -79,7 +79,7 @@ def make_config(profile: dict, output: str | None, config_file: Path | None) -> 
     config: dict = {}
     if config_file is not None:
         try:
-            config = json.loads(config_file.read_text(encoding="utf-8"))
+            config = json.loads(config_file.read_text(encoding="utf-8-sig"))  # a Notepad BOM is not JSON
         except FileNotFoundError:
             raise UserError(f"no such config file {config_file}") from None
         except (ValueError, UnicodeDecodeError) as exc:
@@ -113,12 +113,15 @@ def packages_for(profile: dict, config: dict) -> tuple[str, ...]:
 
 
 def deploy(board: str, port: str, dry_run: bool, output: str | None, config_file: Path | None,
-           say: Callable[[str], None] = print, mip_index: str = MIP_INDEX) -> list[Upload]:
-    """Run (or with dry_run, print) every deploy step; returns the uploads, for tests."""
+           say: Callable[[str], None] = print, mip_index: str = MIP_INDEX, pair_key: bytes | None = None) -> list[Upload]:
+    """Run (or with dry_run, print) every deploy step; returns the uploads, for tests. `pair_key` goes into
+    config.json (the reader's Wi-Fi link key: `electeur deploy --pair`)."""
     profile = load_board(board)
     if not dry_run:
         check_port_exists(port)
     config = make_config(profile, output, config_file)
+    if pair_key is not None:
+        config["pair_key"] = pair_key.hex()
     release, emitted = mpy.mpy_cross_version()
     with tempfile.TemporaryDirectory(prefix="electeur-deploy-") as tmp:
         say(f"compile {FIRMWARE_DIR} with mpy-cross {release} (mpy {emitted[0]}.{emitted[1]}, "
