@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from host_bridge.devtools.deploy import MIP_INDEX, deploy
+from host_bridge.errors import UserError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,7 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "the board (version, chip, free flash), copy the .mpy files, board profile and "
                                    "config over the raw REPL, and reset it.")
     p.add_argument("--board", required=True, help="board profile name (hardware/boards/NAME.json)")
-    p.add_argument("--port", required=True, help="serial port of the board (/dev/ttyUSB0, /dev/ttyACM0, COM3)")
+    p.add_argument("--port", help="serial port of the board (/dev/ttyUSB0, /dev/ttyACM0, COM3); not needed with "
+                                  "--dry-run")
     p.add_argument("--dry-run", action="store_true", help="compile and print every step without opening the port")
     p.add_argument("--output", help="output mode written to config.json (framed, line, hid, tcp)")
     p.add_argument("--config", type=Path, help="JSON config file to copy as config.json")
@@ -24,5 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.port is None and not args.dry_run:
+        raise UserError("deploy needs --port PORT (electeur devices lists them), or --dry-run to see the steps")
     deploy(args.board, args.port, args.dry_run, args.output, args.config, mip_index=args.mip_index)
     return 0

@@ -110,11 +110,11 @@ def packages_for(profile: dict, config: dict) -> tuple[str, ...]:
     return HID_PACKAGES if config["output"] == "hid" and profile["usb"].get("hid") else ()
 
 
-def deploy(board: str, port: str, dry_run: bool, output: str | None, config_file: Path | None,
+def deploy(board: str, port: str | None, dry_run: bool, output: str | None, config_file: Path | None,
            say: Callable[[str], None] = print, mip_index: str = MIP_INDEX) -> list[Upload]:
     """Run (or with dry_run, print) every deploy step; returns the uploads, for tests."""
     profile = load_board(board)
-    if not dry_run:
+    if port is not None and not dry_run:
         check_port_exists(port)
     config = make_config(profile, output, config_file)
     release, emitted = mpy.mpy_cross_version()
@@ -126,8 +126,8 @@ def deploy(board: str, port: str, dry_run: bool, output: str | None, config_file
             say(f"  {c.rel} ({c.size} B)")
         uploads = build_uploads(board, compiled, config, hid=bool(profile["usb"].get("hid")))
         packages = packages_for(profile, config)
-        if dry_run:
-            _print_plan(profile, port, uploads, say, packages, mip_index)
+        if dry_run or port is None:
+            _print_plan(profile, port or "the board's port", uploads, say, packages, mip_index)
         else:
             _push(profile, port, uploads, say, packages, mip_index)
     return uploads

@@ -1,0 +1,149 @@
+"""`electeur deploy --port` and `selftest --board` on a port that is not a MicroPython raw REPL: within a few
+seconds, one line saying what is on the port and what to do (they hung until killed in mpremote's
+enter_raw_repl). Real parts: pyserial over a pty, the virtual reader (the real firmware), a silent pty, a device
+that never stops talking."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+import threading
+import time
+import tty
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import segno
+
+from firmware import protocol as P
+from host_bridge.devtools.raw_repl import describe
+from tests.devices.test_deploy import simboard  # noqa: F401  (fixture)
+
+LIMIT_S = 20.0      # the handshake gives up after 3.7 s; the rest is deploy compiling the firmware on a loaded CI
+
+
+def electeur(capsys, *args: str) -> tuple[int, str, float]:
+    """Run the command in a thread, so that a hang fails the test after LIMIT_S instead of blocking it."""
+    from host_bridge.cli import main
+    result: list[int] = []
+    t = time.monotonic()
+    worker = threading.Thread(target=lambda: result.append(main(list(args))), daemon=True)
+    worker.start()
+    worker.join(LIMIT_S + 30)
+    took = time.monotonic() - t
+    assert result, f"electeur {' '.join(args)} still running after {took:.0f} s"
+    return result[0], capsys.readouterr().err, took
+
+
+@pytest.fixture
+def device_pty() -> Iterator[tuple[str, int]]:
+    """(path, master fd) of a pty whose far end the test plays."""
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    yield os.ttyname(slave), master
+    os.close(master)
+    os.close(slave)
+
+
+@pytest.fixture
+def reader(tmp_path: Path):
+    procs: list[subprocess.Popen] = []
+
+    def start(mode: str) -> str:
+        for n in range(40):     # a new code every 0.3 s for 12 s: a line-mode reader keeps printing
+            segno.make(f"diagnose me {n}").save(tmp_path / f"{n:02}.png", scale=4, border=4)
+        proc = subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "sim", "--images", str(tmp_path), "--pty",
+                                 "--loop", "--show-ms", "300", "--mode", mode], stdout=subprocess.PIPE, text=True)
+        procs.append(proc)
+        return proc.stdout.readline().strip()
+
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", [["deploy", "--board", "esp32-s3-eye", "--output", "line"],
+                                     ["selftest", "--board", "esp32-s3-eye"]])
+def test_a_silent_port_times_out_saying_so(device_pty, capsys, command: list[str]) -> None:
+    path, _ = device_pty
+    code, err, took = electeur(capsys, *command, "--port", path)
+    assert code == 2 and took < LIMIT_S
+    line = one_line(err)
+    assert f"no MicroPython raw REPL on {path} within 3 s" in line and "stayed silent" in line
+    assert "reset button" in line
+
+
+def test_a_device_that_never_stops_talking_is_an_unknown_device(device_pty, capsys) -> None:
+    """mpremote drained such a port forever before sending Ctrl-A."""
+    path, master = device_pty
+    stop = threading.Event()
+
+    def chatter() -> None:
+        while not stop.is_set():
+            os.write(master, bytes(range(0x80, 0x100)))
+            time.sleep(0.005)
+
+    threading.Thread(target=chatter, daemon=True).start()
+    try:
+        code, err, took = electeur(capsys, "deploy", "--board", "esp32-s3-eye", "--port", path)
+    finally:
+        stop.set()
+    assert code == 2 and took < LIMIT_S
+    assert "an unknown device answers" in one_line(err) and "bytes, neither a MicroPython REPL" in err and "electeur devices" in err
+
+
+def test_a_running_framed_reader_is_named(reader, capsys) -> None:
+    path = reader("framed")
+    code, err, took = electeur(capsys, "selftest", "--board", "esp32-s3-eye", "--port", path)
+    assert code == 2 and took < LIMIT_S
+    line = one_line(err)
+    # named as the virtual reader when its HELLO arrives in time (it answers CONFIG_GET between frames)
+    assert "reader" in line and "protocol there (" in line and "READ" in line
+    assert f"`electeur selftest --port {path}` checks it as it is" in line
+
+
+def test_a_line_mode_reader_is_recognised_without_printing_its_codes(reader, capsys) -> None:
+    path = reader("line")
+    code, err, took = electeur(capsys, "selftest", "--board", "pico-arducam-ov2640", "--port", path)
+    assert code == 2 and took < LIMIT_S
+    line = one_line(err)
+    assert "printing lines of text" in line and "line output" in line and "re-flash MicroPython" in line
+    assert "diagnose me" not in err
+
+
+def test_a_board_reader_speaking_the_protocol_is_named_with_its_board() -> None:
+    hello = P.hello(1, "esp32-s3-eye", ["framed", "decode:firmware.qr"], 7, "0.2.0")
+    line = describe("/dev/ttyACM0", b"\x03 half a frame\x00" + hello + P.heartbeat(1, {"frames": 3}, 8), 3)
+    assert "a running e-lecteur reader is speaking the framed protocol there (board esp32-s3-eye, HEARTBEAT, HELLO)" \
+        in line
+    assert "electeur flash ... --erase" in line
+    virtual = describe("/dev/pts/3", P.hello(1, "sim", ["framed"]), 3)
+    assert "the virtual reader (electeur sim)" in virtual and "it has no REPL" in virtual
+
+
+def test_deploy_dry_run_needs_no_port(capsys) -> None:
+    from host_bridge.cli import main
+    assert main(["deploy", "--board", "pico-arducam-ov2640", "--dry-run"]) == 0
+    assert "-> :main.py" in capsys.readouterr().out
+    assert main(["deploy", "--board", "pico-arducam-ov2640"]) == 2
+    assert "--port" in capsys.readouterr().err
+
+
+def test_a_refused_deploy_hands_the_board_back_for_the_next_command(simboard, capsys) -> None:
+    from host_bridge.cli import main
+    board = simboard("--machine", "ESP32S3 module with ESP32S3")
+    assert main(["deploy", "--board", "esp32-cam-ai-thinker", "--port", board.port]) == 2
+    assert "wrong board" in capsys.readouterr().err
+    t = time.monotonic()
+    assert main(["deploy", "--board", "esp32-s3-eye", "--port", board.port, "--output", "line"]) == 0
+    assert time.monotonic() - t < LIMIT_S and board.resets() == 1
