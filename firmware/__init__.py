@@ -1,2 +1,2 @@
 # e-lecteur reader firmware. MicroPython >= 1.23 and CPython: no dataclasses, typing, pathlib or f-string '='.
-VERSION = "0.1.0"
+VERSION = "0.2.0"

@@ -6,9 +6,9 @@ SIM = {
     "schema": 1, "name": "sim", "title": "Simulated reader (camera frames from image files)",
     "mcu": "host", "port": "sim", "psram": False, "flash_kb": 0,
     "usb": {"native": True, "bridge": None, "vid": None, "pid": None, "hid": True},
-    "wifi": False,
+    "wifi": True,                       # the host's network (tcp: the virtual Wi-Fi reader, on loopback)
     "camera": {"driver": "sim", "sensor": "files", "pins": {}, "gray_max": "UXGA", "lens": {"hfov_deg": 60}},
-    "led": None, "buzzer": None, "outputs": ["framed", "line", "hid"], "flash": None,
+    "led": None, "buzzer": None, "outputs": ["framed", "line", "hid", "tcp"], "flash": None,
 }
 
 REQUIRED = ("name", "usb", "camera", "outputs")

@@ -19,6 +19,7 @@ SCHEMA = {
     "frame_size": ("QVGA", str, ("QQVGA", "QVGA", "VGA", "SVGA", "HD", "UXGA")),
     "dedupe_ms": (3000, int, (0, 60000)),
     "change_threshold": (8, int, (0, 255)),
+    "presence_edges": (6, int, (0, 255)),
     "line_prefix": ("", str, (0, 16)),
     "line_suffix": ("\r\n", str, (0, 4)),
     "hid_layout": ("azerty", str, ("azerty", "qwerty")),
@@ -33,6 +34,7 @@ SCHEMA = {
     "ack_feedback_ms": (1500, int, (100, 60000)),
     "tcp_port": (7373, int, (1, 65535)),
     "illumination": ("auto", str, ("auto", "on", "off")),
+    "camera": ("board", str, ("board", "sim")),
     "light_profiles": (LIGHT_PROFILES, list, (1, 8)),
 }
 

@@ -68,9 +68,10 @@ class Responder:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if hasattr(socket, "SO_REUSEPORT"):
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        self.sock.bind(("", PORT))
+        self.sock.bind(socket.getaddrinfo("0.0.0.0", PORT)[0][-1])   # (host, port) tuples: not on the unix port
         mreq = bytes(int(x) for x in GROUP.split(".")) + bytes(int(x) for x in ip.split("."))
-        self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+        self.sock.setsockopt(getattr(socket, "IPPROTO_IP", 0), socket.IP_ADD_MEMBERSHIP, mreq)   # 0 everywhere
+        self.group = socket.getaddrinfo(GROUP, PORT)[0][-1]
         self.sock.setblocking(False)
 
     def response(self):
@@ -83,7 +84,7 @@ class Responder:
         return struct.pack("!HHHHHH", 0, 0x8400, 0, len(rrs), 0, 0) + b"".join(rrs)
 
     def announce(self):
-        self.sock.sendto(self.response(), (GROUP, PORT))
+        self.sock.sendto(self.response(), self.group)
 
     def poll(self):
         """Answer pending queries that ask for us; never blocks."""
@@ -94,7 +95,7 @@ class Responder:
             except OSError:
                 return
             if any(n in names and t in (PTR, SRV, TXT, A, ANY) for n, t in questions(pkt)):
-                self.sock.sendto(self.response(), (GROUP, PORT))
+                self.sock.sendto(self.response(), self.group)
 
     def close(self):
         self.sock.close()

@@ -1,25 +1,32 @@
 # The virtual reader: the real firmware with the simulated board. Runs on CPython and MicroPython:
 #   on_host.py --images DIR [--mode framed|line|hid] [--show-ms N] [--loop] [--idle] [--decode auto|host]
 #          [--reader-id N] [--drain-ms N] [--stream-format gray8|jpeg] [--flash FLASHDIR] [--trace-feedback]
+#          [--urandom fresh|repeat] [--wdt-scale F]
+#   on_host.py --board NAME --flash FLASHDIR [--urandom ...] [--wdt-scale F]
+# --board runs firmware.main.main() as deployed on that board, FLASHDIR playing its flash (config.json;
+# config `camera` "sim" shows the frames of FLASHDIR/frames). On CPython the board's MicroPython-only
+# behaviours are simulated (firmware/simboard.py: the interrupt character, a watchdog that resets the board,
+# empty buses; --urandom repeat: the same "random" bytes every boot; --wdt-scale shortens the watchdog).
 # DIR holds binary PGM frames (the host converts PNG/JPEG) or .jpg frames (streamed as JPEG bytes) and
 # frames.txt, their order one name a line.
 # Output goes to stdout; in framed mode the host's ACKs come on stdin. FLASHDIR plays the board's flash:
 # config.json is read from it (the command line's keys win) and saved to it, and the outbox is kept in
 # outbox.bin there, so a reader killed and restarted on the same FLASHDIR resends what was not acknowledged.
 # --trace-feedback prints each feedback pattern (good, error, pending) as a line on stderr.
-import asyncio
 import sys
 
 from firmware import board as boards, config
-from firmware.camera.image_files import SimCamera
+from firmware.camera.image_files import SimCamera, listed
 from firmware.clock import sleep_ms
-from firmware.main import SetupError, build, report
-from firmware.ports import StdioPort
+from firmware.main import SetupError, build, released, serve
+from firmware.ports import StdioPort, own_line
+from firmware.watchdog import Watchdog
 
 
 def parse(argv):
     opts = {"images": None, "mode": "framed", "show-ms": "0", "decode": "auto", "reader-id": "1",
-            "drain-ms": "30000", "stream-format": "gray8", "flash": ""}
+            "drain-ms": "30000", "stream-format": "gray8", "flash": "", "board": "", "urandom": "fresh",
+            "wdt-scale": "1"}
     flags = {"loop": False, "idle": False, "trace-feedback": False}
     i = 0
     while i < len(argv):
@@ -32,14 +39,11 @@ def parse(argv):
         else:
             raise SetupError("unknown argument %s" % a)
         i += 1
-    if not opts["images"]:
+    if not opts["images"] and not opts["board"]:
         raise SetupError("--images DIR is required")
+    if opts["board"] and not opts["flash"]:
+        raise SetupError("--board needs --flash DIR (the board's flash)")
     return opts, flags
-
-
-def frame_paths(d):
-    with open(d + "/frames.txt") as f:
-        return [d + "/" + line.strip() for line in f if line.strip()]
 
 
 def setup(opts, flags):
@@ -57,18 +61,16 @@ def setup(opts, flags):
         from firmware.outputs.hid import PrintedKeyboard
         keyboard = PrintedKeyboard(port, cfg["hid_layout"])
     try:
-        camera = SimCamera(frame_paths(opts["images"]), int(opts["show-ms"]), flags["loop"])
+        camera = SimCamera(listed(opts["images"]), int(opts["show-ms"]), flags["loop"])
     except (OSError, ValueError):
         raise SetupError("cannot read %s/frames.txt" % opts["images"])
-    loop, output, messages = build(boards.SIM, cfg, port, camera, keyboard)
+    loop, output, messages = build(boards.SIM, cfg, port, camera, keyboard, watchdog=Watchdog())
     output.config_path = (flash or opts["images"]) + "/config.json"     # CONFIG_SET saves there, not in /
     if flash and hasattr(output, "restore"):
         errors += output.restore(flash + "/outbox.bin")
     if flags["trace-feedback"]:
         loop.feedback.trace = lambda kind: sys.stderr.write("feedback %s\n" % kind)
-    output.start()
-    report(output, errors + messages)
-    return loop, output, port
+    return loop, output, port, cfg, errors + messages
 
 
 async def run(loop, output, port, flags):
@@ -80,19 +82,37 @@ async def run(loop, output, port, flags):
     await output.drain(int(flags["drain-ms"]))
     while flags["idle"] and not port.closed:
         output.poll()
+        loop.feed()
         await sleep_ms(20)
 
 
 def main(argv):
     try:
         opts, flags = parse(argv)
-        loop, output, port = setup(opts, flags)
+    except SetupError as exc:
+        sys.stderr.write("sim: %s\n" % exc)
+        sys.exit(2)
+    if sys.implementation.name != "micropython":
+        from firmware import simboard
+        simboard.install(opts["urandom"], float(opts["wdt-scale"]))
+    own_line(True)                      # as main() on a board: before anything a host could answer
+    if opts["board"]:
+        from firmware.main import main as board_main
+        board_main(opts["board"], opts["flash"])
+        return
+    root = opts["flash"] or opts["images"]      # the board's flash: where a hand-back leaves its flag
+    if released(root):
+        own_line(False)
+        print("e-lecteur: the host took the serial line back: REPL until the next reset")
+        return
+    try:
+        loop, output, port, cfg, messages = setup(opts, flags)
     except SetupError as exc:
         sys.stderr.write("sim: %s\n" % exc)
         sys.exit(2)
     flags["drain-ms"] = opts["drain-ms"]
     try:
-        asyncio.run(run(loop, output, port, flags))
+        serve(loop, output, cfg, messages, root=root, coro=run(loop, output, port, flags))
     except OSError as exc:
         if exc.args[:1] != (32,):       # EPIPE: whoever read stdout has gone (`electeur sim ... | head`)
             raise

@@ -1,5 +1,6 @@
 # Byte ports: write(bytes) and non-blocking read() -> bytes. stdio on every runtime (USB-CDC REPL port on
-# a board, a pipe or pty in the simulator, `hostio` under the wasm MicroPython), UART on boards.
+# a board, a pipe or pty in the simulator: a thread on CPython, select.poll under the unix port, `hostio` under
+# the wasm MicroPython), UART on boards.
 import sys
 
 
@@ -39,6 +40,8 @@ def _stdin_reader():
         lock = threading.Lock()
         state = {"eof": False}
         fd = sys.stdin.fileno()
+        board = sys.modules.get("micropython")     # the simulated board (firmware/simboard.py), if installed
+        rx = getattr(board, "serial_rx", None)
 
         def pump():
             # os.read on the file descriptor, not sys.stdin.buffer: a daemon thread blocked inside the
@@ -52,6 +55,8 @@ def _stdin_reader():
                 if not d:
                     state["eof"] = True
                     return
+                if rx:
+                    d = rx(d)               # the interrupt character, as a board's serial line treats it
                 with lock:
                     chunks.append(d)
 
@@ -73,9 +78,22 @@ def _stdin_reader():
     def read():
         out = b""
         while poller.poll(0) and len(out) < 512:
-            out += stdin.read(1)
+            c = stdin.read(1)
+            if not c:                       # end of input: a pipe under the unix port (a board's never ends)
+                return out or None
+            out += c
         return out
     return read
+
+
+def own_line(owned):
+    """The reader owns its serial line (the interrupt character off: a protocol byte 0x03 must not raise
+    KeyboardInterrupt), or gives it back to the REPL (Ctrl-C on). No-op where there is no `micropython`."""
+    try:
+        import micropython
+        micropython.kbd_intr(-1 if owned else 3)
+    except (ImportError, AttributeError):
+        pass
 
 
 class UartPort:

@@ -50,6 +50,11 @@ GRAY8 = 0
 JPEG = 1
 KINDS = {GRAY8: "gray8", JPEG: "jpeg"}
 
+# host -> reader: hand the serial line back to the REPL (empty body); the reader answers RELEASE, then resets
+# into a boot that stays at the REPL (docs/firmware.md). 0x0E-0x11 are the paired link's.
+RELEASE = 0x12
+NAMES[RELEASE] = "RELEASE"
+
 
 class ProtocolError(Exception):
     """Anything wrong with bytes received: the only exception the decoding side raises."""
@@ -383,6 +388,10 @@ def config(reader, obj, seq=0):
 
 def log(reader, text, seq=0):
     return encode(LOG, seq, text.encode()[:MAX_PAYLOAD], reader)
+
+
+def release(reader=0, seq=0):
+    return encode(RELEASE, seq, b"", reader)
 
 
 def error(reader, code, message, seq=0):

@@ -4,7 +4,7 @@
 from firmware.clock import pause, sleep_ms, ticks_diff, ticks_ms
 from firmware.dedupe import Dedupe
 from firmware.outputs import Refused
-from firmware.presence import ChangeDetector, Light
+from firmware.presence import ChangeDetector, Light, edges
 
 
 class ScanLoop:
@@ -18,7 +18,7 @@ class ScanLoop:
         self.dedupe = Dedupe(cfg["dedupe_ms"])
         self.detector = ChangeDetector(cfg["change_threshold"])
         self.light = Light(camera, cfg["illumination"], cfg["light_profiles"])
-        self.stats = {"frames": 0, "decoded": 0, "streamed": 0, "reads": 0, "refused": 0, "skipped": 0}
+        self.stats = {"frames": 0, "decoded": 0, "streamed": 0, "reads": 0, "refused": 0, "skipped": 0, "empty": 0}
         self._beat = ticks_ms()
         if hasattr(output, "on_frame_read"):    # streaming: the host's word on a frame steps the light as a decode
             output.on_frame_read = self.light.result
@@ -32,10 +32,12 @@ class ScanLoop:
         self.output.poll()              # before the capture: an ACK that steps the light applies to this frame
         frame = self.camera.capture()
         under = self.light.index
-        if self.watchdog:
-            self.watchdog.feed()
+        self.feed()
         self._heartbeat()
         if frame is None:
+            if getattr(self.camera, "error", None):     # no camera: the link stays alive and says why
+                await sleep_ms(20)
+                return True
             return False
         self.stats["frames"] += 1
         changed = self.detector.changed(frame)
@@ -49,6 +51,9 @@ class ScanLoop:
                 self.stats["streamed"] += 1
             else:               # the host's word on the last frame stepped the light: this one is stale
                 self.stats["skipped"] += 1
+        elif edges(frame) < self.cfg["presence_edges"]:    # nothing code-like in view: no decode
+            self.stats["empty"] += 1
+            self.light.result(False)    # something moved and shows no code: as a decode that read nothing
         else:
             await self._decode(frame)
         frame = None
@@ -57,9 +62,11 @@ class ScanLoop:
 
     async def _decode(self, frame):
         self.stats["decoded"] += 1
+        self.feed()                     # a decode gets the watchdog's whole timeout (8 s; 1 s on a Pico today)
         t = ticks_ms()
         reads = self.decoder.decode(frame)
         self.decode_ms = ticks_diff(ticks_ms(), t)
+        self.feed()
         self.light.result(bool(reads))
         captured = frame[4]
         for payload, fmt in reads:
@@ -84,6 +91,8 @@ class ScanLoop:
             obj["uptime_ms"] = now
             if self.decode_ms is not None:
                 obj["decode_ms"] = self.decode_ms
+            if getattr(self.camera, "error", None):
+                obj["camera_error"] = self.camera.error
             free = mem_free()
             if free is not None:
                 obj["mem_free"] = free
@@ -96,7 +105,12 @@ class ScanLoop:
         await self.output.drain(30000)
         while idle_at_end:
             self.output.poll()
+            self.feed()
             await sleep_ms(20)
+
+    def feed(self):
+        if self.watchdog:
+            self.watchdog.feed()
 
 
 def mem_free():

@@ -29,6 +29,19 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 
+# Each board port's MicroPython API for the static check (host_bridge/devtools/port_api.py): the community
+# stubs (micropython-stubs), of the release the firmware is compiled for, one folder per port.
+STUBS_VERSION=1.27.0.post1
+for pair in rp2:micropython-rp2-rpi-pico-stubs esp32:micropython-esp32-esp32-generic-stubs \
+            esp32s3:micropython-esp32-esp32-generic-s3-stubs; do
+  dir=".venv/micropython-stubs/${pair%%:*}"
+  if [ ! -f "$dir/.installed-$STUBS_VERSION" ]; then
+    rm -rf "$dir"
+    .venv/bin/python -m pip install -q --no-compile --target "$dir" "${pair#*:}==$STUBS_VERSION"
+    touch "$dir/.installed-$STUBS_VERSION"
+  fi
+done
+
 if command -v npm >/dev/null; then
   (cd tools/micropython && npm install --no-audit --no-fund --silent)
 else

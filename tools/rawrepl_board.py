@@ -11,7 +11,10 @@ replaced: `os` works on a temp directory standing in for the board's flash (stat
 `machine.USBDevice` and the `usb` package exist with --usb-device, imports are limited to those fakes, a few stdlib modules and the
 names present in the temp directory, and a `camera` module with the cnadler86 API surface (Camera(...)
 with the pin keywords, capture() -> a blank QVGA frame at --fps, deinit()) is there unless --camera missing. --record logs every code block,
-so a test can replay the session on real MicroPython (tests/helpers/mp_replay.mjs); `electeur bench deploy` uses it too. Run as a script: prints
+so a test can replay the session on real MicroPython (tests/helpers/mp_replay.mjs); `electeur bench deploy` uses it too.
+With --reader the board first runs a framed reader that owns its serial line (interrupt character off: Ctrl-C
+and Ctrl-A do nothing): only the wire protocol's RELEASE takes it back (answered, "handback" in --events, then
+the friendly REPL, as after the reader's reset into a boot that stays at the REPL). Run as a script: prints
 the pty path on its first line, serves until killed.
 """
 
@@ -30,6 +33,8 @@ import traceback
 import tty
 import types
 from pathlib import Path
+
+from firmware import protocol as P
 
 BOARD_STDLIB = {"json", "time", "struct", "binascii", "errno", "hashlib", "io", "select"}
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
@@ -163,7 +168,20 @@ class Board:
     def write(self, data: bytes) -> None:
         os.write(self.fd, data)
 
+    def run_reader(self) -> None:
+        """A framed reader with the interrupt character off: everything but RELEASE is ignored."""
+        decoder = P.Decoder()
+        while True:
+            if any(m.type == P.RELEASE for m in decoder.feed(bytes((self.read(),)))):
+                self.write(P.release(1))
+                with open(self.args.events, "a") as f:
+                    f.write("handback\n")
+                self.write(b"e-lecteur: the host took the serial line back: REPL until the next reset\r\n>>> ")
+                return
+
     def serve(self) -> None:
+        if self.args.reader:
+            self.run_reader()
         line = bytearray()
         while True:
             c = self.read()
@@ -174,7 +192,10 @@ class Board:
                 elif c in (3, 13):
                     self.write(b"\r\n>>> ")
                 continue
-            if c == 2:
+            if c == 1:                  # Ctrl-A in the raw REPL starts it over, as MicroPython's does
+                line = bytearray()
+                self.write(b"\r\n" + RAW_BANNER)
+            elif c == 2:
                 self.raw = False
                 self.write(b"\r\n>>> ")
             elif c == 3:
@@ -233,6 +254,8 @@ def main() -> None:
     ap.add_argument("--heap", type=int, default=110_000, help="gc.mem_free()")
     ap.add_argument("--usb-device", action="store_true",
                     help="machine.USBDevice exists (native USB builds) and the usb-device-keyboard package is installed")
+    ap.add_argument("--reader", action="store_true",
+                    help="a framed reader runs first, deaf to Ctrl-C: only RELEASE gives the REPL back")
     ap.add_argument("--record", help="append every code block executed, as JSON lines (to replay them elsewhere)")
     args = ap.parse_args()
     master, slave = pty.openpty()

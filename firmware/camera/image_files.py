@@ -82,7 +82,14 @@ def read_jpeg(path):
     return w, h, data
 
 
+def listed(d):
+    """The frames of directory `d`, in the order its frames.txt gives (one file name a line)."""
+    with open(d + "/frames.txt") as f:
+        return [d + "/" + line.strip() for line in f if line.strip()]
+
+
 class SimCamera:
+    driver = "sim"
     def __init__(self, paths, show_ms=0, loop=False):
         self.paths = list(paths)
         self.show_ms = show_ms

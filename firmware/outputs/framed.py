@@ -9,7 +9,7 @@ from firmware import config, outbox_file, protocol as P
 from firmware.clock import pause, sleep_ms, ticks_diff, ticks_ms
 from firmware.outputs import Refused
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
 
 class FramedOutput:
@@ -35,11 +35,15 @@ class FramedOutput:
         self._waiting = {}              # seq -> [emitted ms, pending shown]: good feedback waits for the ACK
         self.watchdog = None            # fed while a read waits for room in a full outbox
         self.on_frame_read = None       # called with True/False when a frame's ACK says what the host read
+        self.on_release = None          # called after answering RELEASE: hand the serial line back (main.py)
+        self._seq_given = seq0 is not None
 
     def restore(self, path=outbox_file.PATH):
         """Keep the outbox in the file `path` from now on and reload the reads a power cut left there (they
         are resent with their own seq). Returns the problems to report (damaged records skipped)."""
         self.outbox_path = path
+        if not self._seq_given:         # with flash: a boot counter makes seqs differ even if urandom repeats
+            self.seq = self.seq0 = _boot_seq(path.rsplit("/", 1)[0] + BOOTS)
         return outbox_file.load(self.outbox, path)
 
     def _save(self):
@@ -110,6 +114,10 @@ class FramedOutput:
             self.status_wanted = True
         elif msg.type == P.CONFIG_SET:
             self._config_set(msg)
+        elif msg.type == P.RELEASE and self.on_release:
+            self._save()
+            self.port.write(P.release(self.reader))     # the host waits for this, then for the reset
+            self.on_release()
         return 0
 
     def _frame_acked(self, got):
@@ -139,6 +147,10 @@ class FramedOutput:
         if self.on_config:
             self.on_config(self.cfg)
 
+    def _feed(self):
+        if self.watchdog:
+            self.watchdog.feed()
+
     async def emit(self, payload, fmt="qr", engine="", captured_ms=0):
         """Queue the read (and save the outbox) before sending it. False: the good feedback is not due yet,
         poll() gives it when the host's ACK arrives. A full outbox holds the read (and the scan) up to
@@ -148,8 +160,7 @@ class FramedOutput:
             self.poll()                 # an ACK may be waiting on the port
             if not self.outbox.full() or ticks_diff(ticks_ms(), t) >= self.cfg["outbox_wait_ms"]:
                 break
-            if self.watchdog:
-                self.watchdog.feed()    # waiting for the host is not a hang
+            self._feed()                # waiting for the host is not a hang
             await sleep_ms(5)
         if self.outbox.full():
             self.error("outbox", "%d reads wait for the host's ACK: new read refused" % len(self.outbox))
@@ -186,6 +197,7 @@ class FramedOutput:
             if ticks_diff(ticks_ms(), t0) >= self.cfg["frame_ack_ms"]:
                 return False
             self.poll()
+            self._feed()
             await sleep_ms(5)
         return True
 
@@ -194,6 +206,7 @@ class FramedOutput:
         t = ticks_ms()
         while self.frame_pending is not None and ticks_diff(ticks_ms(), t) < self.cfg["frame_ack_ms"]:
             self.poll()
+            self._feed()
             await sleep_ms(2)
         self.frame_pending = None
 
@@ -204,14 +217,33 @@ class FramedOutput:
             if getattr(self.port, "closed", False):
                 break
             self.poll()
+            self._feed()
             await sleep_ms(5)
         return not len(self.outbox)
 
 
-def _boot_seq():
-    """A fresh starting sequence number per boot, so the host never mistakes a new read for a resend."""
+BOOTS = "/boots"                        # boot counter on flash, next to the outbox
+
+
+def _boot_seq(counter=None):
+    """A fresh starting sequence number per boot, so the host never mistakes a new read for a resend. With
+    `counter` (a file on flash) the boot count fills the top 11 bits: seqs of 2,048 successive boots never
+    meet even where os.urandom repeats (some ports seed it the same at every boot); urandom fills the rest."""
     try:
         import os
-        return int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
+        seq = int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
     except (ImportError, AttributeError, OSError, NotImplementedError):
-        return (ticks_ms() * 7919) & 0x7FFFFFFF
+        seq = (ticks_ms() * 7919) & 0x7FFFFFFF
+    if counter is None:
+        return seq
+    try:
+        with open(counter) as f:
+            boots = int(f.read()) + 1
+    except (OSError, ValueError):
+        boots = 0
+    try:
+        with open(counter, "w") as f:
+            f.write(str(boots))
+    except OSError:
+        return seq
+    return (boots & 0x7FF) << 20 | seq & 0xFFFFF

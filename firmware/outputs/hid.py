@@ -2,12 +2,13 @@
 # Only characters the layout can type are sent: GS (0x1D) becomes the configured visible substitute;
 # any other control character, non-ASCII byte or over-long read refuses the whole read (error feedback),
 # so a code can never type a control key, a shortcut or an Enter inside a read.
-from firmware.clock import sleep_ms
+from firmware.clock import sleep_ms, ticks_diff, ticks_ms
 
 from firmware import keymaps
 from firmware.outputs import Refused
 
 SUFFIX = {"enter": ((keymaps.ENTER, 0),), "tab": ((keymaps.TAB, 0),), "none": ()}
+STALL_MS = 2000                 # a USB host that takes no keyboard report for this long has stopped polling
 
 
 def plan(payload, layout, gs="<GS>", max_len=512, suffix=()):
@@ -43,6 +44,7 @@ class HidOutput:
         self.max_len = cfg["hid_max_len"]
         self.suffix = SUFFIX[cfg["hid_suffix"]]
         self.delay_ms = cfg["hid_key_delay_ms"]
+        self.watchdog = None            # fed while a slow host keeps a report waiting
         for ch in self.gs:
             if ch not in self.layout:
                 raise ValueError("hid_gs '%s' cannot be typed on %s" % (self.gs, cfg["hid_layout"]))
@@ -60,11 +62,23 @@ class HidOutput:
         groups = plan(payload, self.layout, self.gs, self.max_len, self.suffix)
         for keys in groups:
             for key in keys:
-                self.keyboard.press(key)
+                await self._send(self.keyboard.press, key)
                 await sleep_ms(self.delay_ms)
-                self.keyboard.release()
+                await self._send(self.keyboard.release)
         self.keyboard.end()
         return True
+
+    async def _send(self, report, *key):
+        """One keyboard report, again until the host takes it: send_keys is False while the host has not yet
+        polled the previous report (a slow host), and a skipped report is a lost or stuck key. Refused (error
+        feedback) once the host has taken nothing for STALL_MS: never a silent loss."""
+        t = ticks_ms()
+        while not report(*key):
+            if ticks_diff(ticks_ms(), t) >= STALL_MS:
+                raise Refused("the USB host took no keystroke for %d ms: read not typed whole" % STALL_MS)
+            if self.watchdog:
+                self.watchdog.feed()
+            await sleep_ms(2)
 
     async def drain(self, timeout_ms):
         return True
@@ -88,14 +102,15 @@ class PrintedKeyboard:
         if self.dead is not None:           # dead key then space types the accent alone
             self.line.append({0x1F: "~", 0x24: "`"}[self.dead[0]])
             self.dead = None
-            return
+            return True
         if key in ((0x1F, keymaps.ALTGR), (0x24, keymaps.ALTGR)):
             self.dead = key
-            return
+            return True
         self.line.append(self.chars[key])
+        return True
 
     def release(self):
-        pass
+        return True
 
     def end(self):
         text = "".join(self.line)
@@ -116,10 +131,10 @@ class UsbKeyboard:
             keys.append(-0x02)          # KeyCode modifiers are negative in usb-device-keyboard
         if mods & keymaps.ALTGR:
             keys.append(-0x40)
-        self.kbd.send_keys(keys)
+        return self.kbd.send_keys(keys, 10)     # False: the host has not polled the last report yet
 
     def release(self):
-        self.kbd.send_keys(())
+        return self.kbd.send_keys((), 10)
 
     def end(self):
         pass

@@ -16,10 +16,10 @@ BUFFER = 2 * P.MAX_ENCODED              # unsent bytes kept: two of the largest 
 class SocketPort:
     """The current connection, or none: write queues whole messages, read returns b"" until a host connects."""
 
-    def __init__(self, port, limit=BUFFER):
+    def __init__(self, port, limit=BUFFER, host="0.0.0.0"):
         self.srv = socket.socket()
         self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.srv.bind(("0.0.0.0", port))
+        self.srv.bind(socket.getaddrinfo(host, port)[0][-1])     # the unix port takes no (host, port) tuple
         self.srv.listen(1)
         self.srv.setblocking(False)
         self.conn = None
@@ -128,24 +128,34 @@ class SocketPort:
 
 
 def local_ip():
+    """The address announced by mDNS: the Wi-Fi interface's on a board; loopback on a host (CPython, the unix
+    port: no `network` module), where the reader is the virtual one and serves this machine only."""
     try:
         import network
         return network.WLAN(network.STA_IF).ifconfig()[0]
     except ImportError:
-        return socket.gethostbyname(socket.gethostname())
+        return "127.0.0.1"
 
 
 class TcpOutput(FramedOutput):
     def __init__(self, cfg, board, ip=None, feedback=None):
-        FramedOutput.__init__(self, SocketPort(cfg["tcp_port"]), cfg, board, feedback=feedback)
+        try:
+            ip = ip or local_ip()
+        except OSError:
+            ip = None                   # nothing to announce: mDNS says so below
+        # a reader announced on loopback (the virtual reader) listens on loopback only
+        host = "127.0.0.1" if ip and ip.startswith("127.") else "0.0.0.0"
+        FramedOutput.__init__(self, SocketPort(cfg["tcp_port"], host=host), cfg, board, feedback=feedback)
         self.caps = ["framed", "tcp"]
         self.port.on_connect = self._connected
         self.mdns = None
         self.mdns_error = None
         rid = cfg["reader_id"]
         try:
+            if ip is None:
+                raise OSError("no IP address")
             from firmware.mdns import Responder
-            self.mdns = Responder(cfg["name"] or "reader-%d" % rid, "electeur-%d" % rid, ip or local_ip(),
+            self.mdns = Responder(cfg["name"] or "reader-%d" % rid, "electeur-%d" % rid, ip,
                                   cfg["tcp_port"], {"board": board["name"], "protocol": "1", "reader": str(rid)})
             self.mdns.announce()
         except (ImportError, OSError) as exc:

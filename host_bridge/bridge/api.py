@@ -99,6 +99,7 @@ class ClientConnections:
 
 MAX_BODY = 64 * 1024  # a manual entry is a few bytes: refuse anything that could exhaust memory
 MAX_CODE = 64  # a printed prescription code is 16 characters plus spaces: anything longer is not one
+MAX_REASON = 500  # a refusal's reason is a sentence
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -139,17 +140,33 @@ def paging(query: Mapping[str, str]) -> tuple[int, str | None, int]:
     return (last if "last" in query else 0), cursor, limit
 
 
-def manual_code(body: bytes) -> str:
-    """The code of a manual-entry body `{"code": "..."}`; BadRequest when the body is not that."""
+def _json_text(body: bytes, key: str, usage: str) -> str:
+    """The string `key` of a JSON object body; BadRequest(400, usage) when the body is not that."""
     try:
-        code = json.loads(body.decode("utf-8"))["code"]
-        if not isinstance(code, str):
+        value = json.loads(body.decode("utf-8"))[key]
+        if not isinstance(value, str):
             raise TypeError
     except (ValueError, KeyError, TypeError, IndexError, RecursionError):
-        raise BadRequest(400, 'send JSON {"code": "<the code printed under the QR>"}') from None
+        raise BadRequest(400, usage) from None
+    return value
+
+
+def manual_code(body: bytes) -> str:
+    """The code of a manual-entry body `{"code": "..."}`; BadRequest when the body is not that."""
+    code = _json_text(body, "code", 'send JSON {"code": "<the code printed under the QR>"}')
     if len(code) > MAX_CODE:
         raise BadRequest(422, f"le code fait {len(code)} caractères : tapez le code de 16 caractères imprimé sous le QR")
     return code
+
+
+def refusal_reason(body: bytes) -> str:
+    """The reason of a refusal body `{"reason": "..."}` (required, trimmed); BadRequest otherwise."""
+    reason = " ".join(_json_text(body, "reason", 'send JSON {"reason": "<pourquoi l\'ordonnance numérique est refusée>"}').split())
+    if not reason:
+        raise BadRequest(422, "motif obligatoire : dites pourquoi l'ordonnance numérique est refusée")
+    if len(reason) > MAX_REASON:
+        raise BadRequest(422, f"motif trop long ({len(reason)} caractères, {MAX_REASON} au plus)")
+    return reason
 
 
 class Api:
@@ -158,12 +175,13 @@ class Api:
     def __init__(self, journal: Journal, *, token: str, origins: set[str],
                  devices: Callable[[], list[dict[str, Any]]] = list,
                  manual_entry: Callable[[str], dict[str, Any]] | None = None, sinks: tuple[str, ...] = (),
-                 health: Health | None = None) -> None:
+                 health: Health | None = None, refuse: Callable[[str, str], dict[str, Any]] | None = None) -> None:
         self.journal = journal
         self.token = token
         self.origins = origins
         self.devices = devices
         self.manual_entry = manual_entry or self._manual_entry
+        self.refuse = refuse
         self.pipeline = LookupPipeline(sessions=False)  # for `_manual_entry`; the bridge passes its own `manual_entry`
         self.sinks = sinks
         self.health = health or Health()
@@ -260,6 +278,18 @@ class Api:
             return _error(503, f"{exc}: the code was not recorded, try again once disk space is freed")
         return web.json_response(lookup, status=201)
 
+    async def refusal(self, request: web.Request) -> web.Response:
+        """REFUS E-PRESCRIPTION on a recorded lookup: ePU records it with its reason, the lookup is revised."""
+        if self.refuse is None:
+            return _error(503, "pas d'ePU configuré : le refus ne peut pas être enregistré")
+        try:
+            lookup = await asyncio.to_thread(self.refuse, request.match_info["id"], refusal_reason(await request.read()))
+        except BadRequest as exc:
+            return _error(exc.status, str(exc))
+        except JournalError as exc:
+            return _error(503, f"{exc}: the refusal reached ePU but is not journaled yet; read the code again")
+        return web.json_response(lookup, status=201)
+
     def _manual_entry(self, code: str) -> dict[str, Any]:
         """Without a bridge (tests, tools): the same lookup as `electeur lookup --code`, journaled."""
         lookup = self.pipeline.manual(code)
@@ -315,6 +345,7 @@ class Api:
             web.get("/api/lookups", self.lookups),
             web.post("/api/lookups/manual", self.manual),
             web.get("/api/lookups/{id}", self.lookup),
+            web.post("/api/lookups/{id}/refusal", self.refusal),
             web.get("/api/health", self.health_route),
             web.get("/api/devices", self.list_devices),
             web.get("/api/events", self.events),
@@ -382,6 +413,11 @@ OPENAPI: dict[str, Any] = {
                                          parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}])},
         "/api/lookups/manual": {"post": _op("Record the lookup for a code typed by hand (body {\"code\": ...}); 201, or 422 if invalid",
                                             {"$ref": "#/components/schemas/EpuLookup"})},
+        "/api/lookups/{id}/refusal": {"post": _op(
+            "REFUS E-PRESCRIPTION (body {\"reason\": ...}, required): recorded in ePU, the lookup revised (revision + 1, "
+            "warning refused_eprescription) and journaled; 201, 404 unknown id, 422 no reason or not an e-prescription, "
+            "502 ePU refused or unreachable, 503 no ePU configured", {"$ref": "#/components/schemas/EpuLookup"},
+            parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}])},
         "/api/health": {"get": _op("Service status: 'ok', or 'degraded' with the current problems (journal not writable, sink failing, ePU unreachable)")},
         "/api/devices": {"get": _op("Readers the bridge knows and their state")},
         "/api/events": {"get": _op("WebSocket: {type: hello|lookup|device|health, ...} events; token as header, ?token= or subprotocol bearer.<token>")},

@@ -23,6 +23,7 @@ from host_bridge.bridge.config import Config, config_dir
 from host_bridge.bridge.devices import serial_readers
 from host_bridge.bridge.dispatch import Dispatcher
 from host_bridge.bridge.epu_recheck import epu_problem, recheck_pending
+from host_bridge.bridge.refusal import refuse
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError
 from host_bridge.bridge.redact import Redactor
@@ -33,15 +34,18 @@ from host_bridge.bridge.sinks.stdout import StdoutSink
 from host_bridge.bridge.sinks.webhook import WebhookSink
 from host_bridge.counter.pipeline import LookupPipeline
 from host_bridge.decode.engines import get_engine
+from host_bridge.decode.printed_code import PrintedCodeEngine
 from host_bridge.epu.client import EpuClient
 from host_bridge.errors import UserError
 from host_bridge.link.frames import FrameReads
 from host_bridge.link.reader_link import NotNow, ReaderLink
 from host_bridge.link.tcp_stream import TcpStream
 from host_bridge.payloads.lookup import now_source
+from host_bridge.payloads.manual import PRINTED_CODE_ENGINE
 
 log = logging.getLogger("electeur.bridge")
 REOPEN_S = 1.0
+OCR_INTERVAL_S = 2.0    # a damaged code stays in view for seconds: one OCR attempt per 2 s is enough
 SCAN_S = 2.0
 
 
@@ -140,10 +144,12 @@ class ReaderPort:
         # seq plus the reader's capture clock: a retransmission repeats both, a rebooted reader does not.
         # A code from a streamed frame (host decoding): the frame id, its capture time and the code's place.
         read_id = f"{seq}-{meta.get('captured_ms', 0)}"
+        engine = meta.get("engine") or None
         if meta.get("source") == "frame":
             read_id = f"f{read_id}-{meta['index']}"
-        self.bridge.on_read(f"reader-{reader_id}", read_id, payload, meta.get("engine") or None,
-                            resent=bool(meta.get("retransmitted")))
+        elif engine == PRINTED_CODE_ENGINE:
+            engine = None           # the host's own OCR, claimed by a reader: an untrusted name, not honoured
+        self.bridge.on_read(f"reader-{reader_id}", read_id, payload, engine, resent=bool(meta.get("retransmitted")))
         self.reads += 1
 
     def start(self) -> None:
@@ -173,7 +179,7 @@ class Bridge:
         origins = own_origins(cfg.api_host, cfg.api_port, tls=self.api_tls is not None) | set(cfg.api_origins)
         self.api = Api(self.journal, token=token, origins=origins,
                        devices=self.devices, manual_entry=self.manual_entry, sinks=tuple(s.name for s in sinks),
-                       health=self.health)
+                       health=self.health, refuse=lambda lookup_id, reason: refuse(self.journal, self.epu, lookup_id, reason))
         self.epu = EpuClient(cfg.epu.url, token=cfg.epu.token, timeout=cfg.epu.timeout_s) if cfg.epu else None
         if self.epu and urlsplit(self.epu.base_url).port == cfg.api_port and \
                 urlsplit(self.epu.base_url).hostname in ("127.0.0.1", "localhost", cfg.api_host):
@@ -181,7 +187,8 @@ class Bridge:
                         "another port and set [epu] url (or $ELECTEUR_EPU_URL)", self.epu.base_url)
             self.epu = None
         self.pipeline = LookupPipeline(epu=self.epu)  # one counter session per reader
-        self.engine = get_engine()              # host decoding of streamed frames
+        # host decoding of streamed frames; on a miss the number printed under a damaged QR, at most every 2 s
+        self.engine = PrintedCodeEngine(get_engine(), min_interval_s=OCR_INTERVAL_S)
 
     def build_sinks(self) -> list[Sink]:
         """The configured sinks; each one that sends identifiers in clear across the network is warned about."""

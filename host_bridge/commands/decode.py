@@ -8,18 +8,22 @@ from pathlib import Path
 
 from host_bridge.decode.engines import DEFAULT_ENGINE, ENGINES, Engine, get_engine
 from host_bridge.decode.files import decode_file, iter_images
+from host_bridge.decode.printed_code import PrintedCodeEngine
 from host_bridge.errors import UserError
 
 
 def add_engine_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", default=DEFAULT_ENGINE, help=f"decode engine: {', '.join(sorted(ENGINES))} (default {DEFAULT_ENGINE})")
+    p.add_argument("--no-printed-code", action="store_true",
+                   help="when no code reads, do not OCR the e-prescription number printed under the QR")
 
 
 def engine_from(args: argparse.Namespace) -> Engine:
     try:
-        return get_engine(args.engine)
+        engine = get_engine(args.engine)
     except (KeyError, ImportError) as exc:
         raise UserError(exc.args[0]) from None
+    return engine if args.no_printed_code else PrintedCodeEngine(engine)
 
 
 def listed_images(paths: list[str]) -> list[Path]:

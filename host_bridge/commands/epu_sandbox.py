@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sqlite3
 import time
@@ -28,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from host_bridge.testbench.epu_sandbox import SandboxServer
+    from host_bridge.testbench.epu_store import next_batch
 
     try:
         if args.fail_status is not None and not 400 <= args.fail_status <= 599:
@@ -38,9 +40,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"cannot listen on 127.0.0.1:{args.port} or open {args.db} ({exc})") from None
     except sqlite3.DatabaseError as exc:
         raise UserError(f"--db {args.db}: not an ePU sandbox database ({exc})") from None
-    print(f"ePU sandbox listening on {server.url} (db {args.db}); Ctrl-C to stop", flush=True)
+    print(f"ePU sandbox listening on {server.url} (db {args.db}); dispensations « À transmettre » are sent "
+          "daily at 12:30 (Paris); Ctrl-C to stop", flush=True)
     try:
-        while True:
-            time.sleep(3600)
+        while True:  # the daily transmission batch, as the LGO runs it
+            batch = next_batch(dt.datetime.now(dt.timezone.utc))
+            time.sleep(max(1.0, (batch - dt.datetime.now(dt.timezone.utc)).total_seconds()))
+            print(f"daily transmission: {server.store.transmit_pending()} dispensation(s) sent", flush=True)
     finally:
         server.stop()

@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--session", action="store_true",
                    help="treat all images as one counter session (cross-checks between them)")
     p.add_argument("--via-reader", choices=RUNTIMES, metavar="RUNTIME",
-                   help="send the images through the virtual reader (cpython or micropython) and the wire protocol")
+                   help="send the images through the virtual reader (cpython, micropython: wasm port, micropython-unix: "
+                        "unix port) and the wire protocol")
     p.add_argument("--frame-format", choices=FRAME_FORMATS, default="gray8",
                    help="with --via-reader: stream frames as 8-bit gray (default) or as JPEG, as camera modules send them")
     p.set_defaults(func=run)

@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory (created if needed)")
     p.add_argument("--count", type=positive_int, default=200, help="number of images (default 200)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1): same seed, same images")
+    p.add_argument("--damaged", action="store_true",
+                   help="only e-prescriptions whose QR is destroyed (torn corner, ink smear, coffee stain, crumpled); "
+                        "the number printed under it stays legible in 4 of 5 (docs/samples.md)")
     p.add_argument("--seed-epu", type=Path, metavar="DB",
                    help="also register the prescriptions in this ePU sandbox SQLite file, in the states the manifest says")
     p.set_defaults(func=run)
@@ -37,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError(f"cannot create --out {args.out}: {exc.strerror}") from None
     with tqdm(total=args.count, desc="samples", unit="img", file=sys.stderr, disable=None) as bar:
-        manifest = generate(args.out, args.count, args.seed, progress=bar.update)
+        manifest = generate(args.out, args.count, args.seed, progress=bar.update, damaged=args.damaged)
     kinds: dict[str, int] = {}
     for entry in manifest:
         kinds[entry["kind"]] = kinds.get(entry["kind"], 0) + 1

@@ -27,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         status = reader_status(args.port, args.listen)
         outputs = load_board(status["board"])["outputs"] if status["board"] in board_names() else None
+    if status.get("link_resets"):
+        print(f"note: the reader's port went away {status['link_resets']} time(s) while listening (the board reset "
+              "or was unplugged); listened again after it came back")
     checks = evaluate(status, outputs)
     for check in checks:
         print(check.line())

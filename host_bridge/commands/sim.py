@@ -1,4 +1,5 @@
-"""`electeur sim`: the virtual reader — the real firmware with a simulated board, on CPython or MicroPython.
+"""`electeur sim`: the virtual reader — the real firmware with a simulated board, on CPython or MicroPython
+(wasm or unix port).
 
 Output goes to stdout, or with `--pty` to a pseudo-terminal that a host opens like a real device (its path is
 the first line printed). The images are shown `--show-ms` each; after the last one the reader exits (stdout)
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__)
     p.add_argument("--images", required=True, metavar="DIR", help="directory of PNG/JPEG/WebP/PGM images (recursive)")
     p.add_argument("--mode", choices=vr.MODES, default="framed", help="output mode (default framed)")
-    p.add_argument("--runtime", choices=vr.RUNTIMES, default="cpython", help="run the firmware on CPython or MicroPython 1.27")
+    p.add_argument("--runtime", choices=vr.RUNTIMES, default="cpython", help="run the firmware on CPython, MicroPython 1.27 (wasm port) or MicroPython 1.29 (unix port)")
     p.add_argument("--pty", action="store_true", help="write to a pseudo-terminal; its path is the first line of stdout")
     p.add_argument("--pty-link", type=Path, metavar="PATH",
                    help="with --pty: keep PATH a symlink to the current pty; SIGUSR1 unplugs and replugs the reader")
@@ -41,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="streamed frames: 8-bit gray (default) or JPEG bytes, as ESP32/ArduCAM cameras send them "
                         "(needs --mode framed --decode host)")
     p.add_argument("--flash", type=Path, metavar="DIR",
-                   help="directory playing the reader's flash (CPython runtime): config.json, and the reads not yet "
+                   help="directory playing the reader's flash (CPython and unix-port runtimes): config.json, and the reads not yet "
                         "acknowledged (outbox.bin), resent when the reader is restarted on the same DIR")
     p.set_defaults(func=run)
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from host_bridge.counter.session import CounterSession
 from host_bridge.epu.client import EpuClient
 from host_bridge.payloads.lookup import build_lookup, now_source
-from host_bridge.payloads.manual import manual_lookup
+from host_bridge.payloads.manual import PRINTED_CODE_ENGINE, manual_lookup
 from host_bridge.payloads.profiles import Profiles
 from host_bridge.payloads.schema import EpuLookup
 
@@ -57,8 +57,12 @@ class LookupPipeline:
         return self.epu.attach(lookup) if self.epu is not None else lookup
 
     def lookup(self, data: bytes, source: Mapping[str, Any]) -> EpuLookup:
-        """One payload as read → one lookup; never raises on bad payloads."""
-        lookup = build_lookup(data, source=source, profiles=self.profiles, gs_substitute=self.gs_substitute)
+        """One payload as read → one lookup; never raises on bad payloads. A number the host read by OCR on the
+        code printed under a damaged QR (`source.engine` PRINTED_CODE_ENGINE) is looked up as if typed."""
+        if source.get("engine") == PRINTED_CODE_ENGINE:
+            lookup = manual_lookup(data.decode("ascii"), source=source, profiles=self.profiles)
+        else:
+            lookup = build_lookup(data, source=source, profiles=self.profiles, gs_substitute=self.gs_substitute)
         return self._finish(lookup, str(source.get("reader")))
 
     def manual(self, code: str, source: Mapping[str, Any] | None = None) -> EpuLookup:

@@ -1,9 +1,9 @@
 """Counter session: the reads one reader makes for one patient, and the checks across them.
 
 Reads from one reader close in time (no gap longer than `gap_s`) form a session. Each new
-lookup is compared with the earlier ones: the prescription's patient against the apCV
-beneficiary, the same prescription read twice, an INS or GS1 code presented where an
-e-prescription was expected. Findings are warnings on the later lookup; a retransmitted
+lookup is compared with the earlier ones: the identity of the prescription's patient, of the
+apCV beneficiary and of the INS (names, birth date, sex) against each other, the same
+prescription read twice, an INS or GS1 code presented where an e-prescription was expected. Findings are warnings on the later lookup; a retransmitted
 read (same lookup id) returns the lookup already built, so retries are idempotent.
 """
 
@@ -13,31 +13,59 @@ import copy
 import datetime as dt
 import hashlib
 import unicodedata
+from typing import Any
+
 from host_bridge.payloads.issues import Issue, add_issue
 from host_bridge.payloads.schema import EpuLookup
 
-IDENTITY = {  # kind -> field prefix of the person the code is about
-    "ordonnance": "patient", "ins": "patient", "apcv": "beneficiary",
+IDENTITY = {  # kind -> (field prefix of the person the code is about, how the warning names that person)
+    "ordonnance": ("patient", "le patient de l'ordonnance numérique"),
+    "apcv": ("beneficiary", "le bénéficiaire de l'apCV"),
+    "ins": ("patient", "l'identité INS du patient"),
 }
-PARTS = (("family_name", "nom"), ("given_names", "prénom"), ("birth_date", "date de naissance"))
+PARTS = (("family_name", "nom"), ("given_names", "prénoms"), ("birth_date", "date de naissance"), ("sex", "sexe"))
 
 
 def fold(value: str) -> str:
-    """Compare names the way a pharmacist does: accents, case, hyphens and extra spaces ignored."""
+    """Compare names the way a pharmacist does: accents, case, hyphens, apostrophes and extra spaces ignored."""
     text = unicodedata.normalize("NFKD", value)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return " ".join(text.replace("-", " ").replace("'", " ").split())
+    return " ".join(text.replace("-", " ").replace("'", " ").replace("’", " ").split())
 
 
-def _identity(lookup: EpuLookup) -> dict[str, str] | None:
-    prefix = IDENTITY.get(lookup["kind"])
-    if not prefix:
+def _identity(lookup: EpuLookup) -> dict[str, Any] | None:
+    """The person a code is about: names as sets of folded words (order does not matter), birth date, sex."""
+    if lookup["kind"] not in IDENTITY:
         return None
-    fields = lookup["fields"]
-    ident = {part: fold(fields[f"{prefix}_{part}"]) for part, _ in PARTS if fields.get(f"{prefix}_{part}")}
-    if "given_names" in ident:
-        ident["given_names"] = ident["given_names"].split(" ")[0]  # first given name: 'Marie Claire' vs 'Marie'
+    prefix, fields = IDENTITY[lookup["kind"]][0], lookup["fields"]
+    ident: dict[str, Any] = {}
+    for part, _ in PARTS:
+        value = fields.get(f"{prefix}_{part}")
+        if value:
+            ident[part] = frozenset(fold(value).split()) if part.endswith("names") or part == "family_name" else value
     return ident or None
+
+
+def _same(part: str, a: Any, b: Any) -> bool:
+    """Names match when one holds every word of the other ('Marie' and 'MARIE CLAIRE', 'Claire Marie' and
+    'Marie Claire', 'DUPONT' and 'DUPONT-MARTIN'); dates and sex must be equal."""
+    return a <= b or b <= a if isinstance(a, frozenset) else bool(a == b)
+
+
+def identity_mismatch(lookup: EpuLookup, other: EpuLookup) -> Issue | None:
+    """A `patient_mismatch` warning when two codes of one counter visit do not name the same person.
+    It says which parts differ, never the values (they are health data and end up in logs)."""
+    mine, theirs = _identity(lookup), _identity(other)
+    if not mine or not theirs:
+        return None
+    differ = [label for part, label in PARTS if part in mine and part in theirs and not _same(part, mine[part], theirs[part])]
+    if not differ:
+        return None
+    note = (" Le nom de naissance de l'INS peut différer du nom d'usage (mariage) : vérifiez la pièce d'identité."
+            if "ins" in (lookup["kind"], other["kind"]) and differ == ["nom"] else " Vérifiez l'identité avant de délivrer.")
+    return Issue("patient_mismatch", f"Identité différente entre {IDENTITY[other['kind']][1]} et "
+                 f"{IDENTITY[lookup['kind']][1]} : {', '.join(differ)} ne correspond{'ent' if len(differ) > 1 else ''} "
+                 f"pas.{note}", "warning")
 
 
 def _time(lookup: EpuLookup) -> dt.datetime | None:
@@ -96,16 +124,10 @@ class CounterSession:
             what = "le code INS du patient" if kind == "ins" else "une boîte de médicament"
             issues.append(Issue("not_a_prescription", f"Une ordonnance numérique était attendue, mais c'est {what} : "
                                 "cherchez le QR code avec le code alphanumérique imprimé dessous.", "warning"))
-        mine = _identity(lookup)
-        if mine and kind in ("ordonnance", "apcv"):
-            other_kind = "apcv" if kind == "ordonnance" else "ordonnance"
-            for r in earlier:
-                theirs = _identity(r) if r["kind"] == other_kind else None
-                if not theirs:
-                    continue
-                differ = [label for part, label in PARTS if part in mine and part in theirs and mine[part] != theirs[part]]
-                if differ:
-                    issues.append(Issue("patient_mismatch", "Le patient de l'ordonnance numérique n'est pas le bénéficiaire de l'apCV "
-                                        f"({', '.join(differ)} : différent).", "warning"))
-                    break
+        if kind in IDENTITY:
+            for other_kind in IDENTITY:  # the latest earlier read of each other kind: one warning per pair
+                other = next((r for r in reversed(earlier) if r["kind"] == other_kind), None)
+                issue = identity_mismatch(lookup, other) if other_kind != kind and other else None
+                if issue:
+                    issues.append(issue)
         return issues

@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from host_bridge.decode.engines import Engine
 from host_bridge.decode.image import SUFFIXES, ImageError, load_gray
+from host_bridge.decode.printed_code import PrintedCodeEngine
 
 
 def iter_images(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -33,6 +34,9 @@ def decode_row(path: Path, load: Callable[[], Any], engine: Engine) -> dict[str,
     except ImageError as exc:
         return {"file": str(path), "error": str(exc)}
     started = time.perf_counter()
-    symbols = engine.decode(gray)
+    symbols, printed = engine.read(gray) if isinstance(engine, PrintedCodeEngine) else (engine.decode(gray), None)
     ms = (time.perf_counter() - started) * 1000.0
-    return {"file": str(path), "symbols": [s.to_json() for s in symbols], "ms": round(ms, 3)}
+    row = {"file": str(path), "symbols": [s.to_json() for s in symbols], "ms": round(ms, 3)}
+    if printed is not None:
+        row["printed_code"] = printed.to_json()
+    return row

@@ -25,7 +25,9 @@ from host_bridge.devtools.device import Device, check_port_exists
 from host_bridge.errors import UserError
 
 FIRMWARE_DIR = Path(firmware.__file__).resolve().parent
-MAIN_STUB = b"# written by electeur deploy: start the reader (firmware/main.py reads /board.json, /config.json)\nfrom firmware.main import main\nmain()\n"
+# The interrupt character goes off before the imports: a host's first byte (0x03) must not stop the boot.
+MAIN_STUB = (b"# written by electeur deploy: start the reader (firmware/main.py reads /board.json, /config.json)\n"
+             b"import micropython\nmicropython.kbd_intr(-1)\nfrom firmware.main import main\nmain()\n")
 BOOT_STUB = (b"# written by electeur deploy: a USB keyboard beside the REPL's serial port when config output is hid\n"
              b"try:\n    import firmware.boot\nexcept ImportError as exc:\n    print('e-lecteur boot:', exc)\n")
 HID_PACKAGES = ("usb-device-keyboard",)  # micropython-lib; pulls usb-device-hid and usb-device
@@ -136,7 +138,8 @@ def deploy(board: str, port: str | None, dry_run: bool, output: str | None, conf
 def _print_plan(profile: dict, port: str, uploads: list[Upload], say: Callable[[str], None],
                 packages: tuple[str, ...], mip_index: str) -> None:
     say(f"dry run: {port} is not opened; on a real deploy these steps follow:")
-    say(f"  open {port}, enter the raw REPL (Ctrl-C, Ctrl-A, soft reset)")
+    say(f"  open {port}, send RELEASE: a running framed reader hands its serial line back (it resets into the REPL)")
+    say("  enter the raw REPL (Ctrl-C, Ctrl-A, soft reset)")
     say("  read sys.implementation: MicroPython >= 1.23 (mpy 6.x), chip "
         f"{'/'.join(profile.get('machine_chips', []))}")
     say(f"  check free flash (os.statvfs) >= {flash_needed(uploads, 0)} B minus the files replaced")

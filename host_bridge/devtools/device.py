@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import ast
 import os
+import time
 from pathlib import Path
 from typing import Any
 
+import serial
 from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 from serial.tools import list_ports
 
+from firmware import protocol as P
 from host_bridge.devtools import raw_repl
 from host_bridge.devtools.boards import board_names, load_board
 from host_bridge.errors import UserError
+
+RELEASE_WAIT_S = 3.0    # a reader answers RELEASE at its next poll: after the decode under way (about 1 s on a Pico)
+BACK_S = 10.0           # a board reset by RELEASE is back at its REPL within this (USB re-enumeration included)
 
 
 def reader_boards(vid: int | None, pid: int | None) -> list[str]:
@@ -38,20 +44,60 @@ def check_port_exists(port: str) -> None:
         raise UserError(f"no such port {port!r} (serial ports here: {available_ports()}); is the board plugged in?")
 
 
+def take_back(port: str, wait_s: float = RELEASE_WAIT_S) -> bool:
+    """Ask a running framed reader to hand its serial line back (RELEASE, docs/firmware.md): it answers, then
+    resets into a boot that stays at the REPL. True when a reader answered; False when the line showed a REPL
+    instead (the frame's 0x03 and 0x01 are Ctrl-C and Ctrl-A there: harmless) or nothing answered."""
+    try:
+        link = serial.serial_for_url(port, baudrate=115200, timeout=0.05)
+    except (serial.SerialException, OSError) as exc:
+        raise UserError(f"cannot open port {port!r}: {exc} (serial ports here: {available_ports()})") from exc
+    decoder, tail = P.Decoder(), b""
+    try:
+        link.write(P.release())
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            data = link.read(4096)
+            if any(m.type == P.RELEASE for m in decoder.feed(data)):
+                return True
+            tail = (tail + data)[-64:]
+            if b"raw REPL" in tail or b">>> " in tail:
+                link.write(b"\x02")    # the frame's 0x01 (Ctrl-A) entered the raw REPL: leave it as found
+                return False
+    except (serial.SerialException, OSError):
+        return True                     # the port vanished under us: the board reset (USB re-enumerating)
+    finally:
+        link.close()
+    return False
+
+
 class Device:
     """An open raw-REPL session: `run` executes code on the board, `value` evaluates an expression."""
 
     def __init__(self, port: str, baud: int = 115200) -> None:
         check_port_exists(port)
+        self.port = port
+        released = take_back(port)
+        deadline = time.monotonic() + (BACK_S if released else 0)
+        while True:                     # after a hand-back reset the port may take a while to come back
+            try:
+                self._open(baud)
+                return
+            except UserError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.5)
+
+    def _open(self, baud: int) -> None:
+        port = self.port
         try:
             self.transport = SerialTransport(port, baudrate=baud)
         except TransportError as exc:
             raise UserError(f"cannot open port {port!r}: {exc} (serial ports here: {available_ports()})") from exc
-        self.port = port
         try:
             raw_repl.enter(self.transport.serial, port)
         except BaseException:
-            self.transport.close()
+            self.close()
             raise
         self.transport.in_raw_repl = True
 

@@ -64,8 +64,14 @@ def enter(ser: serial.SerialBase, port: str, timeout_s: float = HANDSHAKE_S) -> 
         if not _collect(ser, REBOOT_S, bytearray(), SOFT_REBOOT, BANNER):
             raise UserError(f"the board on {port} entered the raw REPL but did not come back from its soft reset "
                             f"within {REBOOT_S:g} s (boot.py stuck?): press its reset button and try again")
+    except (serial.SerialException, OSError) as exc:
+        raise UserError(f"{port} went away during the raw REPL handshake ({exc}): the board reset or was "
+                        "unplugged; plug it in and run the command again") from None
     finally:
-        ser.timeout = saved
+        try:
+            ser.timeout = saved
+        except (serial.SerialException, OSError):
+            pass
 
 
 def leave(ser: serial.SerialBase) -> None:

@@ -14,8 +14,10 @@ import serial
 
 from firmware import protocol as P
 from host_bridge.devtools.boards import board_names, load_board
-from host_bridge.devtools.device import check_port_exists
+from host_bridge.devtools.device import BACK_S, check_port_exists
 from host_bridge.errors import UserError
+
+SIM_SENSOR = "simulated camera (frames from files)"
 
 
 class Heard:
@@ -28,6 +30,7 @@ class Heard:
         self.errors: list[dict] = []
         self.engines: list[str] = []
         self.frames = 0
+        self.resets = 0                 # times the port went away under us (the board reset) and came back
 
     def take(self, msg: P.Message) -> None:
         if msg.type == P.HELLO:
@@ -53,20 +56,35 @@ def _decoder(heard: Heard, last: dict) -> dict[str, Any]:
     return {"backend": backend, "ms_per_frame": last.get("decode_ms")}
 
 
+def _camera(heard: Heard, profile: dict | None, last: dict) -> dict[str, Any]:
+    """The camera the reader says it uses (HELLO caps `camera:<driver>`), not the one its profile names."""
+    driver = next((c.split(":", 1)[1] for c in heard.hello.get("caps", []) if c.startswith("camera:")), None)
+    frames, uptime = last.get("frames"), last.get("uptime_ms")
+    seen = bool(frames) or heard.frames > 0 or bool(heard.engines)
+    failed = last.get("camera_error") or next((e.get("message") for e in heard.errors if e.get("code") == "camera"), None)
+    if driver == "sim":
+        sensor = SIM_SENSOR
+    elif profile and driver in (None, profile["camera"]["driver"]):
+        sensor = profile["camera"]["sensor"]
+    else:
+        sensor = driver or heard.hello.get("board") or "camera"
+    if driver == "none" or failed:
+        return {"present": False, "sensor": sensor, "error": failed or "the reader reports no camera"}
+    return {"present": seen, "sensor": sensor, "frame_size": (heard.config or {}).get("frame_size", "?"),
+            "fps": frames * 1000 / uptime if isinstance(frames, int) and uptime else None,
+            "error": None if seen else "no frame or read while listening: show the reader a code"}
+
+
 def to_status(heard: Heard) -> dict[str, Any]:
     """Map what a reader said into the dict `selftest.evaluate` judges."""
     config = heard.config or {}
     board = heard.hello.get("board", "")
     profile = load_board(board) if board in board_names() else None
     last = heard.beats[-1] if heard.beats else {}
-    frames, uptime = last.get("frames"), last.get("uptime_ms")
-    seen = bool(frames) or heard.frames > 0 or bool(heard.engines)
     return {
         "board": board,
-        "camera": {"present": seen, "sensor": profile["camera"]["sensor"] if profile else board or "camera",
-                   "frame_size": config.get("frame_size", "?"),
-                   "fps": frames * 1000 / uptime if isinstance(frames, int) and uptime else None,
-                   "error": None if seen else "no frame or read while listening: show the reader a code"},
+        "camera": _camera(heard, profile, last),
+        "link_resets": heard.resets,
         "decoder": _decoder(heard, last),
         "output": config.get("output"),
         "usb": {"native": bool(profile and profile["usb"]["native"]), "hid": bool(profile and profile["usb"]["hid"])},
@@ -79,20 +97,49 @@ def to_status(heard: Heard) -> dict[str, Any]:
 def reader_status(port: str, listen_s: float = 4.0) -> dict[str, Any]:
     """Ask a running reader for its config and listen to it for `listen_s` seconds."""
     check_port_exists(port)
-    try:
-        link = serial.serial_for_url(port, baudrate=115200, timeout=0.05)
-    except (serial.SerialException, OSError) as exc:
-        raise UserError(f"cannot open port {port!r}: {exc}") from exc
-    heard, decoder = Heard(), P.Decoder()
-    try:
-        link.write(P.config_get())
-        deadline = time.monotonic() + listen_s
-        while time.monotonic() < deadline:
-            for msg in decoder.feed(link.read(4096)):
-                heard.take(msg)
-    finally:
-        link.close()
+    heard = Heard()
+    deadline = time.monotonic() + listen_s
+    link = _open(port)
+    while True:
+        try:
+            _listen(link, heard, deadline)
+            break
+        except (serial.SerialException, OSError):
+            # the board reset under us (a watchdog, a power dip, USB re-enumerating): the port comes back
+            link.close()
+            heard.resets += 1
+            link = _reopen(port)
+            deadline = max(deadline, time.monotonic() + 1.0)
+    link.close()
     if heard.config is None:
         raise UserError(f"no answer to CONFIG_GET on {port} within {listen_s:g} s: is a reader running there with "
                         "output framed? (for a line/hid reader or a bare board: --board NAME)")
     return to_status(heard)
+
+
+def _open(port: str) -> serial.SerialBase:
+    try:
+        return serial.serial_for_url(port, baudrate=115200, timeout=0.05)
+    except (serial.SerialException, OSError) as exc:
+        raise UserError(f"cannot open port {port!r}: {exc}") from exc
+
+
+def _reopen(port: str, wait_s: float = BACK_S) -> serial.SerialBase:
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return serial.serial_for_url(port, baudrate=115200, timeout=0.05)
+        except (serial.SerialException, OSError) as exc:
+            if time.monotonic() >= deadline:
+                raise UserError(f"the reader on {port} went away while the self-test listened (reset or unplugged) "
+                                f"and did not come back within {wait_s:g} s: {exc}") from exc
+            time.sleep(0.2)
+
+
+def _listen(link: serial.SerialBase, heard: Heard, deadline: float) -> None:
+    """Ask for the config (again, after a reconnect: a rebooted reader announces itself anew) and listen."""
+    decoder = P.Decoder()
+    link.write(P.config_get())
+    while time.monotonic() < deadline:
+        for msg in decoder.feed(link.read(4096)):
+            heard.take(msg)

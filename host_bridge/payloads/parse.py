@@ -19,7 +19,7 @@ from host_bridge.payloads.profiles import FieldSpec, Profile
 from host_bridge.payloads.schema import Severity
 from host_bridge.payloads.validators import VALIDATORS, gs1_date
 
-GS, US = "\x1d", "\x1f"
+GS, RS, US = "\x1d", "\x1e", "\x1f"
 _DI = re.compile(r"[0-9A-Z]{2}")
 _BASE32 = re.compile(r"[A-Z2-7]+=*")
 
@@ -69,6 +69,7 @@ def _di_fields(profile: Profile, text: str, result: Parsed) -> dict[str, str]:
     if signature:
         values["signature"] = signature
     by_di = {spec.di: spec for spec in profile.fields if spec.di}
+    truncated = []
     i = 0
     while i < len(message):
         di = message[i:i + 2]
@@ -82,21 +83,32 @@ def _di_fields(profile: Profile, text: str, result: Parsed) -> dict[str, str]:
             values["unparsed"] = message[i:]
             break
         i += 2
-        if spec.length:
-            value = message[i:i + spec.length]
-            i += len(value)
-        else:
-            end = message.find(GS, i)
-            limit = i + (spec.max or len(message))
-            if end < 0 or end > limit:
-                end = min(len(message), limit)
-                value, i = message[i:end], end
-            else:
-                value, i = message[i:end], end + 1
+        value, i, cut = _di_value(message, i, spec)
+        if cut:
+            truncated.append(di)
+        elif spec.length and len(value) < spec.length and spec.validator == "text":  # else its validator says why
+            result.issues.append(Issue("invalid_field", f"{spec.label} : {spec.length} caractères attendus, "
+                                       f"{len(value)} lus", spec.severity, spec.name))
         if spec.name in values:
             raise GrammarError(f"identifiant de donnée {di} présent deux fois")
         values[spec.name] = value
+    if truncated:
+        values["truncated"] = ",".join(truncated)
     return values
+
+
+def _di_value(message: str, i: int, spec: FieldSpec) -> tuple[str, int, bool]:
+    """One field's value from position i: (value, position after it, cut short by RS).
+
+    A fixed-length field is `length` characters; a variable one ends with GS, or at its maximum
+    length with no GS (a GS found there anyway is skipped). RS ends a field cut short (2D-Doc)."""
+    limit = min(len(message), i + (spec.length or spec.max or len(message)))
+    ends = [k for k in (message.find(RS, i, limit), message.find(GS, i, limit) if not spec.length else -1) if k >= 0]
+    if ends:
+        end = min(ends)
+        return message[i:end], end + 1, message[end] == RS
+    after = limit + 1 if not spec.length and message[limit:limit + 1] == GS else limit
+    return message[i:limit], after, False
 
 
 def _gs1(profile: Profile, text: str) -> dict[str, str]:
@@ -104,9 +116,12 @@ def _gs1(profile: Profile, text: str) -> dict[str, str]:
         elements = gs1.parse(text)
     except gs1.ElementStringError as exc:
         raise GrammarError(str(exc)) from None
-    values = {spec.name: elements[spec.ai] for spec in profile.fields if spec.ai in elements}
-    if elements.get("01", "").startswith("03400"):
-        values["cip13"] = elements["01"][1:]  # French medicines: CIP13 is the GTIN-13 inside the GTIN-14
+    gtin = elements.get("01", "")
+    values = {spec.name: elements.pop(spec.ai) for spec in profile.fields if spec.ai in elements}
+    if gtin.startswith("03400"):
+        values["cip13"] = gtin[1:]  # French medicines: CIP13 is the GTIN-13 inside the GTIN-14
+    if elements:
+        values["gs1_other"] = gs1.hri(elements)  # valid AIs the profile does not name: kept, never an error
     return values
 
 
@@ -172,7 +187,7 @@ def apply(profile: Profile, text: str, today: dt.date) -> Parsed:
     except GrammarError as exc:
         result.issues.append(Issue("malformed", f"{profile.title} : {exc}", "error"))
         return result
-    for extra in ("signature", "unparsed", "cip13"):
+    for extra in ("signature", "unparsed", "truncated", "cip13", "gs1_other"):
         if extra in raw:
             result.fields[extra] = raw.pop(extra)
     for spec in profile.fields:

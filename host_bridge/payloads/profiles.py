@@ -114,6 +114,9 @@ def parse_profile(doc: dict[str, Any], origin: str) -> Profile:
             except re.error as exc:
                 raise _fail(origin, f"field {spec.name!r}: bad pattern ({exc})") from None
         specs.append(spec)
+    if grammar.get("identifiers"):
+        declared = {spec.di for spec in specs if spec.di}
+        specs += [spec for spec in _identifier_table(str(grammar["identifiers"]), origin) if spec.di not in declared]
     manual = doc.get("manual", {})
     if manual and manual.get("field") not in {s.name for s in specs}:
         raise _fail(origin, "[manual] field must name one of the profile's fields")
@@ -126,6 +129,34 @@ def parse_profile(doc: dict[str, Any], origin: str) -> Profile:
                    action={"code": cast(ActionCode, action["code"]), "label": str(action["label"]),
                            "reason": str(action["reason"])},
                    fields=tuple(specs), manual=manual)
+
+
+_TABLE_ROW = re.compile(r"([0-9A-Z]{2})\t([0-9]+)\t([0-9]*)\t(.+)")
+
+
+def _identifier_table(name: str, origin: str) -> list[FieldSpec]:
+    """Fields from a data-identifier table (TSV: identifier, min, max or empty, label) next to the profile.
+
+    They are optional, sensitive (a 2D-Doc carries names, addresses, birth dates) and named `di_<identifier>`."""
+    try:
+        if origin.startswith("builtin:"):
+            text = (resources.files("host_bridge.profiles") / name).read_text("utf-8")
+        else:
+            text = (Path(origin).parent / name).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(origin, f"identifier table {name}: {exc}") from None
+    specs = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        row = _TABLE_ROW.fullmatch(line)
+        if row is None:
+            raise _fail(origin, f"identifier table {name} line {n}: identifier, min, max, label separated by tabs expected")
+        di, low, high, label = row.groups()
+        fixed = high == low
+        specs.append(FieldSpec(name=f"di_{di}", label=label, required=False, severity="warning", sensitive=True, di=di,
+                               length=int(low) if fixed else None, max=int(high) if high and not fixed else None))
+    return specs
 
 
 def _read(path_name: str, data: bytes) -> Profile:

@@ -60,14 +60,27 @@ class Session(TypedDict):
     index: int
 
 
+class Refusal(TypedDict):
+    """The last « REFUS E-PRESCRIPTION » recorded for a prescription: why and when."""
+
+    reason: str
+    at: str
+
+
 class Epu(TypedDict):
-    """The ePU state of an e-prescription when it was looked up."""
+    """The ePU state of an e-prescription when it was looked up (renewals, transmission and refusal: docs/epu.md)."""
 
     state: EpuState
     endpoint: NotRequired[str]
     checked_at: NotRequired[str]
     detail: NotRequired[str]
     dispensations: NotRequired[int]
+    dispensations_allowed: NotRequired[int]
+    dispensations_done: NotRequired[int]
+    renewal: NotRequired[int]
+    transmission: NotRequired[Literal["pending", "transmitted"]]
+    pending_since: NotRequired[str]
+    refusal: NotRequired[Refusal]
 
 
 class EpuLookup(TypedDict):

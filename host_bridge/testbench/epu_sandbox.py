@@ -3,9 +3,10 @@
 API v1 (JSON; every route but /v1/health needs `Authorization: Bearer <token>`), see docs/epu.md:
   GET  /v1/health
   GET  /v1/prescriptions/{number}
-  POST /v1/prescriptions                         {"number", "prescriber", "patient", "lines"}
-  POST /v1/prescriptions/{number}/dispensations  {"type": total|partial|refused, "reason", "lines"}
+  POST /v1/prescriptions                         {"number", "prescriber", "patient", "lines", "renewals"}
+  POST /v1/prescriptions/{number}/dispensations  {"type": total|partial|refused, "reason", "lines", "transmit": now|batch}
   POST /v1/prescriptions/{number}/cancel
+  POST /v1/transmissions                         {"until"?}: the daily batch of dispensations "À transmettre"
 """
 
 from __future__ import annotations
@@ -80,14 +81,24 @@ def make_app(store: EpuStore, token: str = SANDBOX_TOKEN, *, delay_s: float = 0,
         number = normalise_code(str(body.get("number", "")))
         if problem := prescription_number(number):
             raise Refused(400, "bad_number", problem)
-        store.register(number, {k: body.get(k) for k in ("prescriber", "patient", "lines")})
+        renewals = body.get("renewals", 0)
+        if not isinstance(renewals, int) or isinstance(renewals, bool) or not 0 <= renewals <= 12:
+            raise Refused(400, "bad_renewals", "renewals must be a whole number of renewals, 0 to 12")
+        store.register(number, {**{k: body.get(k) for k in ("prescriber", "patient", "lines")}, "renewals": renewals})
         return web.json_response(store.get(number), status=201)
 
     async def dispense(request: web.Request) -> web.Response:
         number, body = _number(request), await _body(request)
         lines = body.get("lines") if isinstance(body.get("lines"), list) else None
         reason = body.get("reason") if isinstance(body.get("reason"), str) else None
-        return web.json_response(store.dispense(number, str(body.get("type")), reason=reason, lines=lines), status=201)
+        return web.json_response(store.dispense(number, str(body.get("type")), reason=reason, lines=lines,
+                                                transmit=str(body.get("transmit", "now"))), status=201)
+
+    async def transmissions(request: web.Request) -> web.Response:
+        until = (await _body(request)).get("until")
+        if until is not None and not isinstance(until, str):
+            raise Refused(400, "bad_until", "until must be an ISO-8601 time")
+        return web.json_response({"transmitted": store.transmit_pending(until)})
 
     async def cancel(request: web.Request) -> web.Response:
         return web.json_response(store.cancel(_number(request)))
@@ -96,7 +107,8 @@ def make_app(store: EpuStore, token: str = SANDBOX_TOKEN, *, delay_s: float = 0,
     app.add_routes([web.get("/v1/health", health), web.get("/v1/prescriptions/{number}", consult),
                     web.post("/v1/prescriptions", register),
                     web.post("/v1/prescriptions/{number}/dispensations", dispense),
-                    web.post("/v1/prescriptions/{number}/cancel", cancel)])
+                    web.post("/v1/prescriptions/{number}/cancel", cancel),
+                    web.post("/v1/transmissions", transmissions)])
     return app
 
 

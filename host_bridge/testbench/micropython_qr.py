@@ -1,8 +1,10 @@
-"""Run the firmware QR decoder under real MicroPython 1.27 (wasm port, Node) on gray frames.
+"""Run the firmware QR decoder under real MicroPython on gray frames: 1.27 (wasm port, Node) or 1.29 (unix port).
 
-One runner process per call; the frames go in as PGM files of a temporary mount. When an allocation
-fails mid-computation this port grows its heap rather than collect, so a decode that leaves "GC: total"
-unchanged allocated less than the free heap in all: a strict proof that it runs in that heap on a board.
+One runner process per call; the frames go in as PGM files of a temporary directory (mounted into the wasm
+port's memory file system). When an allocation fails mid-computation the wasm port grows its heap rather
+than collect, so a decode that leaves "GC: total" unchanged allocated less than the free heap in all: a
+strict proof that it runs in that heap on a board. The unix port's heap is fixed (MemoryError past it) and
+it compiles viper, so there the decoder runs its viper pixel loops unless `portable` is set.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from host_bridge.testbench import unix_port
+
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = REPO / "tools" / "micropython" / "run.mjs"
 SCRIPT = REPO / "tools" / "micropython" / "qr_frames.py"
@@ -24,35 +28,40 @@ GC_TOTAL = re.compile(rb"GC: total: (\d+)")
 
 @dataclass(frozen=True)
 class MicroPythonRun:
-    """Per frame: decode ms and payloads; the GC heap total before and after decoding."""
+    """Per frame: decode ms and payloads; the GC heap total before and after decoding; whether viper ran."""
 
     ms: list[int]
     payloads: list[list[bytes]]
     heap_before: int
     heap_after: int
+    viper: bool
 
 
 def decode_frames(frames: list[np.ndarray], heap_kb: int = 192, timeout: float = 120.0,
-                  warmup: bool = False) -> MicroPythonRun:
+                  warmup: bool = False, runtime: str = "micropython", portable: bool = False) -> MicroPythonRun:
     """Decode `frames` (uint8 gray) one after the other in one MicroPython process started with heap_kb.
 
     warmup: decode the first frame once, untimed, before timing them all (Node's wasm tier-up makes a
-    cold first frame slow; boards have no such warm-up).
+    cold first frame slow; boards have no such warm-up). runtime: "micropython" (wasm) or "micropython-unix".
+    portable: the portable pixel loops even where the port compiles viper.
     """
     node = shutil.which("node")
-    if node is None:
+    if node is None and runtime == "micropython":
         raise RuntimeError("node not found: the MicroPython wasm runner needs Node.js (make setup)")
+    flags = ["--portable"] * portable + ["--warmup"] * warmup
     with tempfile.TemporaryDirectory() as tmp:
         names = []
         for i, gray in enumerate(frames):
             h, w = gray.shape
             (Path(tmp) / f"f{i}.pgm").write_bytes(b"P5\n%d %d\n255\n" % (w, h) + np.ascontiguousarray(gray, np.uint8).tobytes())
             names.append(f"/frames/f{i}.pgm")
-        shutil.copy(SCRIPT, Path(tmp) / SCRIPT.name)
-        proc = subprocess.run(
-            [node, str(RUNNER), "--heap", f"{heap_kb}k", "--mount", f"{REPO / 'firmware'}:/lib/firmware",
-             "--mount", f"{tmp}:/frames", str(Path(tmp) / SCRIPT.name), *(["--warmup"] if warmup else []), *names],
-            capture_output=True, timeout=timeout, check=False)
+        if runtime == "micropython-unix":
+            cmd = unix_port.argv(f"{heap_kb}k", str(SCRIPT), *flags, *(tmp + n[len("/frames"):] for n in names))
+        else:
+            shutil.copy(SCRIPT, Path(tmp) / SCRIPT.name)
+            cmd = [str(node), str(RUNNER), "--heap", f"{heap_kb}k", "--mount", f"{REPO / 'firmware'}:/lib/firmware",
+                   "--mount", f"{tmp}:/frames", str(Path(tmp) / SCRIPT.name), *flags, *names]
+        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"MicroPython run failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-2000:]}")
     totals = [int(m) for m in GC_TOTAL.findall(proc.stdout)]
@@ -62,4 +71,4 @@ def decode_frames(frames: list[np.ndarray], heap_kb: int = 192, timeout: float =
             parts = line.split(b" ")
             ms.append(int(parts[1]))
             payloads.append([bytes.fromhex(x.decode()) for x in parts[2].split(b",") if x] if len(parts) > 2 else [])
-    return MicroPythonRun(ms, payloads, totals[0], totals[-1])
+    return MicroPythonRun(ms, payloads, totals[0], totals[-1], b"viper True" in proc.stdout)

@@ -64,6 +64,45 @@ function el(tag, text, cls) {
   return node;
 }
 
+// The ePU line of a prescription: state, then which renewal it is and whether ePU has the dispensation yet.
+function epuLine(epu) {
+  const parts = [EPU[epu.state] || epu.state];
+  const renewals = (epu.dispensations_allowed || 1) - 1;
+  if (renewals > 0 && epu.state !== "dispensed") {
+    parts.push(epu.renewal ? "renouvellement n° " + epu.renewal + " sur " + renewals : "1re délivrance, renouvelable " + renewals + " fois");
+  }
+  if (epu.transmission === "pending") parts.push("à transmettre (envoi à 12 h 30)");
+  return parts.join(" · ");
+}
+
+// REFUS E-PRESCRIPTION: a reason is required; once recorded, a red banner says to dispense it as a paper one.
+function refusal(lookup) {
+  if (lookup.kind !== "ordonnance" || !lookup.epu || lookup.status === "invalid") return null;
+  const refusable = lookup.epu.state === "available" || lookup.epu.state === "partially_dispensed";
+  if (lookup.epu.refusal) {
+    return el("p", "REFUS E-PRESCRIPTION enregistré : délivrez-la comme une ordonnance classique. Motif : " + lookup.epu.refusal.reason, "refusal-banner");
+  }
+  if (!refusable) return null;  // unknown to ePU, cancelled, dispensed, unreachable: nothing for ePU to record
+  const box = document.createElement("details");
+  box.className = "refusal";
+  box.append(el("summary", "Refus e-prescription"));
+  const form = document.createElement("form");
+  const reason = el("input");
+  reason.required = true; reason.maxLength = 500; reason.placeholder = "Motif du refus (obligatoire)";
+  const error = el("p", "", "error");
+  form.append(reason, el("button", "Valider le refus"), error);
+  form.addEventListener("submit", async e => {
+    e.preventDefault();
+    try {
+      addLookup(await api("api/lookups/" + encodeURIComponent(lookup.id) + "/refusal", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ reason: reason.value }),
+      }));
+    } catch (err) { error.textContent = shown(err.message); }
+  });
+  box.append(form);
+  return box;
+}
+
 function card(lookup) {
   const node = $("card").content.firstElementChild.cloneNode(true);
   node.dataset.id = lookup.id;
@@ -81,13 +120,15 @@ function card(lookup) {
   }
   if (lookup.status === "invalid" && lookup.text) dl.append(el("dt", "Contenu lu"), el("dd", lookup.text, "raw"));
   if (lookup.epu) {
-    dl.append(el("dt", "ePU"), el("dd", EPU[lookup.epu.state] || lookup.epu.state, "epu-" + lookup.epu.state));
+    dl.append(el("dt", "ePU"), el("dd", epuLine(lookup.epu), "epu-" + lookup.epu.state));
   }
   const warnings = node.querySelector(".warnings");
   for (const w of lookup.warnings || []) {
     warnings.append(el("li", w.message, "sev-" + w.severity));
   }
   if (lookup.kind === "ins") warnings.append(el("li", "Code INS présenté : demandez le QR de l'ordonnance (avec le code imprimé dessous).", "sev-warning"));
+  const refuse = refusal(lookup);
+  if (refuse) node.append(refuse);
   return node;
 }
 

@@ -108,8 +108,13 @@ def test_typed_code_gets_its_epu_state_from_the_sandbox(tmp_path, monkeypatch):
             status, typed = call(port, "/api/lookups/manual", "epu-test-token-0123456789", {"code": "k7p3-9qxa-2m4t-b8rd"})
             never_registered = "AAAABBBBCCCCDDD" + iso7064_mod37_36_check("AAAABBBBCCCCDDD")
             _, unknown = call(port, "/api/lookups/manual", "epu-test-token-0123456789", {"code": never_registered})
+            refused = call(port, f"/api/lookups/{typed['id']}/refusal", "epu-test-token-0123456789",
+                           {"reason": "QR et patient incohérents"})
+            _, again = call(port, "/api/lookups/manual", "epu-test-token-0123456789", {"code": "K7P39QXA2M4TB8RD"})
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(10)
     assert status == 201 and typed["kind"] == "ordonnance" and typed["epu"]["state"] == "available"
     assert unknown["epu"]["state"] == "unknown" and any(w["code"] == "epu_unknown" for w in unknown["warnings"])
+    assert refused[0] == 201 and refused[1]["revision"] == 2                 # REFUS E-PRESCRIPTION through the bridge
+    assert "refused_eprescription" in [w["code"] for w in again["warnings"]]  # and the code typed again says so

@@ -89,3 +89,43 @@ def test_counter_page_shows_reads_live_and_manual_entry(tmp_path):
     finally:
         server.stop()
         journal.close()
+
+
+@pytest.mark.slow
+def test_counter_page_shows_the_renewal_and_records_a_refusal_with_its_reason(tmp_path):
+    from functools import partial
+
+    import payload_examples as ex
+    from host_bridge.bridge.refusal import refuse
+    from host_bridge.epu.client import EpuClient
+    from host_bridge.testbench.epu_sandbox import SandboxServer
+
+    journal = Journal(tmp_path / "j.sqlite")
+    with SandboxServer() as sandbox:
+        epu = EpuClient(sandbox.url)
+        epu.register(ex.NUMBER, {"renewals": 3})
+        epu.dispense(ex.NUMBER, "total")                                  # the first dispensation, last month
+        journal.record(epu.attach(build_lookup(ex.ordonnance(), source={"reader": "comptoir-1", "read_id": "1",
+                                                                         "time": "2026-11-23T10:00:00+00:00"})))
+        server = ApiServer(journal, TOKEN)
+        server.api.refuse = partial(refuse, journal, epu)
+        try:
+            with playwright.sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1200, "height": 800})
+                page.goto(server.base + "/#token=" + TOKEN)
+                page.wait_for_selector("#link.on")
+                card = page.locator(".card")
+                expect(card).to_contain_text("renouvellement n° 1 sur 3")
+                page.click(".refusal summary")
+                page.click(".refusal button")                                # no reason: the browser asks for one
+                expect(card).not_to_contain_text("REFUS E-PRESCRIPTION enregistré")
+                page.fill(".refusal input", "Identité du patient incohérente")
+                page.click(".refusal button")
+                expect(page.locator(".refusal-banner")).to_contain_text("Motif : Identité du patient incohérente")
+                expect(card).to_contain_text("ordonnance classique")
+                browser.close()
+        finally:
+            server.stop()
+        assert journal.get(journal.latest(1)[0][0]["id"])["revision"] == 2     # journaled as a revision
+    journal.close()

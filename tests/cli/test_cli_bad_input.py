@@ -37,11 +37,15 @@ def bad(tmp_path: Path) -> dict[str, str]:
 
 CASES = [
     ("bench bridge", ["bench", "bridge", "--frames", "0"]),
+    ("bench checkchar", ["bench", "checkchar", "--count", "0"]),
     ("bench decode", ["bench", "decode", "--repeat", "-1"]),
     ("bench deploy", ["bench", "deploy", "--repeat", "0"]),
     ("bench firmware-decoder", ["bench", "firmware-decoder", "--frames", "zero"]),
     ("bench lookup", ["bench", "lookup", "--count", "0"]),
+    ("bench peers", ["bench", "peers", "--count", "-5"]),
+    ("bench printed-code", ["bench", "printed-code", "--count", "0"]),
     ("bench protocol", ["bench", "protocol", "--frames", "0"]),
+    ("bench scan-cost", ["bench", "scan-cost", "--frames", "0"]),
     ("classify", ["classify", "--profiles-dir", "{missing}"]),
     ("decode", ["decode", "{empty}"]),
     ("decode", ["decode", "--engine", "nope", "{tmp}"]),

@@ -16,3 +16,6 @@ def test_counter_demo_reports_accuracy_and_refuses_double_dispensation(tmp_path:
     assert "refused by ePU: already_dispensed" in text and "['already_dispensed']" in text
     assert (tmp_path / "lookups.jsonl").read_text().count("\n") >= 7
     assert "where to look" in lines[-1]
+    rows = [line for line in lines if line.endswith((".png", ".jpg")) is False and "_ordonnance." in line]
+    assert any("renouv. 2/3" in row for row in rows), rows             # a renewal due, with its number
+    assert any("refused_eprescription" in row for row in rows), rows    # a refused e-prescription

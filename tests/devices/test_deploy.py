@@ -81,6 +81,14 @@ def test_deploy_copies_firmware_profile_and_config_then_resets(simboard, capsys)
     assert "device: MicroPython 1.27.0" in capsys.readouterr().out
 
 
+def test_deploy_takes_the_serial_line_back_from_a_running_reader(simboard, capsys) -> None:
+    """A framed reader has the interrupt character off (mpremote's Ctrl-C does nothing): deploy sends RELEASE."""
+    board = simboard("--machine", "ESP32S3 module with ESP32S3", "--reader")
+    assert main(["deploy", "--board", "esp32-s3-eye", "--port", board.port, "--output", "line"]) == 0
+    assert "main.py" in board.files()
+    assert board.events.read_text().split() == ["handback", "reset"]
+
+
 def test_redeploy_removes_stale_modules_and_keeps_other_files(simboard, capsys) -> None:
     board = simboard()
     (board.root / "firmware" / "old").mkdir(parents=True)

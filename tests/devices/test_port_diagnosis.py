@@ -1,22 +1,19 @@
 """`electeur deploy --port` and `selftest --board` on a port that is not a MicroPython raw REPL: within a few
 seconds, one line saying what is on the port and what to do (they hung until killed in mpremote's
-enter_raw_repl). Real parts: pyserial over a pty, the virtual reader (the real firmware), a silent pty, a device
-that never stops talking."""
+enter_raw_repl). Real parts: pyserial over a pty and the real command; the far end of the pty plays a silent
+port, a device that never stops talking, an older reader firmware (framed, or printing lines) deaf to Ctrl-C
+and RELEASE, and the simulated raw-REPL board."""
 
 from __future__ import annotations
 
 import os
 import pty
-import subprocess
-import sys
 import threading
 import time
 import tty
-from pathlib import Path
 from typing import Iterator
 
 import pytest
-import segno
 
 from firmware import protocol as P
 from host_bridge.devtools.raw_repl import describe
@@ -46,24 +43,6 @@ def device_pty() -> Iterator[tuple[str, int]]:
     yield os.ttyname(slave), master
     os.close(master)
     os.close(slave)
-
-
-@pytest.fixture
-def reader(tmp_path: Path):
-    procs: list[subprocess.Popen] = []
-
-    def start(mode: str) -> str:
-        for n in range(40):     # a new code every 0.3 s for 12 s: a line-mode reader keeps printing
-            segno.make(f"diagnose me {n}").save(tmp_path / f"{n:02}.png", scale=4, border=4)
-        proc = subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "sim", "--images", str(tmp_path), "--pty",
-                                 "--loop", "--show-ms", "300", "--mode", mode], stdout=subprocess.PIPE, text=True)
-        procs.append(proc)
-        return proc.stdout.readline().strip()
-
-    yield start
-    for proc in procs:
-        proc.kill()
-        proc.wait()
 
 
 def one_line(err: str) -> str:
@@ -102,19 +81,52 @@ def test_a_device_that_never_stops_talking_is_an_unknown_device(device_pty, caps
     assert "an unknown device answers" in one_line(err) and "bytes, neither a MicroPython REPL" in err and "electeur devices" in err
 
 
-def test_a_running_framed_reader_is_named(reader, capsys) -> None:
-    path = reader("framed")
-    code, err, took = electeur(capsys, "selftest", "--board", "esp32-s3-eye", "--port", path)
+def test_a_framed_reader_that_keeps_the_line_is_named(device_pty, capsys) -> None:
+    """An older reader firmware (before RELEASE): it answers CONFIG_GET with HELLO and CONFIG and ignores the rest.
+    (A current reader hands the line back on RELEASE: tests/devices/test_deploy.py.)"""
+    path, master = device_pty
+    stop = threading.Event()
+
+    def old_reader() -> None:
+        decoder = P.Decoder()
+        while not stop.is_set():
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                return
+            if any(m.type == P.CONFIG_GET for m in decoder.feed(data)):
+                os.write(master, P.hello(1, "pico-arducam-ov2640", ["framed"], 5, "0.1.0")
+                         + P.config(1, {"output": "framed"}, 6))
+
+    threading.Thread(target=old_reader, daemon=True).start()
+    try:
+        code, err, took = electeur(capsys, "selftest", "--board", "pico-arducam-ov2640", "--port", path)
+    finally:
+        stop.set()
     assert code == 2 and took < LIMIT_S
     line = one_line(err)
-    # named as the virtual reader when its HELLO arrives in time (it answers CONFIG_GET between frames)
-    assert "reader" in line and "protocol there (" in line and "READ" in line
-    assert f"`electeur selftest --port {path}` checks it as it is" in line
+    assert "a running e-lecteur reader is speaking the framed protocol there (board pico-arducam-ov2640" in line
+    assert f"`electeur selftest --port {path}` checks it as it is" in line and "--erase" in line
 
 
-def test_a_line_mode_reader_is_recognised_without_printing_its_codes(reader, capsys) -> None:
-    path = reader("line")
-    code, err, took = electeur(capsys, "selftest", "--board", "pico-arducam-ov2640", "--port", path)
+def test_a_line_mode_reader_is_recognised_without_printing_its_codes(device_pty, capsys) -> None:
+    """A device printing text lines and deaf to Ctrl-C (an older line-output reader: a current one stops on
+    Ctrl-C and leaves the REPL to the host)."""
+    path, master = device_pty
+    stop = threading.Event()
+
+    def printer() -> None:
+        n = 0
+        while not stop.is_set():
+            os.write(master, f"diagnose me {n}\r\n".encode())
+            n += 1
+            time.sleep(0.3)
+
+    threading.Thread(target=printer, daemon=True).start()
+    try:
+        code, err, took = electeur(capsys, "selftest", "--board", "pico-arducam-ov2640", "--port", path)
+    finally:
+        stop.set()
     assert code == 2 and took < LIMIT_S
     line = one_line(err)
     assert "printing lines of text" in line and "line output" in line and "re-flash MicroPython" in line

@@ -43,6 +43,13 @@ def test_a_working_board_passes_every_line_and_is_reset(simboard, capsys) -> Non
     assert got["summary"] == "6/6 passed; the board was reset"
 
 
+def test_selftest_board_takes_the_line_back_from_a_running_reader(simboard, capsys) -> None:
+    board = simboard(*S3, "--usb-device", "--reader")
+    deployed(board)
+    code, got = selftest(board, "esp32-s3-eye", capsys)
+    assert code == 0 and board.events.read_text().split() == ["handback", "reset"]
+
+
 @pytest.mark.parametrize("extra, output, failing, remedy", [
     (["--camera", "absent"], "hid", "camera", "ribbon cable"),
     (["--camera", "missing"], "hid", "camera", "camera driver"),

@@ -77,3 +77,68 @@ def test_a_port_with_no_reader_answering_is_a_clear_error(tmp_path: Path, capsys
         os.close(master)
         os.close(slave)
     assert "no answer to CONFIG_GET" in capsys.readouterr().err
+
+
+class BoardOnPty:
+    """firmware.main as deployed on a board profile (firmware/on_host.py --board), behind a pluggable pty."""
+
+    def __init__(self, tmp_path: Path, board: str = "pico-arducam-ov2640") -> None:
+        import threading
+
+        from host_bridge.testbench.pty_relay import PtyRelay
+        self.proc = subprocess.Popen([sys.executable, "-m", "firmware.on_host", "--board", board, "--flash", str(tmp_path)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.link = tmp_path / "ttyREADER"
+        self.relay = PtyRelay(self.proc, self.link)
+        self.relay.plug()
+        threading.Thread(target=self.relay.run, daemon=True).start()
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def selftest_lines(port: Path, capsys, listen: str = "2") -> tuple[int, dict[str, str], str]:
+    code = main(["selftest", "--port", str(port), "--listen", listen])
+    out = capsys.readouterr().out
+    return code, {line.split()[1]: line for line in out.splitlines() if line[:4] in ("PASS", "FAIL")}, out
+
+
+def test_selftest_says_the_camera_is_missing_on_a_reader_without_one(tmp_path: Path, capsys) -> None:
+    """Nothing on the Pico's SPI bus: the reader keeps its link and says why; the camera line FAILs with it."""
+    board = BoardOnPty(tmp_path)
+    try:
+        code, lines, _ = selftest_lines(board.link, capsys)
+    finally:
+        board.stop()
+    assert code == 1
+    assert lines["camera"].startswith("FAIL") and "ArduCAM does not answer on SPI" in lines["camera"]
+    assert lines["output"].startswith("PASS") and lines["config"].startswith("PASS")
+
+
+def test_selftest_reports_the_camera_in_use_not_the_profiles(tmp_path: Path, capsys) -> None:
+    import json
+    segno.make("selftest 1").save(tmp_path / "a.png", scale=6, border=4)
+    from host_bridge.testbench.virtual_reader import write_frames
+    (tmp_path / "frames").mkdir()
+    write_frames([tmp_path / "a.png"], tmp_path / "frames")
+    (tmp_path / "config.json").write_text(json.dumps({"camera": "sim", "heartbeat_ms": 300}))
+    board = BoardOnPty(tmp_path)
+    try:
+        _, lines, _ = selftest_lines(board.link, capsys)
+    finally:
+        board.stop()
+    assert "simulated camera (frames from files) at QVGA" in lines["camera"]   # its fps is CPython decoding
+    assert "OV2640" not in lines["camera"]
+
+
+def test_selftest_listens_again_when_the_board_resets_under_it(tmp_path: Path, capsys) -> None:
+    """The port vanishing mid-listen (a reset, USB re-enumerating) is reconnected, not a SerialException."""
+    import threading
+    board = BoardOnPty(tmp_path)
+    threading.Timer(1.0, board.relay.replug.set).start()
+    try:
+        code, lines, out = selftest_lines(board.link, capsys, listen="3")
+    finally:
+        board.stop()
+    assert "went away 1 time(s)" in out and lines["output"].startswith("PASS")

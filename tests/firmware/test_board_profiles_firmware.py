@@ -13,9 +13,7 @@ import pytest
 
 from firmware import protocol as P
 from host_bridge.devtools.boards import BOARDS_DIR, board_names
-from conftest import REPO
-
-RUNNER = REPO / "tools" / "micropython" / "run.mjs"
+from test_firmware_micropython import MP_RUNTIMES, mp_argv
 
 SCRIPT = """
 import asyncio
@@ -69,8 +67,8 @@ def test_virtual_reader_runs_with_each_profile_on_cpython(name: str, tmp_path) -
     check(bytes(port.out), name)
 
 
-@pytest.mark.micropython
-def test_virtual_reader_runs_with_each_profile_on_micropython(tmp_path) -> None:
+@pytest.mark.parametrize("runtime", MP_RUNTIMES)
+def test_virtual_reader_runs_with_each_profile_on_micropython(runtime, tmp_path) -> None:
     script = tmp_path / "boards.py"
     script.write_text(SCRIPT + "".join(
         f"p, port, loop, e = virtual_reader('/boards/{n}.json', '/frames/f.pgm')\nasyncio.run(loop.step())\n"
@@ -78,8 +76,9 @@ def test_virtual_reader_runs_with_each_profile_on_micropython(tmp_path) -> None:
         for n in board_names()))
     (tmp_path / "frames").mkdir()
     frame(tmp_path / "frames")
-    proc = subprocess.run(["node", str(RUNNER), "--heap", "192k", "--mount", f"{REPO / 'firmware'}:/lib/firmware",
-                           "--mount", f"{BOARDS_DIR}:/boards", "--mount", f"{tmp_path / 'frames'}:/frames", str(script)],
+    if runtime == "micropython-unix":       # its files are the host's: the script names them as mounted
+        script.write_text(script.read_text().replace("'/boards/", f"'{BOARDS_DIR}/").replace("'/frames/", f"'{tmp_path}/frames/"))
+    proc = subprocess.run(mp_argv(runtime, "192k", script, mounts={BOARDS_DIR: "/boards", tmp_path / "frames": "/frames"}),
                           capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode()
     lines = proc.stdout.decode().split()

@@ -100,3 +100,41 @@ def test_hid_output_types_the_read_through_the_simulated_keyboard() -> None:
     with pytest.raises(Refused):
         asyncio.run(out.emit(b"bad\nread"))
     assert port.data == b"Ordo-2024/ABC~`@#{}\n"
+
+
+class UsbHost:
+    """usb-device-keyboard's KeyboardInterface as a host polls it: send_keys is False while the last report waits,
+    and a host polling every `every` calls takes one report each time."""
+
+    def __init__(self, every: int = 1) -> None:
+        self.every = every
+        self.calls = 0
+        self.reports: list[tuple[int, ...]] = []
+
+    def send_keys(self, keys, timeout_ms: int = 100) -> bool:
+        self.calls += 1
+        if not self.every or self.calls % self.every:
+            return False
+        self.reports.append(tuple(keys))
+        return True
+
+
+def typed_reports(host: UsbHost, payload: bytes) -> list[tuple[int, ...]]:
+    from firmware.outputs.hid import UsbKeyboard
+    cfg = config.defaults() | {"output": "hid", "hid_key_delay_ms": 0}
+    asyncio.run(HidOutput(UsbKeyboard(host), cfg).emit(payload))
+    return host.reports
+
+
+def test_a_slow_polling_host_gets_every_keystroke() -> None:
+    """send_keys() returning False (the previous report not yet polled) is retried, never skipped."""
+    fast = typed_reports(UsbHost(), b"Ordo-2024/ABC")
+    assert typed_reports(UsbHost(every=3), b"Ordo-2024/ABC") == fast
+    assert len(fast) == 2 * 14   # press and release per character and for the Enter
+
+
+def test_a_host_that_stops_polling_refuses_the_read_instead_of_dropping_keys(monkeypatch) -> None:
+    from firmware.outputs import hid
+    monkeypatch.setattr(hid, "STALL_MS", 50)
+    with pytest.raises(Refused, match="took no keystroke"):
+        typed_reports(UsbHost(every=0), b"ABC")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from reader_doubles import HostPort, SocketStream
+from reader_doubles import HostPort, SocketStream, code_frames
 from firmware import board, config
 from firmware.camera.image_files import PgmError, SimCamera, read_pgm
 from firmware.dedupe import Dedupe
@@ -88,16 +88,8 @@ TEXTS = ["PRESCRIPTION-2024-AZ19", "http://example.org/a?b=1&c=%40", "multi\nlin
 
 
 def run_sim(tmp_path, mode: str) -> subprocess.CompletedProcess:
-    import segno
-
-    from host_bridge.testbench.virtual_reader import command, write_frames
-    images = []
-    for i, text in enumerate(TEXTS):
-        images.append(tmp_path / f"{i}.png")
-        segno.make_qr(text).save(str(images[-1]), scale=4, border=4)
-    frames = tmp_path / "frames"
-    frames.mkdir(exist_ok=True)
-    write_frames(images, frames)
+    from host_bridge.testbench.virtual_reader import command
+    frames = code_frames(tmp_path, TEXTS)
     return subprocess.run(command("cpython", frames, mode, drain_ms=100), capture_output=True, timeout=60,
                           stdin=subprocess.DEVNULL, cwd=REPO)
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import segno
 
-from conftest import REPO
+from test_firmware_micropython import MP_RUNTIMES, mp_argv
 
 from firmware import board, config
 from firmware.camera.image_files import SimCamera
@@ -157,19 +157,20 @@ def test_going_back_to_the_profile_that_read_is_not_taken_for_a_new_presentation
     assert cam.exposure == 25
 
 
-@pytest.mark.micropython
-def test_the_simulated_exposure_runs_under_micropython(tmp_path: Path) -> None:
-    """Same frame values on MicroPython 1.27 (wasm): the glare spread at 25 %, the file restored at 100 %."""
+@pytest.mark.parametrize("runtime", MP_RUNTIMES)
+def test_the_simulated_exposure_runs_under_micropython(runtime: str, tmp_path: Path) -> None:
+    """Same frame values on MicroPython 1.27 (wasm) and 1.29 (unix): the glare spread at 25 %, the file restored
+    at 100 %."""
     write_pgm(tmp_path / "a.pgm", qr_frame("PHONE-A", DARK_GLARE))
+    frame = "/g/a.pgm" if runtime == "micropython" else str(tmp_path / "a.pgm")
     (tmp_path / "t.py").write_text(
         "from firmware.camera.image_files import SimCamera\n"
-        "cam = SimCamera(['/g/a.pgm'], show_ms=100000)\n"
+        f"cam = SimCamera(['{frame}'], show_ms=100000)\n"
         "for e in (100, 25, 100):\n"
         "    cam.set_exposure(e)\n"
         "    f = cam.capture()\n"
         "    print(e, min(f[3]), max(f[3]))\n")
-    proc = subprocess.run(["node", str(REPO / "tools" / "micropython" / "run.mjs"), "--heap", "192k",
-                           "--mount", f"{REPO / 'firmware'}:/lib/firmware", "--mount", f"{tmp_path}:/g", str(tmp_path / "t.py")],
+    proc = subprocess.run(mp_argv(runtime, "192k", tmp_path / "t.py", mounts={tmp_path: "/g"}),
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["100", "245", "255", "25", "215", "255", "100", "245", "255"]

@@ -14,6 +14,7 @@ from firmware.outputs.framed import FramedOutput
 from firmware.scan import ScanLoop
 from host_bridge.link.reader_link import ReaderLink
 from reader_doubles import Codes, HostPort
+from test_firmware_micropython import MP_RUNTIMES, run_micropython
 
 PAYLOADS = [b"\x00binary\x00read-1", b"DC03|ordonnance|" + bytes(range(256)), b"third\r\n\x1d"]
 
@@ -201,9 +202,8 @@ def test_the_refusal_is_reported_to_the_host() -> None:
     assert errors == [{"code": "outbox", "message": "1 reads wait for the host's ACK: new read refused"}]
 
 
-@pytest.mark.micropython
-def test_the_outbox_file_under_micropython_survives_a_torn_write_and_matches_cpython(tmp_path) -> None:
-    from test_firmware_micropython import run_micropython
+@pytest.mark.parametrize("runtime", MP_RUNTIMES)
+def test_the_outbox_file_under_micropython_survives_a_torn_write_and_matches_cpython(runtime, tmp_path) -> None:
     proc = run_micropython(
         "from firmware import outbox_file, protocol as P\n"
         "box = P.Outbox(3)\n"
@@ -219,7 +219,7 @@ def test_the_outbox_file_under_micropython_survives_a_torn_write_and_matches_cpy
         "print([r[0] for r in again.records()], [m.flags for m in P.Decoder().feed(b''.join(again.due(0)))])\n"
         "outbox_file.save(P.Outbox(3), 'outbox.bin')\n"
         "import os\n"
-        "print('outbox.bin' in os.listdir())\n", tmp_path)
+        "print('outbox.bin' in os.listdir())\n", tmp_path, runtime=runtime)
     assert proc.returncode == 0, proc.stderr.decode()
     hexed, errors, restored, exists = proc.stdout.decode().splitlines()
     box = P.Outbox(3)

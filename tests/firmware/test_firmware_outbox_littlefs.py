@@ -108,3 +108,30 @@ def test_a_power_cut_anywhere_in_a_save_leaves_the_outbox_before_or_after_it(mon
         assert errors == [] and seqs in (list(before), list(after)), (seqs, errors)
         seen.add(tuple(seqs))
     assert seen == {before, after}                  # both outcomes happen: the cut points span the commit
+
+
+@pytest.mark.micropython
+@pytest.mark.parametrize("before, after", [((), (1, 2)), ((1, 2), (1, 2, 3)), ((1, 2, 3), (3,)), ((1, 2, 3), ())],
+                         ids=["first", "queued", "acked", "emptied"])
+def test_on_micropythons_own_littlefs_a_power_cut_anywhere_leaves_the_outbox_before_or_after(before, after) -> None:
+    """The same cuts on the MicroPython unix port: `vfs.VfsLfs2` (the code a board runs) over a NOR-flash block
+    device written in MicroPython (tests/helpers/mpy/outbox_lfs_cuts.py), the firmware's own open/rename/remove."""
+    import subprocess
+
+    from conftest import REPO
+    from host_bridge.testbench import unix_port
+    arg = lambda seqs: ",".join(map(str, seqs))  # noqa: E731
+    proc = subprocess.run(unix_port.argv("2m", str(REPO / "tests" / "helpers" / "mpy" / "outbox_lfs_cuts.py"), arg(before), arg(after)),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    ops = int(lines[0].split()[1])
+    assert ops > 0, "the save wrote nothing to flash"
+    booted = [line.split(" ", 3)[3].partition("|") for line in lines[1:]]
+    assert len(booted) == 2 * ops + 1                       # each op done, and torn halfway; then all done
+    seen = set()
+    for seqs, _, errors in booted:
+        got = tuple(int(s) for s in seqs.split(",") if s)
+        assert errors == "" and got in (before, after), (seqs, errors)
+        seen.add(got)
+    assert seen == {before, after}

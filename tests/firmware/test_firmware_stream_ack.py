@@ -12,6 +12,7 @@ import pytest
 
 from conftest import REPO
 from test_firmware_light import DARK_GLARE, qr_frame, write_pgm
+from test_firmware_micropython import MP_RUNTIMES
 
 from firmware import protocol as P
 from host_bridge.decode.engines import get_engine
@@ -19,7 +20,7 @@ from host_bridge.testbench import virtual_reader as vr
 from host_bridge.link.frames import FrameReads, frame_gray
 from host_bridge.link.reader_link import Frame, ReaderLink
 
-RUNTIMES = ["cpython", pytest.param("micropython", marks=pytest.mark.micropython)]
+RUNTIMES = ["cpython", *MP_RUNTIMES]
 GLARE_AT_25 = 255 - (255 - DARK_GLARE) * 4     # the glaring modules once the light stepped to LED off / 25 %
 
 

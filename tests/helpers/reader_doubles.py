@@ -4,6 +4,7 @@ to, a socket as a ReaderLink stream) and a camera whose frames decode to given p
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 from firmware import protocol as P
 
@@ -68,3 +69,18 @@ class Codes:
 
     def set_light(self, on: bool) -> None:
         pass
+
+
+def code_frames(tmp_path: Path, texts: list[str]) -> Path:
+    """A frames directory for the virtual reader: one QR code image per text, in order."""
+    import segno
+
+    from host_bridge.testbench.virtual_reader import write_frames
+    images = []
+    for i, text in enumerate(texts):
+        images.append(tmp_path / f"{i}.png")
+        segno.make_qr(text).save(str(images[-1]), scale=4, border=4)
+    frames = tmp_path / "frames"
+    frames.mkdir(exist_ok=True)
+    write_frames(images, frames)
+    return frames

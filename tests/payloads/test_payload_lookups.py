@@ -46,7 +46,7 @@ def test_fields_are_parsed_and_normalised() -> None:
     assert lookup(b"]d2" + ex.gs1().replace(b"09506000134352", b"03400934567897"))["fields"]["cip13"] == "3400934567897"
     assert lookup(b"(01)09506000134352(17)281231(10)LOT42(21)SN123")["fields"]["lot"] == "LOT42"
     two = lookup(b"DC04FR0000011E5A1E5A01A1FR13DUPONT\x1d2475001\x1fSIG")["fields"]
-    assert two["beneficiary_family_name"] == "DUPONT" and two["beneficiary_postcode"] == "75001" and two["country"] == "FR"
+    assert two["beneficiary_family_name"] == "DUPONT" and two["service_postcode"] == "75001" and two["country"] == "FR"
 
 
 def test_raw_bytes_are_kept_exactly() -> None:

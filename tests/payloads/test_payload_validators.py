@@ -12,14 +12,40 @@ def test_nir_published_examples_pass(number: str) -> None:
 
 
 @pytest.mark.parametrize("number,why", [("253072A07300470", "clé"), ("255081416802539", "clé"),
-                                        ("25508141680253", "15"), ("955081416802538", "15"), ("2550814168025AB", "15")])
+                                        ("25508141680253", "15"), ("955081416802538", "commencer par 9"), ("2550814168025AB", "15")])
 def test_nir_bad_key_or_shape_is_refused(number: str, why: str) -> None:
     assert why in v.nir(number)
 
 
-def test_nir_special_month_values_are_accepted() -> None:
-    body = "1803099123456"   # month 30: an unknown-month value of the NIR
-    assert v.nir(body + f"{97 - int(body) % 97:02d}") is None
+def _keyed(body: str) -> str:
+    return body + f"{v.nir_key(body):02d}"
+
+
+@pytest.mark.parametrize("body", ["1803099123456",    # month 30: an unknown-month value of the NIR
+                                  "4800575123456",    # 4: a foreign woman being registered
+                                  "7804299123456",    # 7: NIA (temporary number), pseudo-month 42
+                                  "8805099123456"])   # 8: NIA, month 50
+def test_nir_special_first_digits_and_months_are_accepted(body: str) -> None:
+    assert v.nir(_keyed(body)) is None
+
+
+@pytest.mark.parametrize("body,why", [("1801375123456", "mois 13"), ("1804375123456", "mois 43"),
+                                      ("1800075123456", "mois 00"), ("5800575123456", "commencer par 5"),
+                                      ("0800575123456", "commencer par 0")])
+def test_nir_months_and_first_digits_the_rules_exclude_are_refused(body: str, why: str) -> None:
+    assert why in v.nir(_keyed(body))
+
+
+def test_siren_and_siret_follow_stdnum_including_la_poste() -> None:
+    assert v.siren("732829320") is None and "clé" in v.siren("732829321")
+    assert v.siret("73282932000074") is None and "clé" in v.siret("73282932000075")
+    assert v.siret("35600000000001") is None     # La Poste: digit sum a multiple of 5, not Luhn
+    assert not v.luhn_ok("35600000000001")
+
+
+def test_ins_sex_is_m_or_f_as_published() -> None:
+    assert v.sex("M") is None and v.sex("F") is None
+    assert "M ou F" in v.sex("I")
 
 
 def test_luhn_numbers() -> None:
@@ -48,18 +74,19 @@ def test_dates() -> None:
     assert v.period("20260101-20261231") is None and "après sa fin" in v.period("20270101-20261231")
 
 
-def test_prescription_number_catches_typos_and_swaps() -> None:
+def test_prescription_number_catches_every_typo_but_not_every_swap() -> None:
     body = "7K3P9QXA2M4TB8R"
     good = body + v.iso7064_mod37_36_check(body)
     assert v.prescription_number(good) is None
-    for i in range(15):
-        swapped = good[:i] + good[i + 1] + good[i] + good[i + 2:]
-        if swapped != good:
-            assert v.prescription_number(swapped), f"adjacent swap at {i} not caught"
-        for ch in "0A9Z":
+    for i in range(16):
+        for ch in v.ALNUM36:
             typo = good[:i] + ch + good[i + 1:]
             if typo != good:
                 assert v.prescription_number(typo), f"substitution at {i} not caught"
+    # MOD 37,36 is not a guarantee against adjacent swaps: "IJ" <-> "JI" after the same prefix passes
+    undetected = [(a, b) for a in v.ALNUM36 for b in v.ALNUM36 if a != b
+                  and v.iso7064_mod37_36_check("AAAA" + a + b) == v.iso7064_mod37_36_check("AAAA" + b + a)]
+    assert undetected and "not every adjacent swap" in v.iso7064_mod37_36_check.__doc__
 
 
 def test_2ddoc_header_dates_are_hex_days_since_2000() -> None:

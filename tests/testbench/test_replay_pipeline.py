@@ -27,7 +27,7 @@ def test_replay_json_rows_carry_lookups_with_the_epu_state(samples, capsys: pyte
         lookups = rows[entry["file"]]["lookups"]
         assert any(lk["kind"] == entry["kind"] for lk in lookups), entry["file"]
         if entry["kind"] == "ordonnance":
-            assert lookups[0]["epu"]["state"] == entry["epu_state"]
+            assert lookups[0]["epu"]["state"] == entry["epu"]["state"]
         else:
             assert all("epu" not in lk for lk in lookups)
 

@@ -58,7 +58,8 @@ def test_seed_epu_registers_prescriptions_in_their_states(tmp_path: Path) -> Non
     store = EpuStore(tmp_path / "epu.sqlite")
     for entry in manifest:
         if entry.get("epu_state") not in (None, "unknown"):
-            assert store.get(entry["fields"]["prescription_number"])["state"] == entry["epu_state"]
+            held = store.get(entry["fields"]["prescription_number"])
+            assert held.get("pending", held)["state"] == entry["epu"]["state"]
     assert sum(counts.values()) == sum(1 for e in manifest if e["kind"] == "ordonnance")
 
 

@@ -99,7 +99,8 @@ def ins(rng: random.Random) -> Content:
     given = " ".join(rng.sample([_ascii(g.upper()) for g in GIVEN], rng.randint(1, 3)))
     fam = _ascii(rng.choice(FAMILY))  # INS traits are upper case without diacritics
     oid = rng.choice(["1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.10"])
-    text = (f"IS01{'0' * 22}S1{number}S2{oid}{GS}S3{given}{GS}S4{fam}{GS}S5{sex}S6{birth:%d-%m-%Y}S7{place}")
+    oid_end = GS if len(oid) < 20 else ""  # ANS v2.2: no GS after a field at its maximum length (S2: 20)
+    text = (f"IS01{'0' * 22}S1{number}S2{oid}{oid_end}S3{given}{GS}S4{fam}{GS}S5{sex}S6{birth:%d-%m-%Y}S7{place}")
     fields = {"ins_number": number, "ins_oid": oid, "patient_given_names": given, "patient_family_name": fam,
               "patient_sex": sex, "patient_birth_date": birth.isoformat(), "patient_birthplace": place}
     return Content("ins", text.encode("ascii"), "datamatrix", fields)
@@ -128,7 +129,7 @@ def twoddoc(rng: random.Random, today: dt.date) -> Content:
     sig = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(52))
     date = (dt.date(2000, 1, 1) + dt.timedelta(days=days)).isoformat()
     fields = {"version": "04", "document_type": "01", "issue_date": date, "beneficiary_given_names": giv,
-              "beneficiary_family_name": fam, "beneficiary_postcode": postcode, "beneficiary_town": town}
+              "beneficiary_family_name": fam, "service_postcode": postcode, "service_town": town}
     return Content("2ddoc", (head + msg + US + sig).encode(), "datamatrix", fields)
 
 
