@@ -70,7 +70,7 @@ def bom_parts(profile: dict) -> list[str]:
 
 
 # What each BOM line is in the drawing: the first keyword found in the part's name.
-DRAWN = (("pico", "pico"), ("arducam", "camera"), ("jumper", "wires"), ("buzzer", "buzzer"),
+DRAWN = (("pico", "pico"), ("arducam", "camera"), ("m12 lens", "lens"), ("jumper", "wires"), ("buzzer", "buzzer"),
          ("resistor", "resistor"), ("usb cable", "usb"), ("stand", "stand"), ("screw", "screws"))
 
 
@@ -140,6 +140,9 @@ def svg(profile: dict) -> str:
         f'<g{bom("camera")}><rect x="40" y="{TOP - 30}" width="{MOD_R - 40}" height="{cam_h + 30}" rx="8" '
         'fill="#0d47a1"/>',
         f'<text x="{(40 + MOD_R) // 2}" y="{TOP - 40}" text-anchor="middle">ArduCAM Mini 2MP Plus</text></g>',
+        f'<g{bom("lens")}><circle cx="80" cy="{TOP + cam_h // 2 - 20}" r="22" fill="#111111" stroke="#90a4ae" '
+        'stroke-width="4"/>',
+        f'<text x="52" y="{TOP + cam_h // 2 + 22}" fill="white">M12 lens</text></g>',
     ]
     if buzzer:
         plus, minus = module_y["BUZZER +"], module_y["BUZZER -"]

@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="compile and print every step without opening the port")
     p.add_argument("--output", help="output mode written to config.json (framed, line, hid, tcp)")
     p.add_argument("--config", type=Path, help="JSON config file to copy as config.json")
+    p.add_argument("--lens-hfov", type=float, metavar="DEG",
+                   help="horizontal field of view of a lens fitted instead of the stock one (docs/optics.md): "
+                        "on-board reading at the stand's distance is judged with it")
     p.add_argument("--mip-index", default=MIP_INDEX, metavar="URL|DIR",
                    help=f"package index for the USB keyboard's micropython-lib packages (default {MIP_INDEX})")
     p.set_defaults(func=run)
@@ -28,5 +31,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.port is None and not args.dry_run:
         raise UserError("deploy needs --port PORT (electeur devices lists them), or --dry-run to see the steps")
-    deploy(args.board, args.port, args.dry_run, args.output, args.config, mip_index=args.mip_index)
+    deploy(args.board, args.port, args.dry_run, args.output, args.config, mip_index=args.mip_index,
+           lens_hfov=args.lens_hfov)
     return 0
