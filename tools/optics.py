@@ -61,6 +61,11 @@ def profiles() -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(BOARDS.glob("*.json"))]
 
 
+def built() -> list[dict]:
+    """The profiles that name a recommended build (an optional field of schema 1)."""
+    return [p for p in profiles() if "recommended" in p]
+
+
 def build_optics(profile: dict, distance_mm: float) -> dict:
     """For the recommended build: lens, frame size, and per code its px per module and whether it fits the frame
     (the code's side with a 30 % margin within the frame's height)."""
@@ -123,7 +128,7 @@ def measure() -> dict:
     """Frames of each recommended build, rendered and decoded: {board: {signature, Rx: 'k/n', apCV: 'k/n'}}."""
     distance = stand_distance_mm()
     out = {}
-    for profile in profiles():
+    for profile in built():
         optics = build_optics(profile, distance)
         row = {"signature": signature(profile, distance)}
         for (short, _, _, n), kind in zip(CODES, ("ordonnance", "apcv")):
@@ -153,7 +158,7 @@ def recommended_section() -> list[str]:
            "| board | build | lens (HFOV) | frame | Rx px/module | Rx read | apCV px/module | apCV read |",
            "|---|---|---|---|---|---|---|---|"]
     notes = []
-    for profile in profiles():
+    for profile in built():
         b, optics = profile["recommended"], build_optics(profile, distance)
         lens = f"{b['lens']['part']}" if b["lens"] else f"stock ({profile['camera']['lens']['hfov_deg']:g}°)"
         m = measured.get(profile["name"], {})

@@ -41,8 +41,10 @@ def onboard_warning(profile: dict, config: dict, lens_hfov: float | None = None)
     px = px_per_module(FRAME_PX[size][0], hfov, distance, RX_SIDE_MM, RX_MODULES)
     if px >= MARGINAL_PX:
         return None
-    b = profile["recommended"]
-    if b["decode"] == "host":
+    b = profile.get("recommended")
+    if b is None:
+        fix = "this profile names no recommended build"
+    elif b["decode"] == "host":
         fix = (f"the build that does: --output {b['output']} with config decode host, stream_format "
                f"{b.get('stream_format', 'gray8')}, frame_size {b['frame_size']} (the host bridge decodes)")
     else:

@@ -51,7 +51,7 @@ def one_line(err: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("command", [["deploy", "--board", "esp32-s3-eye", "--output", "line"],
+@pytest.mark.parametrize("command", [["deploy", "--board", "esp32-s3-eye", "--output", "framed"],
                                      ["selftest", "--board", "esp32-s3-eye"]])
 def test_a_silent_port_times_out_saying_so(device_pty, capsys, command: list[str]) -> None:
     path, _ = device_pty

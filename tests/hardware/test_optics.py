@@ -54,6 +54,7 @@ def test_every_board_has_a_recommended_build_measured_at_the_stands_distance() -
     distance = optics.stand_distance_mm()
     assert distance == 200
     text = optics.render()
+    assert optics.built() == optics.profiles()
     for profile in optics.profiles():
         build = optics.build_optics(profile, distance)
         assert build["codes"]["Rx"]["px"] >= optics.MARGINAL_PX, profile["name"]
