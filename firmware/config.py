@@ -22,10 +22,14 @@ SCHEMA = {
     "presence_edges": (6, int, (0, 255)),
     "line_prefix": ("", str, (0, 16)),
     "line_suffix": ("\r\n", str, (0, 4)),
-    "hid_layout": ("azerty", str, ("azerty", "qwerty")),
+    "hid_layout": ("azerty", str, ("azerty", "azerty-linux", "qwerty")),
     "hid_suffix": ("enter", str, ("enter", "tab", "none")),
     "hid_key_delay_ms": (8, int, (0, 200)),
     "hid_gs": ("<GS>", str, (1, 8)),
+    "hid_rs": ("<RS>", str, (1, 8)),
+    "hid_us": ("<US>", str, (1, 8)),
+    "hid_fallback": ("refuse", str, ("refuse", "alt", "substitute")),
+    "hid_substitute": ("?", str, (1, 8)),
     "hid_max_len": (512, int, (1, 4096)),
     "heartbeat_ms": (5000, int, (0, 600000)),
     "frame_ack_ms": (2000, int, (10, 60000)),
@@ -36,7 +40,10 @@ SCHEMA = {
     "illumination": ("auto", str, ("auto", "on", "off")),
     "camera": ("board", str, ("board", "sim")),
     "light_profiles": (LIGHT_PROFILES, list, (1, 8)),
+    "pair_key": ("", str, (0, 64)),     # the paired link's secret, 64 hex digits ("": not paired); never sent back
 }
+SECRET = "pair_key"
+HEX = "0123456789abcdef"
 
 
 def defaults():
@@ -67,6 +74,8 @@ def check(key, value):
         return "%s must be an integer" % key
     if kind is str and not isinstance(value, str):
         return "%s must be a string" % key
+    if key == SECRET and value and (len(value) != 64 or [c for c in value if c not in HEX]):
+        return "pair_key must be 64 lowercase hex digits (or empty: not paired)"
     if kind is int and not rule[0] <= value <= rule[1]:
         return "%s must be between %d and %d" % (key, rule[0], rule[1])
     if kind is str and isinstance(rule[0], int) and not rule[0] <= len(value) <= rule[1]:
@@ -91,6 +100,15 @@ def validate(obj, base=None):
     return cfg, errors
 
 
+def public(cfg):
+    """The configuration as the reader tells it (CONFIG): the pairing key replaced by its fingerprint."""
+    from firmware.hmac256 import fingerprint
+    out = dict(cfg)
+    key = out.pop(SECRET, "")
+    out["paired"] = fingerprint(bytes.fromhex(key)) if key else ""
+    return out
+
+
 def load(path=PATH):
     """(config, errors); a missing file is the defaults without error, an unreadable one the defaults
     with an error."""
@@ -99,6 +117,8 @@ def load(path=PATH):
             data = f.read()
     except OSError:
         return defaults(), []
+    if data[:3] == b"\xef\xbb\xbf":  # the byte order mark Windows Notepad writes: not part of the JSON
+        data = data[3:]
     try:
         text = data.decode("utf-8")
     except Exception:  # UnicodeDecodeError on CPython, UnicodeError on MicroPython

@@ -1,7 +1,7 @@
 # The virtual reader: the real firmware with the simulated board. Runs on CPython and MicroPython:
 #   on_host.py --images DIR [--mode framed|line|hid] [--show-ms N] [--loop] [--idle] [--decode auto|host]
 #          [--reader-id N] [--drain-ms N] [--stream-format gray8|jpeg] [--flash FLASHDIR] [--trace-feedback]
-#          [--urandom fresh|repeat] [--wdt-scale F]
+#          [--urandom fresh|repeat] [--wdt-scale F] [--secure]
 #   on_host.py --board NAME --flash FLASHDIR [--urandom ...] [--wdt-scale F]
 # --board runs firmware.main.main() as deployed on that board, FLASHDIR playing its flash (config.json;
 # config `camera` "sim" shows the frames of FLASHDIR/frames). On CPython the board's MicroPython-only
@@ -13,6 +13,8 @@
 # config.json is read from it (the command line's keys win) and saved to it, and the outbox is kept in
 # outbox.bin there, so a reader killed and restarted on the same FLASHDIR resends what was not acknowledged.
 # --trace-feedback prints each feedback pattern (good, error, pending) as a line on stderr.
+# --secure runs the framed link paired, as the tcp output does (firmware/secure_port.py), with config.json's
+# pair_key (from FLASHDIR, else DIR).
 import sys
 
 from firmware import board as boards, config
@@ -24,10 +26,10 @@ from firmware.watchdog import Watchdog
 
 
 def parse(argv):
-    opts = {"images": None, "mode": "framed", "show-ms": "0", "decode": "auto", "reader-id": "1",
+    opts = {"images": None, "mode": "framed", "show-ms": "0", "decode": "auto", "reader-id": "",
             "drain-ms": "30000", "stream-format": "gray8", "flash": "", "board": "", "urandom": "fresh",
             "wdt-scale": "1"}
-    flags = {"loop": False, "idle": False, "trace-feedback": False}
+    flags = {"loop": False, "idle": False, "trace-feedback": False, "secure": False}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -49,13 +51,21 @@ def parse(argv):
 def setup(opts, flags):
     """The scan loop, output and port, wired from the simulated board; SetupError when impossible."""
     flash = opts["flash"]
-    base, errors = config.load(flash + "/config.json") if flash else (None, [])
-    cfg, more = config.validate({"output": opts["mode"], "decode": opts["decode"], "stream_format": opts["stream-format"],
-                                 "reader_id": int(opts["reader-id"]), "heartbeat_ms": 0}, base)
+    base, errors = config.load((flash or opts["images"]) + "/config.json")   # `electeur pair` saves there too
+    keys = {"output": opts["mode"], "decode": opts["decode"], "stream_format": opts["stream-format"], "heartbeat_ms": 0}
+    if opts["reader-id"]:               # else the flash's config.json says (default 1)
+        keys["reader_id"] = int(opts["reader-id"])
+    cfg, more = config.validate(keys, base)
     errors += more
     if opts["show-ms"] == "0":
         cfg["change_threshold"] = 0     # one frame per image: each image is a new presentation
-    port = StdioPort()
+    port = link = StdioPort()
+    if flags["secure"]:
+        if not cfg["pair_key"]:
+            raise SetupError("--secure needs a pair_key in config.json")
+        from firmware.secure import parse_key
+        from firmware.secure_port import SecurePort
+        link = SecurePort(port, parse_key(cfg["pair_key"]), cfg["reader_id"])
     keyboard = None
     if cfg["output"] == "hid":
         from firmware.outputs.hid import PrintedKeyboard
@@ -64,7 +74,9 @@ def setup(opts, flags):
         camera = SimCamera(listed(opts["images"]), int(opts["show-ms"]), flags["loop"])
     except (OSError, ValueError):
         raise SetupError("cannot read %s/frames.txt" % opts["images"])
-    loop, output, messages = build(boards.SIM, cfg, port, camera, keyboard, watchdog=Watchdog())
+    loop, output, messages = build(boards.SIM, cfg, link, camera, keyboard, watchdog=Watchdog())
+    if link is not port:
+        link.on_connect = output.connected
     output.config_path = (flash or opts["images"]) + "/config.json"     # CONFIG_SET saves there, not in /
     if flash and hasattr(output, "restore"):
         errors += output.restore(flash + "/outbox.bin")

@@ -17,7 +17,9 @@ HEADER_FMT = "<BBBHI"
 HEADER_LEN = 9
 MAX_PAYLOAD = 4096                      # largest message body; a QR code holds at most 2953 bytes
 CHUNK = 1024                            # frame chunk size: small enough for a 192 KB heap
-MAX_ENCODED = HEADER_LEN + MAX_PAYLOAD + 4 + (HEADER_LEN + MAX_PAYLOAD + 4) // 254 + 2
+MAX_PLAIN = HEADER_LEN + MAX_PAYLOAD + 4 + (HEADER_LEN + MAX_PAYLOAD + 4) // 254 + 2   # a frame, delimiter included
+MAX_SEALED = MAX_PLAIN - 1 + 16         # a SEALED body: a frame (no delimiter) encrypted, and a 16-byte MAC
+MAX_ENCODED = HEADER_LEN + MAX_SEALED + 4 + (HEADER_LEN + MAX_SEALED + 4) // 254 + 2
 
 # message types
 HELLO = 0x01
@@ -33,6 +35,11 @@ CONFIG_SET = 0x0A
 CONFIG = 0x0B
 LOG = 0x0C
 ERROR = 0x0D
+# the paired link (firmware/secure.py; TCP): a handshake, then every message sealed
+AUTH_CHALLENGE = 0x0E
+AUTH_RESPONSE = 0x0F
+AUTH_OK = 0x10
+SEALED = 0x11
 
 # the optional 1-byte body of the ACK for a streamed frame: what the host read in it (empty: unknown)
 FRAME_NOTHING = 0x00                    # no code in the frame
@@ -40,7 +47,8 @@ FRAME_NEW = 0x01                        # a new read, delivered
 FRAME_SEEN = 0x02                       # only codes already delivered for this presentation (still in view)
 NAMES = {HELLO: "HELLO", READ: "READ", ACK: "ACK", FRAME_START: "FRAME_START", FRAME_CHUNK: "FRAME_CHUNK",
          FRAME_END: "FRAME_END", STATUS: "STATUS", HEARTBEAT: "HEARTBEAT", CONFIG_GET: "CONFIG_GET",
-         CONFIG_SET: "CONFIG_SET", CONFIG: "CONFIG", LOG: "LOG", ERROR: "ERROR"}
+         CONFIG_SET: "CONFIG_SET", CONFIG: "CONFIG", LOG: "LOG", ERROR: "ERROR", AUTH_CHALLENGE: "AUTH_CHALLENGE",
+         AUTH_RESPONSE: "AUTH_RESPONSE", AUTH_OK: "AUTH_OK", SEALED: "SEALED"}
 
 # flags
 FLAG_RETRANSMIT = 0x01                  # this READ was sent before and not yet acknowledged
@@ -188,8 +196,9 @@ class Message:
 def encode(mtype, seq=0, payload=b"", reader=0, flags=0):
     """The wire bytes of one message, delimiter included."""
     n = len(payload)
-    if n > MAX_PAYLOAD:
-        raise TooLongError("payload of %d bytes > %d" % (n, MAX_PAYLOAD))
+    limit = MAX_SEALED if mtype == SEALED else MAX_PAYLOAD
+    if n > limit:
+        raise TooLongError("payload of %d bytes > %d" % (n, limit))
     body = bytearray(HEADER_LEN + n + 4)
     struct.pack_into(HEADER_FMT, body, 0, VERSION, mtype, flags, reader & 0xFFFF, seq & 0xFFFFFFFF)
     body[HEADER_LEN:HEADER_LEN + n] = payload

@@ -77,9 +77,17 @@ class ScanLoop:
                 self.stats["reads"] += 1
                 if delivered:           # framed/tcp: the output gives it when the host's ACK arrives
                     await self.feedback.good()
-            except Refused:
+            except Refused as exc:
                 self.stats["refused"] += 1
+                self._refused(str(exc))
                 await self.feedback.error()
+
+    def _refused(self, why):
+        """Say why a read was refused on the console (USB serial, stderr) when the output has no host to tell
+        (hid, line); framed and tcp outputs send their own ERROR."""
+        if not hasattr(self.output, "error"):
+            import sys
+            sys.stderr.write("e-lecteur: lecture refusee : %s\n" % why)
 
     def _heartbeat(self):
         every = self.cfg["heartbeat_ms"]

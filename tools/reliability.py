@@ -297,18 +297,24 @@ def _run_scenarios(runs: list[tuple[str, Any]], width: int) -> int:
 
 
 def _attacks() -> list[tuple[str, Any]]:
-    """Each attack: (title, run(workdir) -> figures). Pairing (issue 13 item 2) appends its scenario here:
-    unpaired TCP peers -> reads obtained, forged READs journaled, CONFIG_SET accepted."""
+    """Each attack: (title, run(workdir) -> figures); the last three on the reader <-> bridge TCP link
+    (host_bridge/testbench/link_attacks.py, pairing): unpaired TCP peers -> reads obtained, ACKed away, CONFIG_SET
+    accepted; a fake reader at the bridge's tcp:// address -> forged READs journaled."""
     from host_bridge.testbench import attacks as at
+    from host_bridge.testbench import link_attacks as la
 
     return [("frame bombs from a rogue reader (TCP)", at.frame_bombs),
             ("junk on a TCP reader link", lambda d: at.tcp_junk()),
             ("webhook redirects to another host", lambda d: at.redirects()),
-            ("slow connections on the API (1,100 half-sent requests)", at.slow_clients)]
+            ("slow connections on the API (1,100 half-sent requests)", at.slow_clients),
+            ("a LAN stranger connects to a paired Wi-Fi reader before the bridge", la.stranger_first),
+            ("an unpaired Wi-Fi reader, a peer connects", la.unpaired_reader),
+            ("a fake reader at the bridge's tcp:// address, then the genuine one", la.fake_endpoint)]
 
 
 def attacks(argv: list[str]) -> int:
-    """Attacks on a real bridge (host_bridge/testbench/attacks.py): what each cost and what it obtained."""
+    """Attacks on a real bridge (host_bridge/testbench/attacks.py, link_attacks.py): what each cost and what it
+    obtained."""
     argparse.ArgumentParser(prog="reliability.py attacks", description=attacks.__doc__).parse_args(argv)
     return _run_scenarios(_attacks(), 52)
 

@@ -14,6 +14,7 @@ VERSION = "0.2.0"
 
 class FramedOutput:
     can_stream = True
+    pairs = True                        # the pairing key may be set on this link (USB: physical access)
 
     def __init__(self, port, cfg, board, seq0=None, feedback=None):
         self.port = port
@@ -35,6 +36,7 @@ class FramedOutput:
         self._waiting = {}              # seq -> [emitted ms, pending shown]: good feedback waits for the ACK
         self.watchdog = None            # fed while a read waits for room in a full outbox
         self.on_frame_read = None       # called with True/False when a frame's ACK says what the host read
+        self.setup_errors = []          # said again to a host that connects later (CONFIG_GET): a refused config
         self.on_release = None          # called after answering RELEASE: hand the serial line back (main.py)
         self._seq_given = seq0 is not None
 
@@ -64,10 +66,18 @@ class FramedOutput:
     def start(self):
         self.port.write(P.hello(self.reader, self.board["name"], self.caps, self.seq0, VERSION, self.cfg["name"]))
 
+    def connected(self):
+        """A host connected (and authenticated, on a paired link): HELLO, and every waiting read due at once
+        rather than after its backoff."""
+        self.start()
+        self.outbox.rewind()
+
     def log(self, text):
         self.port.write(P.log(self.reader, text))
 
     def error(self, code, message):
+        if code == "setup" and len(self.setup_errors) < 8:
+            self.setup_errors.append(message)
         self.port.write(P.error(self.reader, code, message))
 
     def status(self, obj):
@@ -110,7 +120,9 @@ class FramedOutput:
                 return 1
         elif msg.type == P.CONFIG_GET:      # a host that connected after boot learns who we are, too
             self.start()
-            self.port.write(P.config(self.reader, self.cfg))
+            self.port.write(P.config(self.reader, config.public(self.cfg)))
+            for message in self.setup_errors:
+                self.port.write(P.error(self.reader, "setup", message))
             self.status_wanted = True
         elif msg.type == P.CONFIG_SET:
             self._config_set(msg)
@@ -135,6 +147,8 @@ class FramedOutput:
             self.error("config", str(exc))
             return
         cfg, errors = config.validate(obj, self.cfg)
+        if config.SECRET in obj and not self.pairs:
+            errors.append("pair_key is set over USB only (electeur pair)")
         if errors:
             self.error("config", "; ".join(errors))
             return
@@ -143,7 +157,7 @@ class FramedOutput:
             config.save(self.cfg, self.config_path)
         except OSError as exc:
             self.error("config", "not saved: %s" % exc)
-        self.port.write(P.config(self.reader, self.cfg))
+        self.port.write(P.config(self.reader, config.public(self.cfg)))
         if self.on_config:
             self.on_config(self.cfg)
 

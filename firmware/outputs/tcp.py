@@ -4,10 +4,14 @@
 # poll(). While no host is connected, or the buffer is full, whole messages are dropped: READs wait in the
 # outbox and are resent (at once when a host connects), heartbeats and logs are best effort, and a
 # streamed frame waits for room (up to frame_ack_ms). The reader advertises _electeur._tcp by mDNS.
+# The link is paired (firmware/secure_port.py): only a host holding the reader's key gets or acts on anything;
+# an unpaired reader hangs up on every peer.
 import socket
 
 from firmware import protocol as P
 from firmware.outputs.framed import FramedOutput
+from firmware.secure import parse_key
+from firmware.secure_port import SecurePort
 
 AGAIN = (11, 35)                        # EAGAIN / EWOULDBLOCK (Linux, lwIP; BSD)
 BUFFER = 2 * P.MAX_ENCODED              # unsent bytes kept: two of the largest messages
@@ -25,6 +29,7 @@ class SocketPort:
         self.conn = None
         self.closed = False
         self.on_connect = None
+        self.on_hangup = None           # called when the connection is gone (the paired link forgets its session)
         self.limit = limit
         self.buf = bytearray()
         self.off = 0                    # bytes of buf already sent
@@ -88,7 +93,7 @@ class SocketPort:
             except OSError as exc:
                 if exc.args and exc.args[0] in AGAIN:
                     return
-                self._drop()
+                self.hangup()
                 return
             if not n:
                 return
@@ -109,13 +114,13 @@ class SocketPort:
         except OSError as exc:
             if exc.args and exc.args[0] in AGAIN:
                 return b""
-            self._drop()
+            self.hangup()
             return b""
         if not data:
-            self._drop()
+            self.hangup()
         return data or b""
 
-    def _drop(self):
+    def hangup(self):
         """The host is gone: close, forget the unsent bytes (a new connection starts on a frame boundary)."""
         try:
             self.conn.close()
@@ -125,6 +130,8 @@ class SocketPort:
         self._poller = None
         self.buf = bytearray()
         self.off = 0
+        if self.on_hangup:
+            self.on_hangup()
 
 
 def local_ip():
@@ -138,6 +145,8 @@ def local_ip():
 
 
 class TcpOutput(FramedOutput):
+    pairs = False                       # the pairing key is set over USB only, never over the network
+
     def __init__(self, cfg, board, ip=None, feedback=None):
         try:
             ip = ip or local_ip()
@@ -145,9 +154,11 @@ class TcpOutput(FramedOutput):
             ip = None                   # nothing to announce: mDNS says so below
         # a reader announced on loopback (the virtual reader) listens on loopback only
         host = "127.0.0.1" if ip and ip.startswith("127.") else "0.0.0.0"
-        FramedOutput.__init__(self, SocketPort(cfg["tcp_port"], host=host), cfg, board, feedback=feedback)
+        self.socket = SocketPort(cfg["tcp_port"], host=host)
+        key = parse_key(cfg["pair_key"]) if cfg["pair_key"] else None
+        FramedOutput.__init__(self, SecurePort(self.socket, key, cfg["reader_id"]), cfg, board, feedback=feedback)
         self.caps = ["framed", "tcp"]
-        self.port.on_connect = self._connected
+        self.port.on_connect = self.connected
         self.mdns = None
         self.mdns_error = None
         rid = cfg["reader_id"]
@@ -156,15 +167,11 @@ class TcpOutput(FramedOutput):
                 raise OSError("no IP address")
             from firmware.mdns import Responder
             self.mdns = Responder(cfg["name"] or "reader-%d" % rid, "electeur-%d" % rid, ip,
-                                  cfg["tcp_port"], {"board": board["name"], "protocol": "1", "reader": str(rid)})
+                                  cfg["tcp_port"], {"board": board["name"], "protocol": "1", "reader": str(rid),
+                                                    "paired": "yes" if key else "no"})
             self.mdns.announce()
         except (ImportError, OSError) as exc:
             self.mdns_error = "mDNS unavailable: %s" % exc
-
-    def _connected(self):
-        """A host connected: HELLO, and every waiting read due at once rather than after its backoff."""
-        self.start()
-        self.outbox.rewind()
 
     def poll(self):
         if self.mdns:

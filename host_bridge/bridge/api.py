@@ -15,6 +15,7 @@ first, so a flood from one address neither exhausts file descriptors nor locks o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -25,9 +26,10 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from host_bridge import __version__
+from host_bridge.bridge import access
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError, decode_cursor
 from host_bridge.counter.pipeline import LookupPipeline
@@ -98,6 +100,8 @@ class ClientConnections:
 
 
 MAX_BODY = 64 * 1024  # a manual entry is a few bytes: refuse anything that could exhaust memory
+CLOSE_S = 0.5  # at shutdown, how long a WebSocket client gets to answer our close frame
+STOP_S = 0.5   # at shutdown, how long in-flight HTTP requests get
 MAX_CODE = 64  # a printed prescription code is 16 characters plus spaces: anything longer is not one
 MAX_REASON = 500  # a refusal's reason is a sentence
 
@@ -175,9 +179,14 @@ class Api:
     def __init__(self, journal: Journal, *, token: str, origins: set[str],
                  devices: Callable[[], list[dict[str, Any]]] = list,
                  manual_entry: Callable[[str], dict[str, Any]] | None = None, sinks: tuple[str, ...] = (),
-                 health: Health | None = None, refuse: Callable[[str, str], dict[str, Any]] | None = None) -> None:
+                 health: Health | None = None, token_where: str = "",
+                 new_patient: Callable[[], None] = lambda: None,
+                 refuse: Callable[[str, str], dict[str, Any]] | None = None) -> None:
         self.journal = journal
         self.token = token
+        self.token_where = token_where  # said with every 401: where the person at the counter PC finds the token
+        self.codes = access.OneTimeCodes()
+        self.new_patient = new_patient
         self.origins = origins
         self.devices = devices
         self.manual_entry = manual_entry or self._manual_entry
@@ -194,7 +203,11 @@ class Api:
 
     # -- security ------------------------------------------------------------------------
     def _token_ok(self, request: web.Request) -> bool:
-        given = bearer_token(request.headers, request.query, websocket=request.path == "/api/events")
+        given = bearer_token(request.headers, request.query, websocket=request.path == "/api/events") \
+            or request.cookies.get(access.COOKIE)  # the counter page's browser, after a one-time link
+        return self.token_is(given)
+
+    def token_is(self, given: str | None) -> bool:
         # header bytes that are not UTF-8 arrive as surrogates: compare them as bytes, never raise
         return given is not None and hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self.token.encode())
 
@@ -217,7 +230,8 @@ class Api:
                             f" (and {count - 1} more refused origins since the last report)" if count > 1 else "")
             return _error(403, f"origin {origin} is not allowed")
         if request.path.startswith("/api/") and not self._token_ok(request):
-            return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": 'Bearer realm="electeur"'})
+            return web.json_response({"error": "missing or wrong bearer token", "token_where": self.token_where},
+                                     status=401, headers={"WWW-Authenticate": 'Bearer realm="electeur"'})
         try:
             response = await handler(request)
         except web.HTTPException as exc:  # 404, 405, 413...: the same JSON shape as every other error
@@ -278,6 +292,12 @@ class Api:
             return _error(503, f"{exc}: the code was not recorded, try again once disk space is freed")
         return web.json_response(lookup, status=201)
 
+    async def new_session(self, request: web.Request) -> web.Response:
+        """The pharmacist starts the next patient: sessions roll, and every open page is told."""
+        self.new_patient()
+        self.publish({"type": "session", "opened_by": "pharmacist"})
+        return web.json_response({"opened_by": "pharmacist"}, status=201)
+
     async def refusal(self, request: web.Request) -> web.Response:
         """REFUS E-PRESCRIPTION on a recorded lookup: ePU records it with its reason, the lookup is revised."""
         if self.refuse is None:
@@ -318,6 +338,27 @@ class Api:
                 break
         return ws
 
+    # -- first access (host_bridge.bridge.access) ----------------------------------------------------------
+    def one_time_link(self, base: str) -> str:
+        """A link that opens the page once, logged in (printed by `electeur run`, asked by `electeur open`)."""
+        return f"{base.rstrip('/')}/open?code={self.codes.new()}"
+
+    async def open_code(self, request: web.Request) -> web.Response:
+        return web.json_response({"url": self.one_time_link(f"{request.scheme}://{request.host}"),
+                                  "expires_s": access.CODE_TTL_S}, status=201)
+
+    async def open_link(self, request: web.Request) -> web.StreamResponse:
+        if not self.codes.use(request.query.get("code", "")):
+            return access.refused_page("Ce lien a déjà servi ou a expiré (10 minutes). Sur ce poste, lancez "
+                                       "<code>electeur open</code> pour en obtenir un autre.")
+        return access.with_cookie(web.Response(status=303, headers={"Location": "/"}), self.token, request.secure)
+
+    async def login(self, request: web.Request) -> web.Response:
+        """The page's token form (or a `#token=` link): checked, then kept by the browser as the cookie."""
+        if not self.token_is(access.token_from_body(await request.read())):
+            return web.json_response({"error": "jeton refusé", "token_where": self.token_where}, status=401)
+        return access.with_cookie(web.Response(status=204), self.token, request.secure)
+
     async def openapi(self, request: web.Request) -> web.Response:
         return web.json_response(OPENAPI)
 
@@ -333,23 +374,37 @@ class Api:
     async def _started(self, app: web.Application) -> None:
         self._loop = asyncio.get_running_loop()
 
+    async def _closing(self, app: web.Application) -> None:
+        """Shutdown (SIGTERM): close every WebSocket first. An open one keeps its handler running, and the
+        server would wait for it (a service manager's stop then hangs); the page shows "hors ligne" at once."""
+        async def close(ws: web.WebSocketResponse) -> None:
+            with contextlib.suppress(asyncio.TimeoutError, ConnectionError):
+                await asyncio.wait_for(ws.close(code=WSCloseCode.GOING_AWAY, message=b"bridge stopping"), CLOSE_S)
+        await asyncio.gather(*(close(ws) for ws in list(self._sockets)))
+
     def runner(self) -> web.AppRunner:
         """The runner `electeur run` serves with: idle and half-sent connections closed after `IDLE_S`, at most
-        `PER_CLIENT` of them per client address."""
-        return _BoundedRunner(self.build(), self.connections, access_log=None)
+        `PER_CLIENT` of them per client address; in-flight requests get STOP_S at shutdown (a service manager's
+        stop must not wait on a client)."""
+        return _BoundedRunner(self.build(), self.connections, access_log=None, shutdown_timeout=STOP_S)
 
     def build(self) -> web.Application:
         app = web.Application(middlewares=[self.guard], client_max_size=MAX_BODY)
         app.on_startup.append(self._started)
+        app.on_shutdown.append(self._closing)
         app.add_routes([
             web.get("/api/lookups", self.lookups),
             web.post("/api/lookups/manual", self.manual),
+            web.post("/api/sessions/new", self.new_session),
             web.get("/api/lookups/{id}", self.lookup),
             web.post("/api/lookups/{id}/refusal", self.refusal),
             web.get("/api/health", self.health_route),
             web.get("/api/devices", self.list_devices),
             web.get("/api/events", self.events),
             web.get("/api/openapi.json", self.openapi),
+            web.post("/api/open-codes", self.open_code),
+            web.get("/open", self.open_link),
+            web.post("/open", self.login),
             web.get("/", self.page),
             web.get("/{name}", self.page),
         ])
@@ -413,6 +468,8 @@ OPENAPI: dict[str, Any] = {
                                          parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}])},
         "/api/lookups/manual": {"post": _op("Record the lookup for a code typed by hand (body {\"code\": ...}); 201, or 422 if invalid",
                                             {"$ref": "#/components/schemas/EpuLookup"})},
+        "/api/sessions/new": {"post": _op("201: the pharmacist starts the next patient; the next read of every reader opens "
+                                          "a new counter session (event {type: session} to every page)")},
         "/api/lookups/{id}/refusal": {"post": _op(
             "REFUS E-PRESCRIPTION (body {\"reason\": ...}, required): recorded in ePU, the lookup revised (revision + 1, "
             "warning refused_eprescription) and journaled; 201, 404 unknown id, 422 no reason or not an e-prescription, "
@@ -420,7 +477,9 @@ OPENAPI: dict[str, Any] = {
             parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}])},
         "/api/health": {"get": _op("Service status: 'ok', or 'degraded' with the current problems (journal not writable, sink failing, ePU unreachable)")},
         "/api/devices": {"get": _op("Readers the bridge knows and their state")},
-        "/api/events": {"get": _op("WebSocket: {type: hello|lookup|device|health, ...} events; token as header, ?token= or subprotocol bearer.<token>")},
+        "/api/events": {"get": _op("WebSocket: {type: hello|lookup|device|health|session, ...} events; token as header, ?token= or subprotocol bearer.<token>")},
         "/api/openapi.json": {"get": _op("This description")},
+        "/api/open-codes": {"post": _op("201 {url, expires_s}: a one-time link that opens the counter page logged in "
+                                        "(the browser keeps the token as an HttpOnly SameSite=Strict cookie)")},
     },
 }

@@ -70,6 +70,7 @@ class Config:
     token: str | None = None
     journal: Path = field(default_factory=lambda: data_dir() / "journal.sqlite")
     journal_key: Path | str = field(default_factory=lambda: config_dir() / "journal.key")   # or "keyring"
+    pairings: Path = field(default_factory=lambda: config_dir() / "pairings.json")    # Wi-Fi readers' keys
     retention_days: float = 90.0
     log_identifiers: bool = False
     stdout: bool = False
@@ -90,6 +91,7 @@ _TOP: dict[str, tuple[Any, str]] = {
     "token": (str, "a string of at least 16 characters"),
     "journal": (str, "a file path"),
     "journal_key": (str, "a file path, or \"keyring\" (the OS keyring)"),
+    "pairings": (str, "a file path"),
     "retention_days": ((int, float), "a number of days > 0"),
     "log_identifiers": (bool, "true or false"),
     "sinks": (dict, "a table with keys stdout, webhook, mqtt"),
@@ -168,7 +170,7 @@ def load(path: Path | None) -> Config:
     if path is None:
         return cfg
     try:
-        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        doc = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))  # Windows Notepad may add a BOM
     except FileNotFoundError:
         raise UserError(f"config file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -199,6 +201,8 @@ def load(path: Path | None) -> Config:
         cfg.journal = Path(doc["journal"]).expanduser()
     if "journal_key" in doc:
         cfg.journal_key = doc["journal_key"] if doc["journal_key"] == "keyring" else Path(doc["journal_key"]).expanduser()
+    if "pairings" in doc:
+        cfg.pairings = Path(doc["pairings"]).expanduser()
     if "retention_days" in doc:
         if doc["retention_days"] <= 0:
             raise UserError(f"{where}: 'retention_days' must be > 0, not {doc['retention_days']}")
@@ -230,6 +234,15 @@ def _epu(item: dict[str, Any], where: str) -> Epu | None:
     if not 0 < item.get("timeout_s", 2.0) <= 30:
         raise UserError(f"{where}: 'timeout_s' must be between 0 and 30 seconds")
     return Epu(item.get("url"), item.get("token"), float(item.get("timeout_s", 2.0)))
+
+
+def token_where(cfg: Config, *, given: bool = False) -> str:
+    """Where the API token is, said to whoever needs it (the page's "jeton requis", `electeur run`)."""
+    if given:
+        return "given to electeur run with --token"
+    if cfg.token:
+        return f"'token' in {cfg.path}"
+    return str(config_dir() / "token")
 
 
 def ensure_token(cfg: Config) -> tuple[str, bool]:

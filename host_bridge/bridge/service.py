@@ -12,6 +12,7 @@ import asyncio
 import logging
 import ssl
 import threading
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +27,7 @@ from host_bridge.bridge.epu_recheck import epu_problem, recheck_pending
 from host_bridge.bridge.refusal import refuse
 from host_bridge.bridge.health import Health
 from host_bridge.bridge.journal import Journal, JournalError
+from host_bridge.bridge.pairing import PairingStore
 from host_bridge.bridge.redact import Redactor
 from host_bridge.bridge.sealing import Sealer
 from host_bridge.bridge.sinks import Minimised, Sink
@@ -37,6 +39,8 @@ from host_bridge.decode.engines import get_engine
 from host_bridge.decode.printed_code import PrintedCodeEngine
 from host_bridge.epu.client import EpuClient
 from host_bridge.errors import UserError
+from firmware import protocol as P
+from host_bridge.link import sniff
 from host_bridge.link.frames import FrameReads
 from host_bridge.link.reader_link import NotNow, ReaderLink
 from host_bridge.link.tcp_stream import TcpStream
@@ -47,6 +51,8 @@ log = logging.getLogger("electeur.bridge")
 REOPEN_S = 1.0
 OCR_INTERVAL_S = 2.0    # a damaged code stays in view for seconds: one OCR attempt per 2 s is enough
 SCAN_S = 2.0
+SILENT_S = 6.0  # a framed reader's heartbeat comes every 5 s by default: silence this long is worth saying
+STOP_S = 0.5  # a port thread notices its stop within its 0.2 s read timeout
 
 
 def open_stream(device: str) -> serial.Serial | TcpStream:
@@ -100,6 +106,7 @@ class ReaderPort:
         self.error: str | None = None
         self.readers: dict[int, dict[str, Any]] = {}
         self.reads = 0
+        self.link: ReaderLink | None = None
         # streamed frames: decoded here, each new code journaled before the frame's ACK, which tells the
         # reader what was read (its beep and light); kept across re-opens, so a replug does not re-read
         self._on_frame = FrameReads(bridge.engine, self._on_read)
@@ -107,7 +114,8 @@ class ReaderPort:
         self.thread = threading.Thread(target=self._run, name=f"port-{device}", daemon=True)
 
     def describe(self) -> dict[str, Any]:
-        return {"device": self.device, "state": self.state, "error": self.error, "reads": self.reads,
+        refused = self.link.auth_error if self.link else None     # a peer that failed the pairing check
+        return {"device": self.device, "state": self.state, "error": self.error or refused, "reads": self.reads,
                 "readers": [{"id": rid, "name": h.get("name"), "board": h.get("board"), "firmware": h.get("firmware")}
                             for rid, h in self.readers.items()]}
 
@@ -125,18 +133,65 @@ class ReaderPort:
                 self._set("disconnected", str(exc))
                 self._stop.wait(REOPEN_S)
                 continue
-            link = ReaderLink(stream, self._on_read, self._on_frame)
+            # a Wi-Fi reader must prove it holds its pairing key before anything it sends is journaled
+            keys = self.bridge.pairings.key if self.device.startswith("tcp://") else None
+            link = self.link = ReaderLink(stream, self._on_read, self._on_frame, self._on_message, keys=keys)
             self.readers = link.readers
             self._set("connected")
             try:
-                link.run(self._stop)
+                self._listen(link)
                 if not self._stop.is_set():
-                    self._set("disconnected", "end of stream")
+                    self._set("disconnected", self._unpaired(link) or "end of stream")
             except (serial.SerialException, OSError) as exc:
-                self._set("disconnected", str(exc))
+                self._set("disconnected", self._unpaired(link) or str(exc))
             finally:
                 stream.close()
+                self.bridge.health.resolve(f"reader:{self.device}", f"{self.device} closed")
             self._stop.wait(REOPEN_S)
+
+    def _listen(self, link: ReaderLink) -> None:
+        """Run the link and watch for a port that does not speak the framed protocol (sniff). Nothing is written
+        to a port before it sent a valid frame: every host message starts with the byte 0x03, Ctrl-C, which would
+        stop a reader in line or hid mode (its REPL's interrupt is on). Once it proved framed (a READ, or its
+        heartbeat, every 5 s by default), CONFIG_GET asks who it is: a reader that booted before the bridge
+        answers with its HELLO (name, board) and the setup errors it reported at boot."""
+        opened, asked = time.monotonic(), False
+        while not self._stop.is_set() and link.poll():
+            if link.decoder.frames:
+                if not asked and link.auth is None:   # a paired reader says HELLO itself once the handshake is done
+                    link.send(P.config_get())
+                    asked = True
+                if self.state != "connected":
+                    self._set("connected")
+                    self.bridge.health.resolve(f"reader:{self.device}", f"{self.device} speaks the framed protocol")
+                continue
+            problem = sniff.foreign(bytes(link.sample), self.device)
+            if problem and self.state != "wrong_mode":
+                self._set("wrong_mode", problem)
+                self.bridge.health.report(f"reader:{self.device}", "reader_wrong_mode", problem)
+            elif not problem and not link.sample and self.state == "connected" and \
+                    time.monotonic() - opened > SILENT_S:
+                self._set("silent", sniff.silent(self.device, SILENT_S))
+
+    def _on_message(self, msg: P.Message) -> None:
+        """A reader's HELLO (it booted) clears its config problem; its config/setup ERRORs become one, so a
+        config.json it refused (bad JSON, bad key: it runs on defaults) is seen at the counter, not only in a log."""
+        key = f"reader-config:{self.device}"
+        if msg.type == P.HELLO:
+            self.bridge.health.resolve(key, f"reader {msg.reader} on {self.device} restarted")
+            self.bridge.device_changed(self)
+        elif msg.type == P.ERROR:
+            body = msg.json()
+            if body.get("code") in ("config", "setup"):
+                self.bridge.health.report(key, "reader_config", f"{self.device} (lecteur {msg.reader}) : "
+                                          f"{str(body.get('message'))[:300]}")
+
+    @staticmethod
+    def _unpaired(link: ReaderLink) -> str | None:
+        """Why a Wi-Fi reader hung up without a word: it is not paired (it says nothing to anyone then)."""
+        if link.auth is None or link.challenged:
+            return None
+        return "the reader hung up without a handshake: it is not paired (electeur pair), or not a reader"
 
     def _on_read(self, reader_id: int, seq: int, payload: bytes, meta: dict[str, Any]) -> None:
         # The reader id is in every READ header, so it names the reader even when the bridge restarted
@@ -155,15 +210,18 @@ class ReaderPort:
     def start(self) -> None:
         self.thread.start()
 
+    def stopping(self) -> None:
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
-        self.thread.join(2.0)
+        self.thread.join(STOP_S)
 
 
 class Bridge:
     """The service: journal, sinks, API and reader ports; `serve()` runs until cancelled."""
 
-    def __init__(self, cfg: Config, token: str, redactor: Redactor) -> None:
+    def __init__(self, cfg: Config, token: str, redactor: Redactor, token_where: str = "") -> None:
         self.cfg = cfg
         self.redactor = redactor
         # sealed at rest unless the config explicitly allows identifiers in clear (log_identifiers = true)
@@ -171,6 +229,7 @@ class Bridge:
         self.journal = Journal(cfg.journal, sealer=sealer, clear=cfg.log_identifiers)
         self.health = Health()
         self.ports: dict[str, ReaderPort] = {}
+        self.pairings = PairingStore(cfg.pairings)
         self._auto: set[str] = set()  # ports opened by `auto`
         sinks = self.build_sinks()
         self.dispatcher = Dispatcher(self.journal, sinks, backoff_s=cfg.retry_first_s, max_backoff_s=cfg.retry_max_s,
@@ -179,7 +238,8 @@ class Bridge:
         origins = own_origins(cfg.api_host, cfg.api_port, tls=self.api_tls is not None) | set(cfg.api_origins)
         self.api = Api(self.journal, token=token, origins=origins,
                        devices=self.devices, manual_entry=self.manual_entry, sinks=tuple(s.name for s in sinks),
-                       health=self.health, refuse=lambda lookup_id, reason: refuse(self.journal, self.epu, lookup_id, reason))
+                       health=self.health, token_where=token_where, new_patient=lambda: self.pipeline.new_patient(),
+                       refuse=lambda lookup_id, reason: refuse(self.journal, self.epu, lookup_id, reason))
         self.epu = EpuClient(cfg.epu.url, token=cfg.epu.token, timeout=cfg.epu.timeout_s) if cfg.epu else None
         if self.epu and urlsplit(self.epu.base_url).port == cfg.api_port and \
                 urlsplit(self.epu.base_url).hostname in ("127.0.0.1", "localhost", cfg.api_host):
@@ -295,6 +355,8 @@ class Bridge:
         try:
             await self._housekeeping()
         finally:
+            for port in self.ports.values():  # all told at once, then joined: stopping N ports is not N times longer
+                port.stopping()
             for port in self.ports.values():
                 port.stop()
             self.dispatcher.stop()

@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         cfg.journal = args.journal
     cfg.stdout = cfg.stdout or args.stdout
     token, new_token = conf.ensure_token(cfg)
+    where = conf.token_where(cfg, given=bool(args.token))
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -52,22 +53,26 @@ def run(args: argparse.Namespace) -> int:
     redactor = Redactor()
     install(root, redactor, allow_identifiers=cfg.log_identifiers)
 
-    bridge = Bridge(cfg, token, redactor)
+    bridge = Bridge(cfg, token, redactor, token_where=where)
     page = f"{'https' if bridge.api_tls else 'http'}://{cfg.api_host}:{cfg.api_port}/"
     err = sys.stderr
     print(f"electeur run: config  {cfg.path or '(none: defaults)'}", file=err)
     print(f"electeur run: journal {cfg.journal} " + ("(identifiers in clear: log_identifiers = true)"
           if cfg.log_identifiers else f"(sealed, key {cfg.journal_key})"), file=err)
     print(f"electeur run: API     {page}api/ (bearer token required)", file=err)
-    print(f"electeur run: page    {page}#token=<token>", file=err)
+    print(f"electeur run: page    {page} (token: {where})", file=err)
+    if under_service_manager():   # a log others may read: no link that opens the page, say how to get one
+        print("electeur run: open    run 'electeur open' on this computer (a one-time link to the page)", file=err)
+    else:
+        print(f"electeur run: open    {bridge.api.one_time_link(page)}  (one-time link, 10 min; later: electeur open)",
+              file=err)
     print(f"electeur run: devices {', '.join(cfg.devices)}", file=err)
     print(f"electeur run: ePU     {bridge.epu.base_url if bridge.epu else 'off'}", file=err)
     if new_token and under_service_manager():    # its log keeps stderr for anyone who may read logs
         print(f"electeur run: new API token saved in {conf.config_dir() / 'token'} (mode 0600, not shown here: "
-              f"read it there and open {page}#token=<token>)", file=err)
+              "electeur open opens the page with it)", file=err)
     elif new_token:
         print(f"electeur run: new API token (saved in {conf.config_dir() / 'token'}, shown once): {token}", file=err)
-        print(f"electeur run: open    {page}#token={token}", file=err)
     err.flush()
     try:
         asyncio.run(_serve_until_sigterm(bridge))

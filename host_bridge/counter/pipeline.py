@@ -21,7 +21,7 @@ from host_bridge.payloads.manual import PRINTED_CODE_ENGINE, manual_lookup
 from host_bridge.payloads.profiles import Profiles
 from host_bridge.payloads.schema import EpuLookup
 
-MANUAL_READER = "manual"  # the `source.reader` of typed codes: they form their own counter session
+MANUAL_READER = "manual"  # the `source.reader` of typed codes; they join the session of the reader used last
 
 
 class Decoded(Protocol):
@@ -42,6 +42,7 @@ class LookupPipeline:
         self.sessions: dict[str, CounterSession] | None = {} if sessions else None
         self.gs_substitute = gs_substitute
         self._lock = threading.Lock()
+        self._last_reader = MANUAL_READER   # a code typed at the counter belongs to the patient being read
 
     def session(self, reader: str) -> CounterSession | None:
         """The counter session of `reader` (None when sessions are off)."""
@@ -49,6 +50,12 @@ class LookupPipeline:
             return None
         with self._lock:
             return self.sessions.setdefault(reader, CounterSession(reader))
+
+    def new_patient(self) -> None:
+        """The pharmacist's "Nouveau patient" (page button or F2): every reader's next read opens a new session."""
+        with self._lock:
+            for session in (self.sessions or {}).values():
+                session.new_patient()
 
     def _finish(self, lookup: EpuLookup, reader: str) -> EpuLookup:
         session = self.session(reader)
@@ -63,14 +70,16 @@ class LookupPipeline:
             lookup = manual_lookup(data.decode("ascii"), source=source, profiles=self.profiles)
         else:
             lookup = build_lookup(data, source=source, profiles=self.profiles, gs_substitute=self.gs_substitute)
-        return self._finish(lookup, str(source.get("reader")))
+        self._last_reader = str(source.get("reader"))
+        return self._finish(lookup, self._last_reader)
 
     def manual(self, code: str, source: Mapping[str, Any] | None = None) -> EpuLookup:
         """A code typed by hand (the number printed under an e-prescription's QR) → the lookup a scan would give.
 
         Raises UserError when the code is not a valid number for any profile that allows manual entry."""
         where = source or now_source(MANUAL_READER, engine="manual")
-        return self._finish(manual_lookup(code, source=where, profiles=self.profiles), str(where.get("reader")))
+        session = self._last_reader if source is None else str(where.get("reader"))
+        return self._finish(manual_lookup(code, source=where, profiles=self.profiles), session)
 
     def lookups(self, symbols: Iterable[Decoded], *, reader: str, read_id: str | None = None) -> list[EpuLookup]:
         """Lookups for the symbols of one frame; read ids `<read_id>#<n>` keep them idempotent across replays."""

@@ -1,9 +1,13 @@
 """Counter session: the reads one reader makes for one patient, and the checks across them.
 
-Reads from one reader close in time (no gap longer than `gap_s`) form a session. Each new
-lookup is compared with the earlier ones: the identity of the prescription's patient, of the
-apCV beneficiary and of the INS (names, birth date, sex) against each other, the same
-prescription read twice, an INS or GS1 code presented where an e-prescription was expected. Findings are warnings on the later lookup; a retransmitted
+A session is one patient's visit to the counter. It starts with the reader's first read, after a
+gap longer than `gap_s`, when the pharmacist says so (`new_patient()`: the page's "Nouveau patient"), or when
+a read shows another person than the session's: a card or prescription of the same kind as one already read,
+for a person none of the session's reads names (the next patient's apCV; patients following each other within
+`gap_s` are not cross-checked against each other). Each new lookup is compared with the earlier ones: the
+identity of the prescription's patient, of the apCV beneficiary and of the INS (names, birth date, sex) against
+each other, the same prescription read twice, an INS or GS1 code presented where an e-prescription was
+expected. Findings are warnings on the later lookup; a retransmitted
 read (same lookup id) returns the lookup already built, so retries are idempotent.
 """
 
@@ -16,7 +20,7 @@ import unicodedata
 from typing import Any
 
 from host_bridge.payloads.issues import Issue, add_issue
-from host_bridge.payloads.schema import EpuLookup
+from host_bridge.payloads.schema import EpuLookup, Opening
 
 IDENTITY = {  # kind -> (field prefix of the person the code is about, how the warning names that person)
     "ordonnance": ("patient", "le patient de l'ordonnance numérique"),
@@ -52,13 +56,18 @@ def _same(part: str, a: Any, b: Any) -> bool:
     return a <= b or b <= a if isinstance(a, frozenset) else bool(a == b)
 
 
+def _differ(mine: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
+    """The parts (nom, prénoms, date de naissance, sexe) both identities give and that do not match."""
+    return [label for part, label in PARTS if part in mine and part in theirs and not _same(part, mine[part], theirs[part])]
+
+
 def identity_mismatch(lookup: EpuLookup, other: EpuLookup) -> Issue | None:
     """A `patient_mismatch` warning when two codes of one counter visit do not name the same person.
     It says which parts differ, never the values (they are health data and end up in logs)."""
     mine, theirs = _identity(lookup), _identity(other)
     if not mine or not theirs:
         return None
-    differ = [label for part, label in PARTS if part in mine and part in theirs and not _same(part, mine[part], theirs[part])]
+    differ = _differ(mine, theirs)
     if not differ:
         return None
     note = (" Le nom de naissance de l'INS peut différer du nom d'usage (mariage) : vérifiez la pièce d'identité."
@@ -84,28 +93,54 @@ class CounterSession:
         self.gap = dt.timedelta(seconds=gap_s)
         self.expect = expect
         self.id: str | None = None
+        self._asked = False   # the pharmacist asked for a new session: the next read opens it
+        self._opened = 0
         self._last: dt.datetime | None = None
         self._reads: list[EpuLookup] = []
         self._by_id: dict[str, EpuLookup] = {}
 
-    def _roll(self, when: dt.datetime | None) -> str:
-        """The id of the session a read at `when` belongs to, starting a new one after a gap."""
-        if self.id is None or (when and self._last and when - self._last > self.gap):
+    def new_patient(self) -> None:
+        """The pharmacist starts the next patient: the next read opens a new session."""
+        self._asked = True
+
+    def _opening(self, when: dt.datetime | None, lookup: EpuLookup) -> Opening | None:
+        """Why `lookup` opens a new session, or None when it belongs to the current one."""
+        if self.id is None:
+            return "first_read"
+        if self._asked:
+            return "pharmacist"
+        if when and self._last and when - self._last > self.gap:
+            return "timer"
+        mine = _identity(lookup)
+        if mine is None:
+            return None
+        known = [(r["kind"], _identity(r)) for r in self._reads]
+        same_kind_other = any(k == lookup["kind"] and ident and _differ(mine, ident) for k, ident in known)
+        named = any(ident and not _differ(mine, ident) for _, ident in known)
+        return "identity_change" if same_kind_other and not named else None
+
+    def _roll(self, when: dt.datetime | None, lookup: EpuLookup) -> tuple[str, Opening | None]:
+        """The id of the session `lookup` (read at `when`) belongs to, and why it opened one (or None)."""
+        opened = self._opening(when, lookup)
+        if opened:
+            self._opened += 1
             stamp = (when or dt.datetime.now(dt.timezone.utc)).isoformat()
-            self.id = hashlib.sha256(f"{self.reader}\0{stamp}".encode()).hexdigest()[:16]
-            self._reads = []
+            self.id = hashlib.sha256(f"{self.reader}\0{stamp}\0{self._opened}".encode()).hexdigest()[:16]
+            self._reads, self._asked = [], False
         if when and (self._last is None or when > self._last):
             self._last = when
-        return self.id
+        return self.id, opened
 
     def observe(self, lookup: EpuLookup) -> EpuLookup:
         """Add this session's cross-check warnings to `lookup` and return it (or the earlier copy on a retransmission)."""
         if lookup["id"] in self._by_id:
             return copy.deepcopy(self._by_id[lookup["id"]])
-        session_id = self._roll(_time(lookup))
+        session_id, opened = self._roll(_time(lookup), lookup)
         for issue in self._checks(lookup):
             add_issue(lookup, issue)
         lookup["session"] = {"id": session_id, "index": len(self._reads) + 1}
+        if opened:
+            lookup["session"]["opened_by"] = opened
         self._reads.append(lookup)
         self._by_id[lookup["id"]] = copy.deepcopy(lookup)
         if len(self._by_id) > 1000:  # bounded memory on a long-running bridge

@@ -81,7 +81,7 @@ def make_config(profile: dict, output: str | None, config_file: Path | None) -> 
     config: dict = {}
     if config_file is not None:
         try:
-            config = json.loads(config_file.read_text(encoding="utf-8"))
+            config = json.loads(config_file.read_text(encoding="utf-8-sig"))  # a Notepad BOM is not JSON
         except FileNotFoundError:
             raise UserError(f"no such config file {config_file}") from None
         except (ValueError, UnicodeDecodeError) as exc:
@@ -115,13 +115,17 @@ def packages_for(profile: dict, config: dict) -> tuple[str, ...]:
 
 
 def deploy(board: str, port: str | None, dry_run: bool, output: str | None, config_file: Path | None,
-           say: Callable[[str], None] = print, mip_index: str = MIP_INDEX, lens_hfov: float | None = None) -> list[Upload]:
-    """Run (or with dry_run, print) every deploy step; returns the uploads, for tests. `lens_hfov`: the field of view
-    of a lens fitted instead of the profile's stock one (it decides whether on-board reading works at the counter)."""
+           say: Callable[[str], None] = print, mip_index: str = MIP_INDEX, pair_key: bytes | None = None,
+           lens_hfov: float | None = None) -> list[Upload]:
+    """Run (or with dry_run, print) every deploy step; returns the uploads, for tests. `pair_key` goes into
+    config.json (the reader's Wi-Fi link key: `electeur deploy --pair`). `lens_hfov`: the field of view of a lens
+    fitted instead of the profile's stock one (it decides whether on-board reading works at the counter)."""
     profile = load_board(board)
     if port is not None and not dry_run:
         check_port_exists(port)
     config = make_config(profile, output, config_file)
+    if pair_key is not None:
+        config["pair_key"] = pair_key.hex()
     warning = onboard_warning(profile, config, lens_hfov)
     if warning:
         print(warning, file=sys.stderr)

@@ -6,6 +6,8 @@ resends. Duplicates
 (a resend after a lost ACK) are recognised by (reader id, seq), re-acknowledged, and not delivered again.
 Streamed frames are reassembled and passed to `on_frame`; the frame's ACK (flow control) follows it, with
 what `on_frame` returned (P.FRAME_NOTHING/NEW/SEEN) as its body so the reader beeps and steps its light.
+With `keys` (a paired link: TCP), nothing is delivered or acknowledged until the reader proved it holds its
+pairing key (`firmware/secure.py`), and every message after that is sealed both ways.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, cast
 
 from firmware import protocol as P
+from firmware import secure
 from host_bridge.link.assembly import Frames
+from host_bridge.link.sniff import SAMPLE
 from host_bridge.throttle import Throttle
 
 log = logging.getLogger("electeur.link")
@@ -24,8 +28,10 @@ log = logging.getLogger("electeur.link")
 OnRead = Callable[[int, int, bytes, dict[str, Any]], None]
 OnFrame = Callable[[int, "Frame"], "int | None"]     # returns P.FRAME_NOTHING/NEW/SEEN, or None: not said
 OnMessage = Callable[[P.Message], None]
+Keys = Callable[[int], "bytes | None"]              # reader id -> its pairing key, None when not paired
 
 SEEN_PER_READER = 4096                  # sequence numbers remembered per reader for duplicate detection
+MAX_READERS = 16                        # reader ids learned from READ headers on one link (a hostile stream: bounded)
 
 
 class NotNow(Exception):
@@ -50,27 +56,45 @@ class ReaderLink:
     """One connection to one or more readers (ids from the frame header) over a byte stream."""
 
     def __init__(self, stream: Stream, on_read: OnRead, on_frame: OnFrame | None = None,
-                 on_message: OnMessage | None = None) -> None:
+                 on_message: OnMessage | None = None, keys: Keys | None = None) -> None:
         self.stream = stream
         self.on_read = on_read
         self.on_frame = on_frame
         self.on_message = on_message
         self.decoder = P.Decoder()
-        self.readers: dict[int, dict[str, Any]] = {}        # reader id -> its HELLO
+        self.readers: dict[int, dict[str, Any]] = {}        # reader id -> its HELLO ({} until it says it)
+        self.sample = bytearray()                           # bytes before the first valid frame (sniff.foreign)
         self._seen: dict[int, OrderedDict[int, None]] = {}
         self._frames = Frames(lambda reader: self.readers.get(reader, {}).get("board"))   # bounded: untrusted sizes
         self._write_lock = threading.Lock()
         self._bad_log = Throttle(10.0)          # a rogue peer's flood of bad messages is one line per 10 s
+        self.auth = secure.HostAuth(keys) if keys else None
+        self.auth_error: str | None = None  # why the last peer was refused (a health message for the bridge)
+        self.challenged = False             # a paired link's peer sent AUTH_CHALLENGE (an unpaired reader hangs up)
         self.stats = {"reads": 0, "duplicates": 0, "frames": 0, "frames_dropped": 0, "bad_messages": 0,
-                      "callback_errors": 0}
+                      "callback_errors": 0, "refused": 0}
+
+    @property
+    def authenticated(self) -> bool:
+        """True on a plain link, or once the reader proved it holds its pairing key."""
+        return self.auth is None or self.auth.session is not None
 
     def send(self, wire: bytes) -> None:
-        """Write one encoded message (thread-safe: the bridge may send CONFIG_SET while `run` reads)."""
+        """Write one encoded message (thread-safe: the bridge may send CONFIG_SET while `run` reads); on a
+        paired link it is sealed, and dropped while no reader is authenticated."""
         with self._write_lock:
-            self.stream.write(wire)
-            flush = getattr(self.stream, "flush", None)
-            if flush:
-                flush()
+            if self.auth is not None:
+                if self.auth.session is None:
+                    log.warning("message not sent: no authenticated reader on this link")
+                    return
+                wire = self.auth.session.seal(wire)
+            self._write(wire)
+
+    def _write(self, wire: bytes) -> None:
+        self.stream.write(wire)
+        flush = getattr(self.stream, "flush", None)
+        if flush:
+            flush()
 
     @property
     def errors(self) -> dict[str, int]:
@@ -79,7 +103,14 @@ class ReaderLink:
 
     def feed(self, data: bytes) -> None:
         """Process bytes received from the stream."""
+        if not self.decoder.frames and len(self.sample) < SAMPLE:
+            self.sample += data[:SAMPLE - len(self.sample)]
         for msg in self.decoder.feed(data):
+            if self.auth is not None:
+                opened = self._authenticate(msg)
+                if opened is None:
+                    continue
+                msg = opened
             try:
                 self._handle(msg)
             except P.ProtocolError as exc:
@@ -115,6 +146,34 @@ class ReaderLink:
             if not self.poll():
                 return
 
+    def _authenticate(self, msg: P.Message) -> P.Message | None:
+        """The plain message inside a sealed one; None for a handshake step or anything refused (counted; the
+        reason logged once, a failed handshake's first: a forger sending thousands writes one line)."""
+        assert self.auth is not None
+        self.challenged = self.challenged or msg.type == P.AUTH_CHALLENGE
+        try:
+            if msg.type == P.AUTH_CHALLENGE and self.auth.answered:
+                self._refused(msg, f"reader {msg.reader} did not accept this host's proof: its key differs, "
+                                   "pair it again (electeur pair)")       # a new challenge, not AUTH_OK
+            reply, plain = self.auth.accept(msg)
+        except secure.AuthError as exc:
+            self._refused(msg, str(exc))
+            return None
+        if reply is not None:
+            with self._write_lock:
+                self._write(reply)
+        elif plain is None:
+            self.auth_error = None
+            log.info("reader %d authenticated (paired key)", msg.reader)
+        return cast("P.Message | None", plain)
+
+    def _refused(self, msg: P.Message, why: str) -> None:
+        self.stats["refused"] += 1
+        if self.auth_error is None or msg.type in (P.AUTH_CHALLENGE, P.AUTH_OK):   # the handshake says most
+            if why != self.auth_error:
+                log.warning("refused: %s", why)
+            self.auth_error = why
+
     def _duplicate(self, reader: int, seq: int) -> bool:
         seen = self._seen.setdefault(reader, OrderedDict())
         return seq in seen
@@ -142,6 +201,8 @@ class ReaderLink:
 
     def _read(self, msg: P.Message) -> None:
         payload, meta = P.parse_read(msg)
+        if msg.reader not in self.readers and len(self.readers) < MAX_READERS:
+            self.readers[msg.reader] = {}   # known from its reads even before (or without) its HELLO
         if self._duplicate(msg.reader, msg.seq):
             self.stats["duplicates"] += 1
         else:

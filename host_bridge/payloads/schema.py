@@ -53,11 +53,15 @@ class Warning(TypedDict):
     field: NotRequired[str]
 
 
+Opening = Literal["first_read", "pharmacist", "timer", "identity_change"]
+
+
 class Session(TypedDict):
-    """The counter session the read belongs to, and its place in it (from 1)."""
+    """The counter session the read belongs to, and its place in it (from 1); on its first lookup, why it opened."""
 
     id: str
     index: int
+    opened_by: NotRequired[Opening]
 
 
 class Refusal(TypedDict):
@@ -101,3 +105,4 @@ class EpuLookup(TypedDict):
     session: NotRequired[Session]
     revision: NotRequired[int]
     epu: NotRequired[Epu]
+    minimised: NotRequired[Literal[True]]   # a sink's copy without NIR, names, birth date or raw payload

@@ -1,15 +1,16 @@
 """Attacks on a running bridge, tried as a rogue reader, a hostile webhook host and a slow client would; each
 returns figures for `tools/reliability.py attacks` (docs/reliability.md, "Attacks") and the tests.
 
-    frame_bombs     a rogue TCP "reader" announces huge and unfinished frames, then sends a valid READ; an
-                    honest reader on another link keeps reading: peak bridge memory above idle, ACK times
+    frame_bombs     a rogue TCP "reader" (paired, so past the handshake) announces huge and unfinished frames,
+                    then sends a valid READ; an honest reader on another link keeps reading: peak bridge memory
+                    above idle, ACK times (frames for other reader ids than its own are refused by the link)
     tcp_junk        megabytes of junk before a READ on a TCP link: time to ACK, link throughput, against
                     pyserial's socket:// (read one byte per poll) in the same run
     redirects       webhook hosts answering 301/302/303/307/308 to another host: requests that reached it
     slow_clients    1,100 half-sent HTTP requests on the API: health probe latency, bridge file descriptors
 
-Pairing (issue 13 item 2: unpaired peers, forged READs, CONFIG_SET from strangers) adds its own scenario to
-`tools/reliability.py`'s ATTACKS list.
+Pairing (issue 13 item 2: unpaired peers, forged READs, CONFIG_SET from strangers): link_attacks.py, listed
+beside these in `tools/reliability.py attacks`.
 """
 
 from __future__ import annotations
@@ -31,42 +32,56 @@ from typing import Any
 import serial
 
 from firmware import protocol as P
+from firmware import secure
+from host_bridge.bridge.pairing import PairingStore
 from host_bridge.bridge.sinks.webhook import WebhookError, WebhookSink
 from host_bridge.link.reader_link import ReaderLink
 from host_bridge.link.tcp_stream import TcpStream
 from host_bridge.payloads.lookup import build_lookup
 from host_bridge.testbench.fault_rig import TOKEN, Bridge
+from host_bridge.testbench.link_attacks import reader_handshake
 
 MB = 1024 * 1024
 
 
 class RogueReader:
-    """A TCP endpoint at a `tcp://` address the bridge connects to, as a Wi-Fi reader's would be."""
+    """A TCP endpoint at a `tcp://` address the bridge connects to, as a Wi-Fi reader's would be: a paired reader
+    (`reader` id, `key` in the bridge's pairing store) gone rogue, so what it sends gets past the handshake and is
+    sealed (an unpaired one gets nothing at all past it: tests/bridge/test_pairing.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, reader: int, key: bytes) -> None:
         self.server = socket.create_server(("127.0.0.1", 0))
         self.device = f"tcp://127.0.0.1:{self.server.getsockname()[1]}"
+        self.reader, self.key = reader, key
         self.sock: socket.socket | None = None
+        self.session: secure.Session | None = None
         self._acks: dict[tuple[int, int], float] = {}
         self._cond = threading.Condition()
 
     def accept(self, timeout_s: float = 30) -> None:
         self.server.settimeout(timeout_s)
         self.sock, _ = self.server.accept()
+        self.session = reader_handshake(self.sock, self.key, self.reader)
         threading.Thread(target=self._read_acks, daemon=True).start()
 
     def _read_acks(self) -> None:
         decoder = P.Decoder()
         with contextlib.suppress(OSError):
             while data := self.sock.recv(65536):  # type: ignore[union-attr]
-                for msg in decoder.feed(data):
+                for sealed in decoder.feed(data):
+                    msg, _ = self.session.open(sealed)  # type: ignore[union-attr]
                     if msg.type == P.ACK:
                         with self._cond:
                             self._acks[(msg.reader, msg.seq)] = time.monotonic()
                             self._cond.notify_all()
 
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)  # type: ignore[union-attr]
+    def seal(self, data: bytes) -> bytes:
+        """Each frame of `data` sealed, as the paired reader's link sends it."""
+        seal = self.session.seal  # type: ignore[union-attr]
+        return b"".join(seal(f + b"\x00") for f in data.split(b"\x00") if f)
+
+    def send(self, data: bytes, sealed: bool = False) -> None:
+        self.sock.sendall(data if sealed else self.seal(data))  # type: ignore[union-attr]
 
     def ack_time(self, reader: int, seq: int, timeout_s: float = 60) -> float | None:
         """When the ACK of (reader, seq) arrived (monotonic), or None if it did not within `timeout_s`."""
@@ -111,8 +126,11 @@ def bombs() -> dict[str, bytes]:
 def frame_bombs(workdir: Path) -> dict[str, Any]:
     """The bombs from a rogue link, then a valid READ behind them; an honest reader on its own link reads
     every 50 ms meanwhile. Peak memory is the bridge's VmHWM (reset once idle) above its idle VmRSS."""
-    rogue, honest = RogueReader(), RogueReader()
-    bridge = Bridge(workdir, [rogue.device, honest.device], "[epu]\nenabled = false\n")
+    rogue, honest = RogueReader(7, os.urandom(32)), RogueReader(2, os.urandom(32))
+    store = PairingStore(workdir / "pairings.json")
+    for r in (rogue, honest):
+        store.add(r.reader, r.key)
+    bridge = Bridge(workdir, [rogue.device, honest.device], f'pairings = "{store.path}"\n[epu]\nenabled = false\n')
     fig: dict[str, Any] = {}
     try:
         rogue.accept()
@@ -139,12 +157,12 @@ def frame_bombs(workdir: Path) -> dict[str, Any]:
                 honest_ms.append((got - sent) * 1000 if got else 30_000)
                 seq += 1
                 stop.wait(0.05)
+        sealed = [rogue.seal(data) for data in wire.values()] + [rogue.seal(P.read(7, 1, b"VALID-READ-BEHIND-BOMBS"))]
         thread = threading.Thread(target=honest_reads)
         thread.start()
         sent = time.monotonic()
-        for data in wire.values():
-            rogue.send(data)
-        rogue.send(P.read(7, 1, b"VALID-READ-BEHIND-BOMBS"))
+        for data in sealed:                 # sealed beforehand: the clock times the bridge, not the attacker
+            rogue.send(data, sealed=True)
         acked = rogue.ack_time(7, 1)
         stop.set()
         thread.join()

@@ -81,6 +81,20 @@ def test_deploy_copies_firmware_profile_and_config_then_resets(simboard, capsys)
     assert "device: MicroPython 1.27.0" in capsys.readouterr().out
 
 
+def test_deploy_pair_writes_the_key_to_the_reader_and_the_bridges_store(simboard, tmp_path: Path, capsys) -> None:
+    from firmware.hmac256 import fingerprint
+    from host_bridge.bridge.pairing import PairingStore
+    bridge = tmp_path / "bridge.toml"
+    bridge.write_text(f'pairings = "{tmp_path / "private" / "pairings.json"}"\n')
+    board = simboard("--machine", "ESP32S3 module with ESP32S3")
+    assert main(["deploy", "--board", "esp32-s3-eye", "--port", board.port, "--output", "tcp", "--pair",
+                 "--bridge-config", str(bridge)]) == 0
+    key = PairingStore(tmp_path / "private" / "pairings.json").key(1)
+    assert key is not None and json.loads((board.root / "config.json").read_text())["pair_key"] == key.hex()
+    out = capsys.readouterr().out
+    assert f"reader 1 paired: key {fingerprint(key)}" in out and key.hex() not in out
+
+
 def test_deploy_takes_the_serial_line_back_from_a_running_reader(simboard, capsys) -> None:
     """A framed reader has the interrupt character off (mpremote's Ctrl-C does nothing): deploy sends RELEASE."""
     board = simboard("--machine", "ESP32S3 module with ESP32S3", "--reader")

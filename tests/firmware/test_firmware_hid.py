@@ -63,7 +63,7 @@ def test_qwerty_covers_printable_ascii_with_single_keystrokes() -> None:
 
 @pytest.mark.parametrize("payload", [
     b"ABC\x1b[2J", b"line1\r\nline2", b"tab\there", b"\x00", b"del\x7f", b"\xe2\x80\xae" + b"gpj.exe",
-    "prénom".encode(), b"ctrl\x03c", b"\x07bell",
+    b"pr\xe9nom", b"ctrl\x03c", b"\x07bell", b"rs\xc2\x9bcsi", "zero\u200bwidth".encode(),
 ])
 def test_hostile_payloads_are_refused_whole(payload: bytes) -> None:
     with pytest.raises(Refused):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from reader_doubles import HostPort, SocketStream, code_frames
+from reader_doubles import PAIRED, HostPort, SocketStream, code_frames, paired_keys
 from firmware import board, config
 from firmware.camera.image_files import PgmError, SimCamera, read_pgm
 from firmware.dedupe import Dedupe
@@ -193,14 +193,15 @@ def test_tcp_output_delivers_reads_to_a_host_that_connects_later() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         free = s.getsockname()[1]
-    out = TcpOutput(config.defaults() | {"output": "tcp", "tcp_port": free}, board.SIM, ip="127.0.0.1")
+    out = TcpOutput(config.defaults() | {"output": "tcp", "tcp_port": free} | PAIRED, board.SIM, ip="127.0.0.1")
     got, hello = [], []
 
     async def scenario() -> None:
         await out.emit(b"READ-BEFORE-HOST", "qr", "test", 1)     # no host yet: waits in the outbox
         host = socket.create_connection(("127.0.0.1", free))
         host.setblocking(False)
-        link = ReaderLink(SocketStream(host), lambda r, s, p, m: got.append(p), on_message=hello.append)
+        link = ReaderLink(SocketStream(host), lambda r, s, p, m: got.append(p), on_message=hello.append,
+                          keys=paired_keys)
         for _ in range(400):
             out.poll()
             link.feed(SocketStream(host).read(65536))
@@ -210,7 +211,7 @@ def test_tcp_output_delivers_reads_to_a_host_that_connects_later() -> None:
         host.close()
     out.outbox.retry_ms = 50
     asyncio.run(scenario())
-    out.port.srv.close()
+    out.socket.srv.close()
     out.mdns.close()
     assert got == [b"READ-BEFORE-HOST"] and len(out.outbox) == 0
     assert hello and hello[0].json()["caps"] == ["framed", "tcp"]
@@ -241,7 +242,8 @@ def test_tcp_reader_is_found_by_zeroconf_on_the_host() -> None:
     finally:
         stop.set()
         out.mdns.close()
-        out.port.srv.close()
+        out.socket.srv.close()
     found = [r for r in readers if r["name"] == "reader-42._electeur._tcp.local."]
     assert found and found[0]["port"] == f"tcp://127.0.0.1:{free}"
     assert found[0]["properties"]["board"] == "sim" and found[0]["properties"]["reader"] == "42"
+    assert found[0]["properties"]["paired"] == "no"         # `electeur devices` shows which readers need pairing

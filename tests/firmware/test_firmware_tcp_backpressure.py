@@ -14,14 +14,14 @@ from firmware.outputs.tcp import TcpOutput
 from firmware.scan import ScanLoop
 from host_bridge.testbench.fault_rig import free_port
 from host_bridge.link.reader_link import ReaderLink
-from reader_doubles import Codes, SocketStream
+from reader_doubles import PAIRED, Codes, SocketStream, authenticate, paired_keys
 
 READS = [b"TCP-%02d|" % i + bytes([65 + i % 26]) * 1500 for i in range(20)]
 
 
 def reader():
     cfg = dict(config.defaults(), output="tcp", tcp_port=free_port(), heartbeat_ms=1, change_threshold=0,
-               decode="board", outbox_max=32)
+               decode="board", outbox_max=32, **PAIRED)
     feedback = Feedback({})
     out = TcpOutput(cfg, board.SIM, ip="127.0.0.1", feedback=feedback)
     codes = Codes(READS, forever=True)
@@ -36,12 +36,15 @@ def host_socket(port: int) -> socket.socket:
     return s
 
 
-async def connect(loop: ScanLoop, out: TcpOutput, port: int) -> socket.socket:
-    host = host_socket(port)
-    while out.port.conn is None:
+async def connect(loop: ScanLoop, out: TcpOutput, got: list[bytes]) -> tuple[socket.socket, ReaderLink]:
+    """A paired host, connected and authenticated (it reads until then), collecting reads in `got`."""
+    host = host_socket(out.cfg["tcp_port"])
+    while out.socket.conn is None:
         await loop.step()
-    out.port.conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    return host
+    out.socket.conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    link = ReaderLink(SocketStream(host), lambda r, s, p, m: got.append(p), keys=paired_keys)
+    await authenticate(loop.step, link, host)
+    return host, link
 
 
 async def stall(loop: ScanLoop, out: TcpOutput, steps: int) -> tuple[int, int]:
@@ -50,10 +53,10 @@ async def stall(loop: ScanLoop, out: TcpOutput, steps: int) -> tuple[int, int]:
     for _ in range(steps // 2):
         await loop.step()
         await asyncio.sleep(0.002)
-    sends, frames = out.port.sends, loop.stats["frames"]
+    sends, frames = out.socket.sends, loop.stats["frames"]
     for _ in range(steps - steps // 2):
         await loop.step()
-    return out.port.sends - sends, loop.stats["frames"] - frames
+    return out.socket.sends - sends, loop.stats["frames"] - frames
 
 
 async def resume(loop: ScanLoop, out: TcpOutput, link: ReaderLink, host: socket.socket) -> None:
@@ -68,7 +71,7 @@ async def resume(loop: ScanLoop, out: TcpOutput, link: ReaderLink, host: socket.
 def close(out: TcpOutput, *socks: socket.socket) -> None:
     for s in socks:
         s.close()
-    out.port.srv.close()
+    out.socket.srv.close()
     if out.mdns:
         out.mdns.close()
 
@@ -79,10 +82,9 @@ def test_a_host_that_stops_reading_neither_blocks_nor_spins_the_loop_and_gets_ev
     got: list[bytes] = []
 
     async def scenario() -> tuple[int, int, int]:
-        host = await connect(loop, out, out.cfg["tcp_port"])
+        host, link = await connect(loop, out, got)
         sends, frames = await stall(loop, out, 600)
-        backlog = out.port.backlog()
-        link = ReaderLink(SocketStream(host), lambda r, s, p, m: got.append(p))
+        backlog = out.socket.backlog()
         await resume(loop, out, link, host)
         assert link.errors == {}                # whole messages only: the stream never tore
         close(out, host)
@@ -90,7 +92,7 @@ def test_a_host_that_stops_reading_neither_blocks_nor_spins_the_loop_and_gets_ev
 
     sends, frames, backlog = asyncio.run(scenario())
     assert frames == 300                        # the loop kept scanning while the socket was full
-    assert backlog > 0 and out.port.dropped > 0  # the socket did fill: heartbeats and resends dropped whole
+    assert backlog > 0 and out.socket.dropped > 0  # the socket did fill: heartbeats and resends dropped whole
     assert sends <= 5                           # ... and no send attempt burned on it (a spin makes thousands)
     assert got == READS                         # each once, in reading order
     assert feedback.counts["good"] == len(READS) and len(out.outbox) == 0
@@ -102,18 +104,18 @@ def test_a_host_that_vanishes_is_dropped_and_the_next_one_gets_the_outbox() -> N
     got: list[bytes] = []
 
     async def scenario() -> None:
-        host = await connect(loop, out, out.cfg["tcp_port"])
+        host, _ = await connect(loop, out, got)
         await stall(loop, out, 100)
         assert len(out.outbox) == len(READS)
         host.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         host.close()                            # reset with unread data: the host is gone
         for _ in range(200):
             await loop.step()
-            if out.port.conn is None:
+            if out.socket.conn is None:
                 break
-        assert out.port.conn is None and len(out.outbox) == len(READS)
-        host = host_socket(out.cfg["tcp_port"])
-        link = ReaderLink(SocketStream(host), lambda r, s, p, m: got.append(p))
+        assert out.socket.conn is None and len(out.outbox) == len(READS)
+        assert not out.port.ready()             # the paired session went with the connection: nothing is sealed
+        host, link = await connect(loop, out, got)
         await resume(loop, out, link, host)
         assert "framed" in link.readers[1]["caps"]  # the new host was greeted with HELLO
         close(out, host)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from host_bridge.bridge.pairing import PairingStore
 from host_bridge.cli import main
 from host_bridge.decode.files import iter_images
 from host_bridge.decode.image import load_gray
@@ -21,6 +22,7 @@ from host_bridge.testbench.fault_rig import Bridge, free_port, wait_until, write
 from host_bridge.testbench.micropython_qr import decode_frames
 
 pytestmark = pytest.mark.micropython
+KEY = bytes(range(32))                  # the Wi-Fi reader's pairing key (docs/security.md), in the bridge's store too
 
 
 def symbols(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict[str, list[str]]:
@@ -55,7 +57,7 @@ def wifi_reader(tmp_path: Path, payloads: list[bytes], show_ms: int) -> tuple[su
     name = f"wifi-unix-{uuid.uuid4().hex[:8]}"
     flash = tmp_path / "flash"
     flash.mkdir()
-    (flash / "config.json").write_text(json.dumps({"name": name, "tcp_port": free_port()}))
+    (flash / "config.json").write_text(json.dumps({"name": name, "tcp_port": free_port(), "pair_key": KEY.hex()}))
     frames = tmp_path / "frames"
     frames.mkdir()
     vr.write_frames(sorted(write_codes(tmp_path / "codes", payloads).glob("*.png")), frames)
@@ -81,7 +83,8 @@ def test_the_wifi_reader_on_micropython_is_found_and_its_reads_reach_the_bridge_
                    20, f"`electeur devices` to list {name}")
         assert found[0]["transport"] == "tcp" and found[0]["port"].startswith("tcp://127.0.0.1:")
         assert found[0]["properties"]["board"] == "sim"
-        config = sinks_config(None, None)
+        PairingStore(tmp_path / "pairings.json").add(1, KEY)
+        config = f'pairings = "{tmp_path / "pairings.json"}"\n' + sinks_config(None, None)
         bridges.append(Bridge(tmp_path, found[0]["port"], config))
         wait_until(lambda: len(bridges[-1].lookups()) >= 1, 60, "the first read journaled")
         bridges[-1].kill()                              # the bridge dies while the reader goes on scanning

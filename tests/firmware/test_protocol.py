@@ -9,6 +9,7 @@ import random
 import pytest
 
 from firmware import protocol as P
+from firmware import secure
 
 
 def test_read_round_trip_keeps_exact_bytes_and_meta() -> None:
@@ -162,4 +163,4 @@ def test_docs_examples_match_the_encoder() -> None:
     examples = re.findall(r"^>>> (.+)\n([0-9a-f ]+)$", doc, re.M)
     assert len(examples) >= 5
     for call, hexed in examples:
-        assert eval(call, {"P": P}).hex(" ") == hexed, call
+        assert eval(call, {"P": P, "S": secure}).hex(" ") == hexed, call

@@ -3,10 +3,21 @@ to, a socket as a ReaderLink stream) and a camera whose frames decode to given p
 
 from __future__ import annotations
 
+import asyncio
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from firmware import protocol as P
+
+PAIR_KEY = bytes(range(32))             # the pairing key of the test readers (config "pair_key")
+PAIRED = {"pair_key": PAIR_KEY.hex()}
+
+
+def paired_keys(reader_id: int) -> bytes:
+    """A host's pairing store holding PAIR_KEY for every reader id."""
+    return PAIR_KEY
 
 
 class HostPort:
@@ -44,6 +55,17 @@ class SocketStream:
 
     def write(self, data: bytes) -> None:
         self.sock.sendall(data)
+
+
+async def authenticate(step: Callable[[], Awaitable[Any]], link: Any, sock: socket.socket, steps: int = 2000) -> None:
+    """Run the reader (`step`) and feed `link` what `sock` receives until the paired handshake is done."""
+    for _ in range(steps):
+        await step()
+        link.feed(SocketStream(sock).read(65536))
+        if link.authenticated:
+            return
+        await asyncio.sleep(0.002)
+    raise AssertionError(f"no paired handshake: {link.auth_error}")
 
 
 class Codes:

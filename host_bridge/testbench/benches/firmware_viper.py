@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from host_bridge.argtypes import positive_int
 from host_bridge.decode.files import iter_images
 from host_bridge.decode.image import ImageError, load_gray
 from host_bridge.errors import UserError
@@ -33,8 +34,8 @@ SCRIPT = Path(__file__).resolve().parents[3] / "tools" / "micropython" / "qr_vip
 
 def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("dirs", nargs="*", type=Path, metavar="DIR", help="image directories to decode too (recursive)")
-    p.add_argument("--frames", type=int, default=4, help="synthetic frames with a code per resolution; as many empty (default 4)")
-    p.add_argument("--repeat", type=int, default=3, help="runs per frame and path, the fastest is kept (default 3)")
+    p.add_argument("--frames", type=positive_int, default=4, help="synthetic frames with a code per resolution; as many empty (default 4)")
+    p.add_argument("--repeat", type=positive_int, default=3, help="runs per frame and path, the fastest is kept (default 3)")
 
 
 def groups(args: argparse.Namespace) -> dict[str, list[np.ndarray]]:

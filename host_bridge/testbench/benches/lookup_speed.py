@@ -20,6 +20,7 @@ from tqdm import tqdm
 from host_bridge.argtypes import positive_int
 from host_bridge.counter.pipeline import LookupPipeline
 from host_bridge.payloads import build_lookup, default_profiles
+from host_bridge.testbench.benches import median_us
 from host_bridge.testbench.samples.generate import sample
 
 NAME = "lookup"
@@ -32,15 +33,6 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1)
 
 
-def _median_us(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e6
-
-
 def run(args: argparse.Namespace) -> int:
     default_profiles()
     per_kind: dict[str, list[tuple[float, float, float]]] = {}
@@ -51,11 +43,11 @@ def run(args: argparse.Namespace) -> int:
         entry, data, content = sample(args.seed, i)
         gen_ms.append((time.perf_counter() - t) * 1e3)
         gray = np.asarray(Image.open(io.BytesIO(data)).convert("L"))
-        decode = _median_us(lambda: zxingcpp.read_barcodes(gray), max(3, args.repeat // 4))
-        lookup = _median_us(lambda: build_lookup(content.payload, source=source), args.repeat)
+        decode = median_us(lambda: zxingcpp.read_barcodes(gray), max(3, args.repeat // 4))
+        lookup = median_us(lambda: build_lookup(content.payload, source=source), args.repeat)
         pipeline = LookupPipeline()
-        with_session = _median_us(lambda: pipeline.lookup(content.payload, {**source, "read_id": str(time.perf_counter_ns())}),
-                                  args.repeat)
+        with_session = median_us(lambda: pipeline.lookup(content.payload, {**source, "read_id": str(time.perf_counter_ns())}),
+                                 args.repeat)
         per_kind.setdefault(entry["kind"], []).append((lookup, with_session, decode))
     print(f"{'kind':<11} {'n':>3} {'lookup µs':>10} {'+session µs':>12} {'decode µs':>10} {'lookup/decode':>14}")
     for kind, rows in sorted(per_kind.items()):

@@ -18,7 +18,6 @@ import asyncio
 import io
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ from host_bridge.argtypes import positive_int
 from host_bridge.decode.engines import get_engine
 from host_bridge.testbench.synthetic_frames import printed_code
 from host_bridge.testbench import virtual_reader as vr
+from host_bridge.testbench.benches import micropython_stdout
 from host_bridge.link.frames import FrameReads
 from host_bridge.link.reader_link import ReaderLink
 
@@ -104,16 +104,8 @@ print("median_us", ts[len(ts) // 2])
 
 def micropython_encode_Bps(repeat: int) -> float | None:
     """Encoding speed of a QVGA frame under MicroPython (wasm), or None without Node / make setup."""
-    try:
-        vr.command("micropython", Path("."), "framed")
-    except Exception:
-        return None
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "enc.py"
-        script.write_text(MP_SCRIPT % repeat, encoding="utf-8")
-        proc = subprocess.run(["node", str(vr.RUNNER), "--heap", "192k", "--mount", f"{vr.FIRMWARE}:/lib/firmware", str(script)],
-                              capture_output=True, text=True, timeout=600)
-    m = re.search(r"median_us (\d+)", proc.stdout)
+    out = micropython_stdout(MP_SCRIPT % repeat)
+    m = re.search(r"median_us (\d+)", out or "")
     return 320 * 240 / (int(m.group(1)) / 1e6) if m else None
 
 

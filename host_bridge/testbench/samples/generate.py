@@ -70,15 +70,22 @@ def _scene(content: Content, mods: np.ndarray, d: int, rng: random.Random, nprng
     return ("label", *scenes.label(mods, d, rng, nprng, lines))
 
 
+def draw(seed: int, index: int, damaged: bool = False) -> tuple[random.Random, Content]:
+    """The content of sample `index` of `seed` (no image: what a keyboard-wedge test types), and the generator
+    the rest of the sample is drawn from."""
+    rng = random.Random(f"electeur-samples:{seed}:{index}" + (":damaged" if damaged else ""))
+    kind = "ordonnance" if damaged else rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
+    return rng, make(kind, rng, ANCHOR)
+
+
 def sample(seed: int, index: int, damaged: bool = False) -> tuple[dict[str, Any], bytes, Content]:
     """Sample `index` of `seed`: its manifest entry (without the file name), the image bytes and its content.
 
     `damaged`: an e-prescription whose QR is destroyed (`damage.DAMAGES`); its printed number stays legible
     in 4 samples out of 5."""
-    rng = random.Random(f"electeur-samples:{seed}:{index}" + (":damaged" if damaged else ""))
+    rng, content = draw(seed, index, damaged)
     nprng = np.random.default_rng([seed & 0xFFFFFFFF, index])
-    kind = "ordonnance" if damaged else rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
-    content = make(kind, rng, ANCHOR)
+    kind = content.kind
     ecc = rng.choice(ECC[kind]) if content.symbology == "qr" else "-"
     mods = modules(content, ecc if ecc != "-" else "M")
     d = rng.randint(5, 8)
