@@ -62,32 +62,35 @@ def test_a_silent_port_times_out_saying_so(device_pty, capsys, command: list[str
     assert "reset button" in line
 
 
-def test_a_device_that_never_stops_talking_is_an_unknown_device(device_pty, capsys) -> None:
-    """mpremote drained such a port forever before sending Ctrl-A."""
+def refused_with(capsys, device_pty, far_end, *command: str) -> str:
+    """Run `command` on the pty while `far_end(master, stop)` plays the device; its one line of refusal."""
     path, master = device_pty
     stop = threading.Event()
+    threading.Thread(target=far_end, args=(master, stop), daemon=True).start()
+    try:
+        code, err, took = electeur(capsys, *command, "--port", path)
+    finally:
+        stop.set()
+    assert code == 2 and took < LIMIT_S
+    return one_line(err)
 
-    def chatter() -> None:
+
+def test_a_device_that_never_stops_talking_is_an_unknown_device(device_pty, capsys) -> None:
+    """mpremote drained such a port forever before sending Ctrl-A."""
+    def chatter(master: int, stop: threading.Event) -> None:
         while not stop.is_set():
             os.write(master, bytes(range(0x80, 0x100)))
             time.sleep(0.005)
 
-    threading.Thread(target=chatter, daemon=True).start()
-    try:
-        code, err, took = electeur(capsys, "deploy", "--board", "esp32-s3-eye", "--port", path)
-    finally:
-        stop.set()
-    assert code == 2 and took < LIMIT_S
-    assert "an unknown device answers" in one_line(err) and "bytes, neither a MicroPython REPL" in err and "electeur devices" in err
+    line = refused_with(capsys, device_pty, chatter, "deploy", "--board", "esp32-s3-eye")
+    assert "an unknown device answers" in line and "bytes, neither a MicroPython REPL" in line
+    assert "electeur devices" in line
 
 
 def test_a_framed_reader_that_keeps_the_line_is_named(device_pty, capsys) -> None:
     """An older reader firmware (before RELEASE): it answers CONFIG_GET with HELLO and CONFIG and ignores the rest.
     (A current reader hands the line back on RELEASE: tests/devices/test_deploy.py.)"""
-    path, master = device_pty
-    stop = threading.Event()
-
-    def old_reader() -> None:
+    def old_reader(master: int, stop: threading.Event) -> None:
         decoder = P.Decoder()
         while not stop.is_set():
             try:
@@ -98,39 +101,24 @@ def test_a_framed_reader_that_keeps_the_line_is_named(device_pty, capsys) -> Non
                 os.write(master, P.hello(1, "pico-arducam-ov2640", ["framed"], 5, "0.1.0")
                          + P.config(1, {"output": "framed"}, 6))
 
-    threading.Thread(target=old_reader, daemon=True).start()
-    try:
-        code, err, took = electeur(capsys, "selftest", "--board", "pico-arducam-ov2640", "--port", path)
-    finally:
-        stop.set()
-    assert code == 2 and took < LIMIT_S
-    line = one_line(err)
+    line = refused_with(capsys, device_pty, old_reader, "selftest", "--board", "pico-arducam-ov2640")
     assert "a running e-lecteur reader is speaking the framed protocol there (board pico-arducam-ov2640" in line
-    assert f"`electeur selftest --port {path}` checks it as it is" in line and "--erase" in line
+    assert f"`electeur selftest --port {device_pty[0]}` checks it as it is" in line and "--erase" in line
 
 
 def test_a_line_mode_reader_is_recognised_without_printing_its_codes(device_pty, capsys) -> None:
     """A device printing text lines and deaf to Ctrl-C (an older line-output reader: a current one stops on
     Ctrl-C and leaves the REPL to the host)."""
-    path, master = device_pty
-    stop = threading.Event()
-
-    def printer() -> None:
+    def printer(master: int, stop: threading.Event) -> None:
         n = 0
         while not stop.is_set():
             os.write(master, f"diagnose me {n}\r\n".encode())
             n += 1
             time.sleep(0.3)
 
-    threading.Thread(target=printer, daemon=True).start()
-    try:
-        code, err, took = electeur(capsys, "selftest", "--board", "pico-arducam-ov2640", "--port", path)
-    finally:
-        stop.set()
-    assert code == 2 and took < LIMIT_S
-    line = one_line(err)
+    line = refused_with(capsys, device_pty, printer, "selftest", "--board", "pico-arducam-ov2640")
     assert "printing lines of text" in line and "line output" in line and "re-flash MicroPython" in line
-    assert "diagnose me" not in err
+    assert "diagnose me" not in line
 
 
 def test_a_board_reader_speaking_the_protocol_is_named_with_its_board() -> None:
