@@ -155,12 +155,12 @@ def recommended_section() -> list[str]:
            "`find_qrcodes` stands in the same place on the camera), from the host by zxing-cpp on the JPEG the board "
            f"streams. {SEEDS} frames each; made by `python tools/optics.py --measure` "
            "(writes `hardware/optics-measured.json`), then `python tools/optics.py`.", "",
-           "| board | build | lens (HFOV) | frame | Rx px/module | Rx read | apCV px/module | apCV read |",
-           "|---|---|---|---|---|---|---|---|"]
+           "| board | build | lens (HFOV) | frame | field | Rx px/module | Rx read | apCV px/module | apCV read |",
+           "|---|---|---|---|---|---|---|---|---|"]
     notes = []
     for profile in built():
         b, optics = profile["recommended"], build_optics(profile, distance)
-        lens = f"{b['lens']['part']}" if b["lens"] else f"stock ({profile['camera']['lens']['hfov_deg']:g}°)"
+        lens = b["lens"]["part"] if b["lens"] else f"stock ({profile['camera']['lens']['hfov_deg']:g}°)"
         m = measured.get(profile["name"], {})
         stale = m.get("signature") != signature(profile, distance)
         cells = []
@@ -169,8 +169,9 @@ def recommended_section() -> list[str]:
             cells += [verdict(c["px"]) + ("" if c["fits"] else " (does not fit the frame)"),
                       "not measured" if stale else m[short]]
         where = "on board" if b["decode"] == "board" else f"{b.get('stream_format', 'gray8')} to the host"
+        field = fov_width_mm(optics["hfov"], distance)
         out.append(f"| `{profile['name']}` | output {b['output']}, {where} | {lens} | {b['frame_size']} | "
-                   + " | ".join(cells) + " |")
+                   f"{field:.0f} × {field * optics['height'] / optics['width']:.0f} mm | " + " | ".join(cells) + " |")
         notes.append(f"- `{profile['name']}`: {b['why']}.")
     return out + [""] + notes + [""]
 
