@@ -6,6 +6,7 @@ from setuptools import find_packages, setup
 SHIPPED = {  # package in the wheel -> folder of the repository
     "host_bridge._shipped.boards": "hardware/boards",
     "host_bridge._shipped.board_schema": "hardware/schema",
+    "host_bridge._shipped.enclosure": "hardware/enclosure",
     "host_bridge._shipped.micropython": "tools/micropython",
 }
 

@@ -3,6 +3,8 @@
 # project's own MicroPython QR decoder (firmware.qr). None -> the reader streams frames to the host.
 # decode(frame) -> list of (payload bytes, format).
 
+import sys
+
 
 def _payload(code):
     p = code.payload
@@ -70,11 +72,12 @@ def probe(board=None):
         return OpenMVDecoder()
     except ImportError:
         pass
-    try:
-        import quirc
-        return QuircDecoder(quirc)
-    except ImportError:
-        pass
+    if sys.implementation.name == "micropython":  # on CPython, `quirc` is the pyquirc binding: another API
+        try:
+            import quirc
+            return QuircDecoder(quirc)
+        except ImportError:
+            pass
     if board is not None and board["camera"]["driver"] == "sim":
         try:
             import numpy

@@ -23,7 +23,8 @@ from host_bridge.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]          # the checkout, when running from one
 SHIPPED = Path(str(resources.files("host_bridge"))) / "_shipped"
-IN_CHECKOUT = {"boards": "hardware/boards", "board_schema": "hardware/schema", "micropython": "tools/micropython"}
+IN_CHECKOUT = {"boards": "hardware/boards", "board_schema": "hardware/schema", "enclosure": "hardware/enclosure",
+               "micropython": "tools/micropython"}
 WASM_PACKAGE = "@micropython/micropython-webassembly-pyscript"
 WASM_VERSION = "1.27.0"
 ENV_MICROPYTHON = "ELECTEUR_MICROPYTHON_DIR"
@@ -47,6 +48,11 @@ def board_file(name: str) -> Path:
 def board_schema() -> Path:
     """The JSON Schema of board profiles."""
     return _folder("board_schema") / "board.schema.json"
+
+
+def stand_design() -> Path:
+    """The reader stand's OpenSCAD source: its reading distance is what the optics checks hold a board to."""
+    return _folder("enclosure") / "stand.scad"
 
 
 def firmware_dir() -> Path:

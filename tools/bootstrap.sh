@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(libzbar0 mosquitto chromium openscad libxkbcommon0 xkb-data libx11-data)
+SYSTEM_PACKAGES=(libzbar0 mosquitto chromium openscad libxkbcommon0 xkb-data libx11-data g++)
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -18,7 +18,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: missing system packages: ${missing[*]}" >&2
     echo "setup: run 'sudo apt-get install ${missing[*]}' (libzbar0 is needed by the zbar engine;" >&2
     echo "       mosquitto, chromium and openscad only by the MQTT, counter-page and enclosure tests, libxkbcommon0," >&2
-    echo "       xkb-data and libx11-data by the AZERTY keyboard-wedge test), then 'make setup' again." >&2
+    echo "       xkb-data and libx11-data by the AZERTY keyboard-wedge test, g++ to build pyquirc for the decode bench)," >&2
+    echo "       then 'make setup' again." >&2
     [[ " ${missing[*]} " == *" libzbar0 "* ]] && exit 1
   fi
 fi

@@ -1,6 +1,8 @@
 """Optics of each reader camera: field of view and pixels per QR module at the counter distance.
 
-Writes docs/optics.md (`python tools/optics.py`); `--check` exits 1 when that file is out of date.
+Writes docs/optics.md (`python tools/optics.py`); `--check` exits 1 when that file is out of date. `--measure` renders
+samples-style frames of each board's recommended build (profile `recommended`) at the stand's distance and decodes
+them (slow: about a minute); the results go to hardware/optics-measured.json, which the note quotes.
 Model: a pinhole camera whose horizontal field of view (board profile camera.lens.hfov_deg) spans the
 full output width at every resolution (the sensor scales, it does not crop), a code facing the camera
 squarely, and the QR version chosen by segno for the assumed payload size at error correction M.
@@ -9,16 +11,22 @@ squarely, and the QR version chosen by segno for the assumed payload size at err
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import math
+import random
 import sys
 from pathlib import Path
 
 import segno
 
+from host_bridge.devtools.optics import FRAME_PX, fov_width_mm, px_per_module, stand_distance_mm
+
 REPO = Path(__file__).resolve().parents[1]
 BOARDS = REPO / "hardware" / "boards"
 OUT = REPO / "docs" / "optics.md"
+MEASURED = REPO / "hardware" / "optics-measured.json"
+SEEDS = 4               # frames rendered per code and build
 
 RESOLUTIONS = [("QQVGA", 160), ("QVGA", 320), ("VGA", 640), ("SVGA", 800), ("XGA", 1024), ("HD", 1280),
                ("SXGA", 1280), ("UXGA", 1600)]
@@ -39,14 +47,6 @@ def qr_modules(payload_bytes: int) -> tuple[int, int]:
     return qr.version, qr.symbol_size(border=0)[0]
 
 
-def fov_width_mm(hfov_deg: float, distance_mm: float) -> float:
-    return 2 * distance_mm * math.tan(math.radians(hfov_deg) / 2)
-
-
-def px_per_module(width_px: int, hfov_deg: float, distance_mm: float, side_mm: float, modules: int) -> float:
-    return width_px / fov_width_mm(hfov_deg, distance_mm) * side_mm / modules
-
-
 def max_distance_mm(width_px: int, hfov_deg: float, side_mm: float, modules: int, px: float = READ_PX) -> float:
     """Farthest distance at which the code still gets `px` pixels per module."""
     return width_px * side_mm / modules / (px * 2 * math.tan(math.radians(hfov_deg) / 2))
@@ -57,11 +57,129 @@ def hfov_for(width_px: int, distance_mm: float, side_mm: float, modules: int, px
     return math.degrees(2 * math.atan(width_px * side_mm / modules / (px * 2 * distance_mm)))
 
 
+def profiles() -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(BOARDS.glob("*.json"))]
+
+
+def built() -> list[dict]:
+    """The profiles that name a recommended build (an optional field of schema 1)."""
+    return [p for p in profiles() if "recommended" in p]
+
+
+def build_optics(profile: dict, distance_mm: float) -> dict:
+    """For the recommended build: lens, frame size, and per code its px per module and whether it fits the frame
+    (the code's side with a 30 % margin within the frame's height)."""
+    build = profile["recommended"]
+    hfov = (build["lens"] or profile["camera"]["lens"])["hfov_deg"]
+    width, height = FRAME_PX[build["frame_size"]]
+    per_mm = width / fov_width_mm(hfov, distance_mm)
+    codes = {}
+    for short, _, side, n in CODES:
+        _, modules = qr_modules(n)
+        codes[short] = {"px": per_mm * side / modules, "fits": side * 1.3 * per_mm <= height}
+    return {"hfov": hfov, "width": width, "height": height, "codes": codes}
+
+
+def signature(profile: dict, distance_mm: float) -> str:
+    """What a measurement depends on: a changed build or stand makes it stale."""
+    b = profile["recommended"]
+    return f"{b['decode']} {b['frame_size']} {b.get('stream_format', 'gray8')} {build_optics(profile, distance_mm)['hfov']}° {distance_mm:g} mm"
+
+
+def render_frame(kind: str, payload_bytes: int, px: float, size: tuple[int, int], seed: int):
+    """A samples-style frame (host_bridge/testbench/samples): a prescription page or a phone screen showing a QR
+    of the assumed payload size, photographed at `px` pixels per module into a `size` frame; None when the code
+    does not fit that frame."""
+    import numpy as np
+    import segno
+
+    from host_bridge.testbench.samples import camera, content, scenes
+    rng, nprng = random.Random(seed), np.random.default_rng(seed)
+    c = content.make(kind, rng, dt.date(2026, 6, 1))
+    payload = (c.payload + b"|" + b"0" * payload_bytes)[:payload_bytes]
+    qr = segno.make(payload, error="m", boost_error=False, mode="byte")
+    mods = np.array([[1 if v else 0 for v in row] for row in qr.matrix], dtype=np.uint8)
+    d = 6
+    doc, box = (scenes.prescription_page(mods, d, rng, nprng, c.printed_code) if kind == "ordonnance"
+                else scenes.phone_screen(mods, d, rng, nprng))
+    frame, got = camera.shoot(doc, box, rng, nprng, module_doc_px=d, module_px=px, tilt=0.05, screen=kind == "apcv",
+                              resolution=size, blur=0.5)
+    return (frame, payload) if got == size else (None, payload)
+
+
+def read_frame(frame, payload: bytes, decode: str, seed: int) -> bool:
+    """On board: the firmware's own QR decoder (firmware/qr, run by CPython) on the gray frame. Host: the JPEG
+    the board would stream, decoded by the bridge's zxing-cpp."""
+    if decode == "board":
+        from firmware import qr
+        return any(bytes(p) == payload for p in qr.decode(frame.tobytes(), frame.shape[1], frame.shape[0]))
+    import io
+
+    import numpy as np
+    import zxingcpp
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.fromarray(frame).save(buf, "JPEG", quality=80)
+    gray = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("L"))
+    return any(r.bytes == payload for r in zxingcpp.read_barcodes(gray))
+
+
+def measure() -> dict:
+    """Frames of each recommended build, rendered and decoded: {board: {signature, Rx: 'k/n', apCV: 'k/n'}}."""
+    distance = stand_distance_mm()
+    out = {}
+    for profile in built():
+        optics = build_optics(profile, distance)
+        row = {"signature": signature(profile, distance)}
+        for (short, _, _, n), kind in zip(CODES, ("ordonnance", "apcv")):
+            reads = 0
+            for seed in range(SEEDS):
+                frame, payload = render_frame(kind, n, optics["codes"][short]["px"], (optics["width"], optics["height"]),
+                                              seed)
+                reads += frame is not None and read_frame(frame, payload, profile["recommended"]["decode"], seed)
+            row[short] = f"{reads}/{SEEDS}"
+        out[profile["name"]] = row
+        print(f"{profile['name']}: {row}", file=sys.stderr)
+    return out
+
+
+def recommended_section() -> list[str]:
+    distance = stand_distance_mm()
+    measured = json.loads(MEASURED.read_text()) if MEASURED.exists() else {}
+    out = [f"## Recommended build per board, at the stand's distance ({distance / 10:g} cm)", "",
+           "Each board profile's `recommended` block (`hardware/boards/*.json`) is its build for reading a 2 cm "
+           "prescription QR and a phone-screen apCV at the distance `hardware/enclosure/stand.scad` holds the code "
+           "(`reading_distance`); the *read* columns say whether it does. *read* = frames rendered as `electeur samples` draws them (a prescription page; "
+           "a phone screen with glare and moiré), at that build's resolution and pixels per module, then decoded: "
+           "on board by the firmware's own decoder (`firmware/qr`, run by CPython; the OpenMV's built-in "
+           "`find_qrcodes` stands in the same place on the camera), from the host by zxing-cpp on the JPEG the board "
+           f"streams. {SEEDS} frames each; made by `python tools/optics.py --measure` "
+           "(writes `hardware/optics-measured.json`), then `python tools/optics.py`.", "",
+           "| board | build | lens (HFOV) | frame | field | Rx px/module | Rx read | apCV px/module | apCV read |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    notes = []
+    for profile in built():
+        b, optics = profile["recommended"], build_optics(profile, distance)
+        lens = b["lens"]["part"] if b["lens"] else f"stock ({profile['camera']['lens']['hfov_deg']:g}°)"
+        m = measured.get(profile["name"], {})
+        stale = m.get("signature") != signature(profile, distance)
+        cells = []
+        for short, *_ in CODES:
+            c = optics["codes"][short]
+            cells += [verdict(c["px"]) + ("" if c["fits"] else " (does not fit the frame)"),
+                      "not measured" if stale else m[short]]
+        where = "on board" if b["decode"] == "board" else f"{b.get('stream_format', 'gray8')} to the host"
+        field = fov_width_mm(optics["hfov"], distance)
+        out.append(f"| `{profile['name']}` | output {b['output']}, {where} | {lens} | {b['frame_size']} | "
+                   f"{field:.0f} × {field * optics['height'] / optics['width']:.0f} mm | " + " | ".join(cells) + " |")
+        notes.append(f"- `{profile['name']}`: {b['why']}.")
+    return out + [""] + notes + [""]
+
+
 def cameras() -> list[tuple[str, float, str, list[str]]]:
     """Distinct (sensor, hfov, gray_max, boards) cameras among the board profiles."""
     found: dict[tuple[str, float], tuple[str, list[str]]] = {}
-    for path in sorted(BOARDS.glob("*.json")):
-        b = json.loads(path.read_text())
+    for b in profiles():
         key = (f"{b['camera']['sensor']} ({b['camera']['lens'].get('note', 'lens')})", b["camera"]["lens"]["hfov_deg"])
         found.setdefault(key, (b["camera"]["gray_max"], []))[1].append(b["name"])
     return [(s, h, g, names) for (s, h), (g, names) in found.items()]
@@ -91,7 +209,9 @@ def render() -> str:
             "What it means: with the stock wide lenses no board reads a 2 cm prescription QR on board at the "
             "counter distance. Either stream JPEG frames at SXGA/UXGA to the host bridge (framed or tcp output), "
             "or fit a narrow M12 lens (the HFOV given below for each camera), or make the stand hold the code "
-            "closer (and refocus the lens: the stock OV2640 lens is focused far away).", ""]
+            "closer (and refocus the lens: the stock OV2640 lens is focused far away). The build each board should "
+            "use follows; `electeur deploy --output hid` warns when the board and its optics cannot read a "
+            "prescription on board.", "", *recommended_section()]
     for sensor, hfov, gray_max, names in cameras():
         out += [f"## {sensor}, HFOV {hfov:g}° — {', '.join(names)}", "",
                 "Field of view width: " + ", ".join(f"{fov_width_mm(hfov, d):.0f} mm at {d / 10:g} cm"
@@ -117,7 +237,11 @@ def render() -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="exit 1 if docs/optics.md differs from the computed text")
+    ap.add_argument("--measure", action="store_true", help="render and decode frames of each recommended build "
+                                                           "(writes hardware/optics-measured.json)")
     args = ap.parse_args(argv)
+    if args.measure:
+        MEASURED.write_text(json.dumps(measure(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
     text = render()
     if args.check:
         if not OUT.exists() or OUT.read_text(encoding="utf-8") != text:

@@ -7,6 +7,7 @@ so the drawing can never disagree with the pins the firmware uses.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from html import escape
@@ -33,8 +34,9 @@ def connections(profile: dict) -> list[tuple[str, str, int, str]]:
         rows.append((signal.upper(), f"GP{p[signal]}", PICO_PIN[p[signal]], note))
     if profile.get("buzzer"):
         gp = profile["buzzer"]["pin"]
-        rows.append(("BUZZER +", f"GP{gp}", PICO_PIN[gp], f"{profile['buzzer']['kind']} piezo through 100 Ω; "
-                                                           "its other leg to GND (pin 18)"))
+        rows.append(("BUZZER +", f"GP{gp}", PICO_PIN[gp], f"{profile['buzzer']['kind']} piezo through the 100 Ω "
+                                                           "resistor (in series, either leg)"))
+        rows.append(("BUZZER -", "GND", 18, "the buzzer's other leg"))
     return rows
 
 
@@ -48,40 +50,112 @@ def table(profile: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Layout (px): modules on the left, the Pico on the right with its pin labels inside the board, wires in the
+# channel between them; wires from the Pico's right header go round its bottom. No label sits where a wire runs
+# (tests/hardware/test_hardware_files.py checks every text box against every wire segment).
+ROW, TOP = 40, 140
+PICO_L, PICO_R = 440, 700
+MOD_R = 220                 # x of the module pins (right edge of the module boxes)
+CHANNEL = 250               # x of the first vertical wire run; one run per wire, 16 px apart
+
+
+def pico_pin_xy(phys: int) -> tuple[int, int]:
+    """Top view, USB at the top: pins 1-20 down the left header, 40-21 down the right one."""
+    return (PICO_L, TOP + ROW * (phys - 1)) if phys <= 20 else (PICO_R, TOP + ROW * (40 - phys))
+
+
+def bom_parts(profile: dict) -> list[str]:
+    path = REPO / "hardware" / "bom" / f"{profile['name']}.csv"
+    return [row["part"] for row in csv.DictReader(path.open(encoding="utf-8"))]
+
+
+# What each BOM line is in the drawing: the first keyword found in the part's name.
+DRAWN = (("pico", "pico"), ("arducam", "camera"), ("m12 lens", "lens"), ("jumper", "wires"), ("buzzer", "buzzer"),
+         ("resistor", "resistor"), ("usb cable", "usb"), ("stand", "stand"), ("screw", "screws"))
+
+
+def drawing_of(part: str) -> str:
+    for keyword, element in DRAWN:
+        if keyword in part.lower():
+            return element
+    raise SystemExit(f"BOM part {part!r} has no drawing in tools/wiring.py: add it to DRAWN and draw it")
+
+
 def svg(profile: dict) -> str:
-    """Top view, USB at the top: pins 1-20 down the left header, 40-21 down the right one; wires under labels."""
     rows = connections(profile)
     camera = [r for r in rows if not r[0].startswith("BUZZER")]
+    buzzer = [r for r in rows if r[0].startswith("BUZZER")]
+    bottom = TOP + ROW * 19 + 40                        # below the Pico's last pin row
+    # module pins half a row off the Pico's: a wire's run to its module never shares a line with another's to the Pico
+    module_y = {r[0]: TOP + ROW // 2 + ROW * i for i, r in enumerate(camera)}
+    buzz_top = TOP + ROW * (len(camera) + 1)
+    module_y.update({r[0]: buzz_top + 30 + ROW * i for i, r in enumerate(buzzer)})
+    parts = {drawing_of(part): part for part in bom_parts(profile)}
+
+    def bom(element: str) -> str:
+        return f' data-bom="{escape(parts[element])}"' if element in parts else ""
+
     wires, labels = [], []
-    for module, signal, phys, _ in rows:
-        left = phys <= 20
-        x, y = (150 if left else 350), 120 + 40 * ((phys - 1) if left else (40 - phys))
-        y_end = 130 + 40 * camera.index((module, signal, phys, _)) if module in [c[0] for c in camera] else 620
-        colour = COLOURS.get(module, "#555555")
-        wires.append(f'<path d="M{x} {y} C480 {y} 480 {y_end} 600 {y_end}" stroke="{colour}" stroke-width="3" '
-                     'fill="none"/>')
-        text = f"{escape(signal)} (pin {phys})"
-        if left:
-            labels.append(f'<text x="136" y="{y + 4}" text-anchor="end">{text}</text>')
-        else:
-            labels.append(f'<rect x="{338 - 8 * len(text)}" y="{y - 10}" width="{8 * len(text) + 4}" height="20" '
-                          f'fill="#2e7d32"/><text x="338" y="{y + 4}" fill="white" text-anchor="end">{text}</text>')
-        labels += [f'<circle cx="{x}" cy="{y}" r="6" fill="{colour}" stroke="white"/>',
-                   f'<circle cx="600" cy="{y_end}" r="6" fill="{colour}" stroke="white"/>',
-                   f'<text x="614" y="{y_end + 4}" fill="white">{escape(module)}</text>']
-    return "\n".join([
-        '<svg xmlns="http://www.w3.org/2000/svg" width="820" height="960" font-family="sans-serif" font-size="13">',
+    right = 0
+    for k, (module, signal, phys, _) in enumerate(rows):
+        px, py = pico_pin_xy(phys)
+        my = module_y[module]
+        mx = MOD_R - (10 if module == "BUZZER +" else 0)   # the + wire ends at the resistor
+        cx = CHANNEL + 16 * k
+        if px == PICO_L:
+            d = f"M{px} {py} H{cx} V{my} H{mx}"
+        else:                                           # right header: round the bottom of the board
+            out, under = PICO_R + 24 + 14 * right, bottom + 20 + 14 * right
+            right += 1
+            d = f"M{px} {py} H{out} V{under} H{cx} V{my} H{mx}"
+        colour = COLOURS.get(module.replace("BUZZER -", "GND"), "#555555")
+        wires.append(f'<path d="{d}" stroke="{colour}" stroke-width="3" fill="none"/>')
+        anchor, tx = ("start", px + 12) if px == PICO_L else ("end", px - 12)
+        labels += [f'<text x="{tx}" y="{py + 4}" fill="white" text-anchor="{anchor}">{escape(signal)} (pin {phys})</text>',
+                   f'<circle cx="{px}" cy="{py}" r="6" fill="{colour}" stroke="white"/>',
+                   f'<circle cx="{mx}" cy="{my}" r="6" fill="{colour}" stroke="white"/>']
+        if module in {r[0] for r in camera}:
+            labels.append(f'<text x="{MOD_R - 12}" y="{my + 4}" fill="white" text-anchor="end">{escape(module)}</text>')
+    cam_h = ROW * len(camera)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{PICO_R + 120}" height="{bottom + 150}" '
+        'font-family="sans-serif" font-size="13">',
         '<rect width="100%" height="100%" fill="white"/>',
         f'<text x="20" y="28" font-size="16">{escape(profile["title"])}</text>',
-        '<rect x="140" y="60" width="220" height="860" rx="8" fill="#2e7d32"/>',
-        '<rect x="225" y="50" width="50" height="24" rx="3" fill="#9e9e9e"/>',
-        '<text x="250" y="92" fill="white" text-anchor="middle">Raspberry Pi Pico, top view</text>',
-        f'<rect x="590" y="100" width="210" height="{40 * len(camera) + 20}" rx="8" fill="#0d47a1"/>',
-        '<text x="695" y="92" text-anchor="middle">ArduCAM Mini 2MP Plus</text>',
-        *(['<rect x="590" y="600" width="210" height="40" rx="8" fill="#6a1b9a"/>',
-           '<text x="695" y="592" text-anchor="middle">piezo buzzer (100 Ω in series)</text>']
-          if len(camera) < len(rows) else []),
-        *wires, *labels, "</svg>"]) + "\n"
+        f'<rect x="8" y="44" width="{PICO_R + 100}" height="{bottom + 60}" rx="14" fill="none" stroke="#9e9e9e" '
+        f'stroke-dasharray="8 6"{bom("stand")}/>',
+        f'<text x="20" y="{bottom + 128}" fill="#616161">dashed: the printed stand (hardware/enclosure/stand.scad); '
+        'the Pico is held on it by 4 screws in its corner holes</text>',
+        f'<g{bom("pico")}><rect x="{PICO_L}" y="{TOP - 50}" width="{PICO_R - PICO_L}" height="{bottom - TOP + 40}" '
+        'rx="8" fill="#2e7d32"/>',
+        f'<text x="{(PICO_L + PICO_R) // 2}" y="{TOP - 24}" fill="white" text-anchor="middle">Raspberry Pi Pico, '
+        'top view</text></g>',
+        f'<g{bom("screws")}>' + "".join(
+            f'<circle cx="{x}" cy="{y}" r="5" fill="white" stroke="#1b5e20" stroke-width="2"/>'
+            for x in (PICO_L + 20, PICO_R - 20) for y in (TOP - 36, bottom - 24)) + "</g>",
+        f'<g{bom("usb")}><rect x="{(PICO_L + PICO_R) // 2 - 25}" y="{TOP - 62}" width="50" height="22" rx="3" '
+        'fill="#9e9e9e"/>',
+        f'<path d="M{(PICO_L + PICO_R) // 2} {TOP - 62} V56" stroke="#424242" stroke-width="6" fill="none"/>',
+        f'<text x="{(PICO_L + PICO_R) // 2 + 14}" y="72">USB cable to the host PC</text></g>',
+        f'<g{bom("camera")}><rect x="40" y="{TOP - 30}" width="{MOD_R - 40}" height="{cam_h + 30}" rx="8" '
+        'fill="#0d47a1"/>',
+        f'<text x="{(40 + MOD_R) // 2}" y="{TOP - 40}" text-anchor="middle">ArduCAM Mini 2MP Plus</text></g>',
+        f'<g{bom("lens")}><circle cx="80" cy="{TOP + cam_h // 2 - 20}" r="22" fill="#111111" stroke="#90a4ae" '
+        'stroke-width="4"/>',
+        f'<text x="52" y="{TOP + cam_h // 2 + 22}" fill="white">M12 lens</text></g>',
+    ]
+    if buzzer:
+        plus, minus = module_y["BUZZER +"], module_y["BUZZER -"]
+        out += [f'<g{bom("buzzer")}><circle cx="80" cy="{(plus + minus) // 2}" r="32" fill="#212121"/>',
+                f'<text x="80" y="{buzz_top - 8}" text-anchor="middle">piezo buzzer</text>',
+                f'<text x="92" y="{plus + 5}" fill="white">+</text><text x="92" y="{minus + 5}" fill="white">−</text>'
+                f'<path d="M110 {plus} H150" stroke="#e377c2" stroke-width="3" fill="none"/>'
+                f'<path d="M110 {minus} H{MOD_R}" stroke="#222222" stroke-width="3" fill="none"/></g>',
+                f'<g{bom("resistor")}><rect x="150" y="{plus - 8}" width="{MOD_R - 160}" height="16" rx="3" '
+                'fill="#d7b377" stroke="#5d4037"/>',
+                f'<text x="{(150 + MOD_R - 10) // 2}" y="{plus - 14}" text-anchor="middle">100 Ω</text></g>']
+    out += [f'<g{bom("wires")}>', *wires, "</g>", *labels, "</svg>"]
+    return "\n".join(out) + "\n"
 
 
 def outputs() -> dict[Path, str]:

@@ -10,15 +10,15 @@ buffers of tile values, no copy of the frame, and no allocation inside the pixel
 TILE = 8
 
 
-def tile_thresholds(buf, w, h, means=None):
+def tile_thresholds(buf, w, h, means=None, inv=0):
     """bytearray of one threshold per 8x8 tile (tw x th tiles, edge tiles clipped to the frame), and tw.
 
-    `means` is the tile-statistics pass (`tile_means_portable` or its viper twin).
+    `means` is the tile-statistics pass (`tile_means_portable` or its viper twin); inv: for light-on-dark.
     """
     tw = (w + TILE - 1) // TILE
     th = (h + TILE - 1) // TILE
     avg = bytearray(tw * th)
-    (means or tile_means_portable)(buf, w, h, avg, tw)
+    (means or tile_means_portable)(buf, w, h, avg, tw, inv)
     thr = bytearray(tw * th)
     for ty in range(th):
         ya = max(min(ty - 2, th - 5), 0)
@@ -35,9 +35,10 @@ def tile_thresholds(buf, w, h, means=None):
     return thr, tw
 
 
-def tile_means_portable(buf, w, h, avg, tw):
+def tile_means_portable(buf, w, h, avg, tw, inv=0):
     """Per tile: mean of every other row and column (a quarter of the pixels); flat tiles (max - min <= 24)
-    take half their minimum or their upper-left neighbours' level. Allocates nothing."""
+    take half their minimum or their upper-left neighbours' level (inv: halfway from their maximum to white,
+    or the neighbours' level: light-on-dark codes). Allocates nothing."""
     th = (h + TILE - 1) // TILE
     for ty in range(th):
         y0 = ty * TILE
@@ -61,12 +62,20 @@ def tile_means_portable(buf, w, h, avg, tw):
                         hi = v
             a = s // n
             if hi - lo <= 24:
-                a = lo // 2
-                if ty > 0 and tx > 0:
-                    i = ty * tw + tx
-                    nb = (avg[i - tw] + 2 * avg[i - 1] + avg[i - tw - 1]) // 4
-                    if lo < nb:
-                        a = nb
+                if inv:  # the mirror image: flat tiles lean to black, light ones join light neighbours
+                    a = (hi + 256) // 2
+                    if ty > 0 and tx > 0:
+                        i = ty * tw + tx
+                        nb = (avg[i - tw] + 2 * avg[i - 1] + avg[i - tw - 1]) // 4
+                        if hi > nb:
+                            a = nb
+                else:
+                    a = lo // 2
+                    if ty > 0 and tx > 0:
+                        i = ty * tw + tx
+                        nb = (avg[i - tw] + 2 * avg[i - 1] + avg[i - tw - 1]) // 4
+                        if lo < nb:
+                            a = nb
             avg[ty * tw + tx] = a
 
 
@@ -81,6 +90,9 @@ def row_bits_portable(gray, w, y, thr, tw, out, x0, x1):
 class Frame:
     """A gray frame (left untouched) with its tile thresholds and one reusable thresholded row.
 
+    Row bits are 1 where the pixel is at or below its threshold whatever the polarity; code that looks for
+    dark modules reads `inv` (searching the row for 0 rather than 1, or comparing pixels the other way).
+
     `fast` is the viper module where the port has one: same results, faster loops.
     """
 
@@ -88,9 +100,17 @@ class Frame:
         self.gray = gray
         self.w = w
         self.h = h
-        self.thr, self.tw = tile_thresholds(gray, w, h, fast.tile_means if fast else None)
+        self._means = fast.tile_means if fast else None
+        self.thr, self.tw = tile_thresholds(gray, w, h, self._means)
         self.row = bytearray(w)
         self._row = fast.row_bits if fast else row_bits_portable
+        self.other = 0  # row windows of light-on-dark finders seen by the last scan
+        self.inv = 0  # 1: light-on-dark, "dark" means above the threshold (row bits keep their meaning)
+
+    def invert(self):
+        """Switch to light-on-dark: thresholds whose flat tiles lean the other way, `inv` set."""
+        self.inv = 1
+        self.thr, self.tw = tile_thresholds(self.gray, self.w, self.h, self._means, 1)
 
     def threshold_row(self, y, x0=0, x1=-1):
         """Threshold row y (columns x0..x1-1, default all) into `self.row`."""

@@ -12,7 +12,7 @@ import micropython
 
 
 @micropython.viper
-def tile_means(buf, w: int, h: int, avg, tw: int):
+def tile_means(buf, w: int, h: int, avg, tw: int, inv: int):
     p = ptr8(buf)
     a = ptr8(avg)
     th = (h + 7) >> 3
@@ -48,12 +48,20 @@ def tile_means(buf, w: int, h: int, avg, tw: int):
                 y += 2
             m = s // n
             if hi - lo <= 24:
-                m = lo >> 1
-                if ty > 0 and tx > 0:
-                    k = ty * tw + tx
-                    nb = (a[k - tw] + 2 * a[k - 1] + a[k - tw - 1]) >> 2
-                    if lo < nb:
-                        m = nb
+                if inv:
+                    m = (hi + 256) >> 1
+                    if ty > 0 and tx > 0:
+                        k = ty * tw + tx
+                        nb = (a[k - tw] + 2 * a[k - 1] + a[k - tw - 1]) >> 2
+                        if hi > nb:
+                            m = nb
+                else:
+                    m = lo >> 1
+                    if ty > 0 and tx > 0:
+                        k = ty * tw + tx
+                        nb = (a[k - tw] + 2 * a[k - 1] + a[k - tw - 1]) >> 2
+                        if lo < nb:
+                            m = nb
             a[ty * tw + tx] = m
             tx += 1
         ty += 1

@@ -26,6 +26,7 @@ def _cross(f, x, y, dx, dy, max_count, total_h):
     tw = f.tw
     w = f.w
     h = f.h
+    inv = f.inv
     st = [0, 0, 0, 0, 0]
     # backwards from the centre: dark (2), light (1), dark (0)
     i = 0
@@ -35,7 +36,7 @@ def _cross(f, x, y, dx, dy, max_count, total_h):
         yy = y - i * dy
         if xx < 0 or yy < 0 or xx >= w or yy >= h:
             break
-        d = g[yy * w + xx] <= t[(yy >> 3) * tw + (xx >> 3)]
+        d = (g[yy * w + xx] <= t[(yy >> 3) * tw + (xx >> 3)]) != inv
         if state == 2:
             if not d:
                 state = 1
@@ -58,7 +59,7 @@ def _cross(f, x, y, dx, dy, max_count, total_h):
         yy = y + i * dy
         if xx < 0 or yy < 0 or xx >= w or yy >= h:
             break
-        d = g[yy * w + xx] <= t[(yy >> 3) * tw + (xx >> 3)]
+        d = (g[yy * w + xx] <= t[(yy >> 3) * tw + (xx >> 3)]) != inv
         if state == 2:
             if not d:
                 state = 3
@@ -146,9 +147,12 @@ def find_finders(f, step):
     w = f.w
     base = 0
     end = w
+    one = ZERO if f.inv else ONE  # the bit of a dark pixel
+    zero = ONE if f.inv else ZERO
+    other = 0
     for y in range(step // 2, f.h, step):
         f.threshold_row(y)
-        i = bits.find(ONE, base, end)
+        i = bits.find(one, base, end)
         if i < 0:
             continue
         # p0..p5: last six transitions; runs between them alternate dark, light, dark, light, dark
@@ -156,7 +160,7 @@ def find_finders(f, step):
         p5 = i
         dark = True
         while p5 < end:
-            j = bits.find(ZERO if dark else ONE, p5, end)
+            j = bits.find(zero if dark else one, p5, end)
             if j < 0:
                 j = end
             p0 = p1  # one by one: a 6-tuple assignment would allocate
@@ -166,13 +170,17 @@ def find_finders(f, step):
             p4 = p5
             p5 = j
             dark = not dark
-            if dark or p0 < 0:
-                continue  # a window must end on a dark run
+            if p0 < 0:
+                continue
             c0 = p1 - p0
             c1 = p2 - p1
             c2 = p3 - p2
             c3 = p4 - p3
             c4 = p5 - p4
+            if dark:  # the window ends on a light run: a finder of the other polarity, only counted
+                if _ratio_ok(c0, c1, c2, c3, c4, 1, 2):
+                    other += 1
+                continue
             if not _ratio_ok(c0, c1, c2, c3, c4, 1, 2) and (
                     p5 - p0 > 17 or not _ratio_ok(c0, c1, c2, c3, c4, 3, 4)):
                 continue  # tiny finders (under 2.5 px modules) get the looser tolerance of the cross-checks
@@ -185,6 +193,7 @@ def find_finders(f, step):
                 r = confirm(f, cx2 / 2.0, y, c0 + c1 + c2 + c3 + c4, c2)
                 if r is not None:
                     _add(cands, r[0], r[1], r[2])
+    f.other = other
     return cands
 
 
@@ -205,21 +214,22 @@ def find_alignments(f, ex, ey, ms, allowance):
     found = []
     base = 0
     end = x1
+    inv = f.inv
     for y in range(y0, y1):
         f.threshold_row(y, x0, x1)
         t3 = x0
-        cur = bits[t3]
+        raw = bits[t3]
         t0 = t1 = t2 = -1
         while t3 < end:
-            j = bits.find(ZERO if cur else ONE, t3, end)
+            j = bits.find(ZERO if raw else ONE, t3, end)
             if j < 0:
                 j = end
             t0 = t1
             t1 = t2
             t2 = t3
             t3 = j
-            cur ^= 1
-            if not cur or t0 < 0:
+            raw ^= 1
+            if raw == inv or t0 < 0:
                 continue  # the run just closed was dark: wait for light, dark, light
             a = t1 - t0
             b = t2 - t1
@@ -250,26 +260,27 @@ def _align_vertical(f, x, y, lim):
     t = f.thr
     tc = x >> 3
     tw = f.tw
+    inv = f.inv
     top = lim[3] + 1
     up = y
-    while up >= 0 and g[up * w + x] <= t[(up >> 3) * tw + tc] and y - up <= top:
+    while up >= 0 and (g[up * w + x] <= t[(up >> 3) * tw + tc]) != inv and y - up <= top:
         up -= 1
     if up < 0 or y - up > top:
         return None
     dn = y
-    while dn < h and g[dn * w + x] <= t[(dn >> 3) * tw + tc] and dn - y <= top:
+    while dn < h and (g[dn * w + x] <= t[(dn >> 3) * tw + tc]) != inv and dn - y <= top:
         dn += 1
     if dn >= h or dn - y > top:
         return None
     b = dn - up - 1
     a = 0
     yy = up
-    while yy >= 0 and g[yy * w + x] > t[(yy >> 3) * tw + tc] and a <= top:
+    while yy >= 0 and (g[yy * w + x] > t[(yy >> 3) * tw + tc]) != inv and a <= top:
         a += 1
         yy -= 1
     c = 0
     yy = dn
-    while yy < h and g[yy * w + x] > t[(yy >> 3) * tw + tc] and c <= top:
+    while yy < h and (g[yy * w + x] > t[(yy >> 3) * tw + tc]) != inv and c <= top:
         c += 1
         yy += 1
     if not _align_runs(a, b, c, lim, False):

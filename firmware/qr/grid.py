@@ -30,12 +30,14 @@ def perspective(src, dst):
 SCALE = 1 << 18  # fixed point for the per-row projective division: pixel * SCALE stays a small int
 
 
-def sample(f, hm, dim):
+def sample(f, hm, dim, ox=0.5, oy=0.5, part=None, out=None):
     """bytearray dim*dim of module values (1 = dark), or None if the grid leaves the frame.
 
     Each module centre's gray level is interpolated bilinearly (1/16 pixel) and compared with its tile's
     threshold: with modules of 1.5-2 pixels this halves the misread modules of a nearest-pixel sample.
     Floats only once per row; per module all arithmetic is on small integers (no allocation).
+    Retries (after Reed-Solomon failed): (ox, oy) moves the sampling point within the module.
+    part: (r0, r1, c0, c1), only those rows and columns of the grid `out` (piecewise sampling).
     """
     g = f.gray
     w = f.w
@@ -43,20 +45,22 @@ def sample(f, hm, dim):
     thr = f.thr
     tw = f.tw
     h0, h1, h2, h3, h4, h5, h6, h7 = hm
-    out = bytearray(dim * dim)
-    for r in range(dim):
-        y = r + 0.5
-        # X(c) = (nx + ax*c) / (d0 + g*c) at module centres c + 0.5, as integers scaled by SCALE,
+    r0, r1, c0, c1 = part or (0, dim, 0, dim)
+    if out is None:
+        out = bytearray(dim * dim)
+    for r in range(r0, r1):
+        y = r + oy
+        # X(c) = (nx + ax*c) / (d0 + g*c) at module points c + ox, as integers scaled by SCALE,
         # minus half a pixel so that the integer part is the upper-left pixel of the 2x2 interpolated
-        d0 = h6 * 0.5 + h7 * y + 1.0
+        d0 = h6 * ox + h7 * y + 1.0
         gi = int(h6 * SCALE)
         di = int(d0 * SCALE)
         ax = int((h0 - 0.5 * h6) * SCALE)
-        nx = int((h0 * 0.5 + h1 * y + h2 - 0.5 * d0) * SCALE)
+        nx = int((h0 * ox + h1 * y + h2 - 0.5 * d0) * SCALE)
         ay = int((h3 - 0.5 * h6) * SCALE)
-        ny = int((h3 * 0.5 + h4 * y + h5 - 0.5 * d0) * SCALE)
+        ny = int((h3 * ox + h4 * y + h5 - 0.5 * d0) * SCALE)
         o = r * dim
-        for c in range(dim):
+        for c in range(c0, c1):
             d = di + gi * c
             if d <= 0:
                 return None
@@ -80,4 +84,14 @@ def sample(f, hm, dim):
             cx = (px + (fx >> 3)) >> 3
             cy = (py + (fy >> 3)) >> 3
             out[o + c] = 1 if v <= (thr[cy * tw + cx] << 8) else 0
+    if f.inv:
+        for r in range(r0, r1):
+            for i in range(r * dim + c0, r * dim + c1):
+                out[i] ^= 1
     return out
+
+
+def apply(hm, x, y):
+    """The frame point of module-space point (x, y)."""
+    d = hm[6] * x + hm[7] * y + 1.0
+    return (hm[0] * x + hm[1] * y + hm[2]) / d, (hm[3] * x + hm[4] * y + hm[5]) / d

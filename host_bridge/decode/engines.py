@@ -36,8 +36,10 @@ def _now_ms() -> float:
 
 
 def _zxing(gray: np.ndarray, formats: zxingcpp.BarcodeFormat | Sequence[zxingcpp.BarcodeFormat], engine: str,
-           started: float, try_invert: bool = True) -> list[Symbol]:
-    found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(formats), try_invert=try_invert)
+           started: float, try_invert: bool = True,
+           binarizer: zxingcpp.Binarizer = zxingcpp.Binarizer.LocalAverage) -> list[Symbol]:
+    found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(formats), try_invert=try_invert,
+                                   binarizer=binarizer)
     ms = _now_ms() - started
     return [Symbol(text_of(b.bytes, b.text), b.bytes, b.format.name, engine, ms) for b in found if b.valid]
 
@@ -87,7 +89,8 @@ class ZbarEngine:
 
 
 class CascadeEngine:
-    """QR-only zxing-cpp first; on a miss, Data Matrix, zbar, then preprocessed variants, within a budget.
+    """QR-only zxing-cpp first; on a miss, Data Matrix, a half-size global-threshold pass for textured
+    modules, zbar, then preprocessed variants, within a budget.
 
     The first pass skips inverted codes (a quarter of its cost). A miss escalates only when the frame has
     code-like texture (`preprocess.looks_like_code`, ~0.02 ms): empty frames, the common case in a live
@@ -111,6 +114,9 @@ class CascadeEngine:
             return symbols
         stages: list[Callable[[], list[Symbol]]] = [
             lambda: _zxing(gray, DATA_MATRIX, self.name, started),
+            # textured modules: averaged at half size, then one global threshold (local ones follow the texture)
+            lambda: _zxing(preprocess.halve(gray), QR, self.name, started,
+                           binarizer=zxingcpp.Binarizer.GlobalHistogram),
         ]
         if self.zbar:
             stages.append(lambda: _zbar(gray, self.name, started))

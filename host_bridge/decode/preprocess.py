@@ -26,6 +26,13 @@ def rescale(gray: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BILINEAR))
 
 
+def halve(gray: np.ndarray) -> np.ndarray:
+    """Half size, each pixel the mean of 2x2 (box filter): texture inside modules (a photograph printed in
+    the light modules of an artistic code, halftone dots, paper fibre) averages out, the modules stay."""
+    h, w = gray.shape
+    return np.asarray(Image.fromarray(gray).resize((max(1, w // 2), max(1, h // 2)), Image.Resampling.BOX))
+
+
 def invert(gray: np.ndarray) -> np.ndarray:
     """Light modules on a dark background (dark-mode phone screens)."""
     return 255 - gray

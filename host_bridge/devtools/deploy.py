@@ -10,6 +10,7 @@ a mirror given with --mip-index).
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from mpremote.commands import CommandError
 from host_bridge.devtools import mpy
 from host_bridge.devtools.boards import board_path, load_board
 from host_bridge.devtools.device import Device, check_port_exists
+from host_bridge.devtools.optics import onboard_warning
 from host_bridge.errors import UserError
 from host_bridge.package_data import firmware_dir
 
@@ -112,16 +114,21 @@ def packages_for(profile: dict[str, Any], config: dict[str, Any]) -> tuple[str, 
     return HID_PACKAGES if config["output"] == "hid" and profile["usb"].get("hid") else ()
 
 
-def deploy(board: str, port: str, dry_run: bool, output: str | None, config_file: Path | None,
-           say: Callable[[str], None] = print, mip_index: str = MIP_INDEX, pair_key: bytes | None = None) -> list[Upload]:
+def deploy(board: str, port: str | None, dry_run: bool, output: str | None, config_file: Path | None,
+           say: Callable[[str], None] = print, mip_index: str = MIP_INDEX, pair_key: bytes | None = None,
+           lens_hfov: float | None = None) -> list[Upload]:
     """Run (or with dry_run, print) every deploy step; returns the uploads, for tests. `pair_key` goes into
-    config.json (the reader's Wi-Fi link key: `electeur deploy --pair`)."""
+    config.json (the reader's Wi-Fi link key: `electeur deploy --pair`). `lens_hfov`: the field of view of a lens
+    fitted instead of the profile's stock one (it decides whether on-board reading works at the counter)."""
     profile = load_board(board)
-    if not dry_run:
+    if port is not None and not dry_run:
         check_port_exists(port)
     config = make_config(profile, output, config_file)
     if pair_key is not None:
         config["pair_key"] = pair_key.hex()
+    warning = onboard_warning(profile, config, lens_hfov)
+    if warning:
+        print(warning, file=sys.stderr)
     release, emitted = mpy.mpy_cross_version()
     with tempfile.TemporaryDirectory(prefix="electeur-deploy-") as tmp:
         say(f"compile {FIRMWARE_DIR} with mpy-cross {release} (mpy {emitted[0]}.{emitted[1]}, "
@@ -131,8 +138,8 @@ def deploy(board: str, port: str, dry_run: bool, output: str | None, config_file
             say(f"  {c.rel} ({c.size} B)")
         uploads = build_uploads(board, compiled, config, hid=bool(profile["usb"].get("hid")))
         packages = packages_for(profile, config)
-        if dry_run:
-            _print_plan(profile, port, uploads, say, packages, mip_index)
+        if dry_run or port is None:
+            _print_plan(profile, port or "the board's port", uploads, say, packages, mip_index)
         else:
             _push(profile, port, uploads, say, packages, mip_index)
     return uploads

@@ -14,6 +14,7 @@ from mpremote.transport_serial import SerialTransport
 from serial.tools import list_ports
 
 from firmware import protocol as P
+from host_bridge.devtools import raw_repl
 from host_bridge.devtools.boards import board_names, load_board
 from host_bridge.errors import UserError
 
@@ -94,11 +95,11 @@ class Device:
         except TransportError as exc:
             raise UserError(f"cannot open port {port!r}: {exc} (serial ports here: {available_ports()})") from exc
         try:
-            self.transport.enter_raw_repl(soft_reset=True, timeout_overall=10)
-        except TransportError as exc:
-            self.transport.close()
-            raise UserError(f"no MicroPython raw REPL on {port!r} ({exc}); is MicroPython flashed "
-                            "(electeur flash) and no other program using the port?") from exc
+            raw_repl.enter(self.transport.serial, port)
+        except BaseException:
+            self.close()
+            raise
+        self.transport.in_raw_repl = True
 
     def run(self, code: str) -> str:
         """Execute `code`; a device-side exception becomes a UserError carrying its last line."""
@@ -127,9 +128,13 @@ class Device:
     def reset(self) -> None:
         """Hard-reset the board (machine.reset); the board drops the link, so do not wait for output."""
         self.transport.exec_raw_no_follow("import machine\nmachine.reset()")
+        self.transport.in_raw_repl = False
         self.close()
 
     def close(self) -> None:
+        """Close the port; a board still in the raw REPL (a refused deploy) is handed back running its main.py."""
+        if self.transport.in_raw_repl:
+            raw_repl.leave(self.transport.serial)
         try:
             self.transport.close()
         except OSError:

@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-FIRMWARE = REPO / "firmware"
-BOARDS = REPO / "hardware" / "boards"
+from host_bridge.package_data import boards_dir, firmware_dir
+
+FIRMWARE = firmware_dir()
+BOARDS = boards_dir()
 STUBS = Path(sys.prefix) / "micropython-stubs"
 ENTRY_POINTS = ("firmware.boot", "firmware.main")
 CAMERA_MODULES = {"arducam_spi": "arducam", "esp32_camera": "esp32", "openmv_sensor": "openmv", "sim": "image_files"}

@@ -37,13 +37,18 @@ class MicroPythonRun:
 
 
 def decode_frames(frames: list[np.ndarray], heap_kb: int = 192, timeout: float = 120.0,
-                  warmup: bool = False, runtime: str = "micropython", portable: bool = False) -> MicroPythonRun:
+                  warmup: bool = False, runtime: str = "micropython", portable: bool = False,
+                  firmware: Path | None = None) -> MicroPythonRun:
     """Decode `frames` (uint8 gray) one after the other in one MicroPython process started with heap_kb.
 
     warmup: decode the first frame once, untimed, before timing them all (Node's wasm tier-up makes a
     cold first frame slow; boards have no such warm-up). runtime: "micropython" (wasm) or "micropython-unix".
-    portable: the portable pixel loops even where the port compiles viper.
+    portable: the portable pixel loops even where the port compiles viper. firmware: the firmware tree to
+    run (another version's, for a same-run comparison; wasm port only; default: this package's).
     """
+    firmware = firmware or firmware_dir()
+    if runtime == "micropython-unix" and firmware != firmware_dir():
+        raise ValueError("another firmware tree runs on the wasm port only")
     flags = ["--portable"] * portable + ["--warmup"] * warmup
     with tempfile.TemporaryDirectory() as tmp:
         names = []
@@ -55,7 +60,7 @@ def decode_frames(frames: list[np.ndarray], heap_kb: int = 192, timeout: float =
             cmd = unix_port.argv(f"{heap_kb}k", str(SCRIPT), *flags, *(tmp + n[len("/frames"):] for n in names))
         else:
             shutil.copy(SCRIPT, Path(tmp) / SCRIPT.name)
-            cmd = micropython_command("--mount", f"{firmware_dir()}:/lib/firmware", "--mount", f"{tmp}:/frames",
+            cmd = micropython_command("--mount", f"{firmware}:/lib/firmware", "--mount", f"{tmp}:/frames",
                                       str(Path(tmp) / SCRIPT.name), *flags, *names, heap=f"{heap_kb}k")
         proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
     if proc.returncode != 0:

@@ -44,14 +44,15 @@ def micropython_reader(tmp_path: Path):
 
 
 def test_selftest_reports_what_the_virtual_reader_says(virtual_reader: str, capsys) -> None:
-    code = main(["selftest", "--port", virtual_reader, "--listen", "3"])
+    main(["selftest", "--port", virtual_reader, "--listen", "3"])
     lines = {line.split()[1]: line for line in capsys.readouterr().out.splitlines() if line[:4] in ("PASS", "FAIL")}
     assert list(lines) == ["camera", "decoder", "output", "usb", "heap", "config"]
     assert lines["output"].startswith("PASS") and "mode framed" in lines["output"]
     assert lines["config"].startswith("PASS")
-    # CPython has no gc.mem_free(): the heartbeat leaves the free heap out and the line says so, inventing no figure.
-    assert lines["heap"].startswith("FAIL") and "not reported" in lines["heap"]
-    assert code == 1
+    # CPython has no gc.mem_free(): the heartbeat leaves the free heap out; the line says why, invents no figure,
+    # and does not send the user to update a firmware that is not at fault.
+    assert lines["heap"].startswith("PASS") and "virtual reader runs on CPython" in lines["heap"]
+    assert "KB free" not in lines["heap"] and "update the firmware" not in lines["heap"]
 
 
 @pytest.mark.micropython

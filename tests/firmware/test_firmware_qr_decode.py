@@ -89,29 +89,61 @@ def test_damaged_symbols_are_read_right_or_not_at_all(damage: float) -> None:
         assert read(gray) in ([], [text.encode()])
 
 
-def test_corpus_reads_three_quarters_of_zxing_with_no_wrong_read(corpus) -> None:
-    """../shared/corpus/zxing-qrcode: of the photos zxing-cpp reads, >= 75 % read with identical bytes."""
-    zx_read = ours_same = 0
+def test_corpus_reads_what_zxing_cpp_reads_with_no_wrong_read(corpus) -> None:
+    """../shared/corpus/zxing-qrcode: at least as many expected texts as zxing-cpp (113 of 116), identical
+    bytes wherever zxing-cpp reads, no wrong read."""
+    zx_read = ours_same = texts = 0
     wrong = []
     for png in sorted((corpus / "zxing-qrcode").glob("*/*.png")):
         gray = np.asarray(Image.open(png).convert("L"))
         expected = [b.bytes for b in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode) if b.valid]
         ours = read(gray)
+        if png.with_suffix(".txt").is_file():
+            texts += any(_text_matches(o, png.with_suffix(".txt").read_bytes().decode()) for o in ours)
         zx_read += bool(expected)
         if ours and expected and set(ours) <= set(expected):
             ours_same += 1
         elif ours and expected:
             wrong.append(png.name)
         elif ours:  # zxing-cpp missed it: compare with the expected text of the corpus
-            text = png.with_suffix(".txt").read_text(encoding="utf-8")
+            text = png.with_suffix(".txt").read_bytes().decode()
             if not any(_text_matches(o, text) for o in ours):
                 wrong.append(png.name)
     assert not wrong, f"wrong reads: {wrong}"
-    assert zx_read > 50 and ours_same >= 0.75 * zx_read, f"{ours_same}/{zx_read}"
+    assert zx_read > 100 and ours_same >= zx_read - 3, f"{ours_same}/{zx_read}"
+    assert texts >= 113, texts
+
+
+@pytest.mark.parametrize("photo,size", [
+    ("qrcode-5/06.png", (640, 480)),  # legs 0.7:1 under perspective: once below the fixed triple cut
+    ("qrcode-3/21.png", (640, 480)),  # version 7, keystoned and blurred: read through every alignment pattern
+    ("qrcode-3/22.png", (640, 480)),  # version 7: a version block misread through a wrong grid ended the symbol
+    ("qrcode-2/5.png", (640, 480)),  # a small code in a station hall: read on a resampling retry
+    ("qrcode-1/19.png", (320, 240)),  # 2 px modules: read on a diagonal resampling retry
+])
+def test_reads_corpus_photos_in_a_camera_frame_that_it_used_to_miss(corpus, photo: str, size: tuple[int, int]) -> None:
+    image = Image.open(corpus / "zxing-qrcode" / photo).convert("L")
+    image.thumbnail(size, Image.Resampling.BOX)
+    frame = Image.new("L", size, 128)
+    frame.paste(image, ((size[0] - image.width) // 2, (size[1] - image.height) // 2))
+    text = (corpus / "zxing-qrcode" / photo).with_suffix(".txt").read_bytes().decode()
+    assert [_text_matches(p, text) for p in read(np.asarray(frame))] == [True]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_reads_light_on_dark_codes(corpus, seed: int) -> None:
+    """A phone in dark mode: light modules on a dark screen, as a camera sees it, as a photo, as rendered."""
+    gray = 255 - synthetic.printed_code(synthetic.RESOLUTIONS["QVGA"], seed=seed)
+    assert read(np.ascontiguousarray(gray)) == [synthetic.PRESCRIPTION.encode()]
+    photo = Image.open(corpus / "zxing-qrcode" / "qrcode-3" / f"0{seed + 1}.png").convert("L")
+    text = (corpus / "zxing-qrcode" / "qrcode-3" / f"0{seed + 1}.txt").read_bytes().decode()
+    assert [_text_matches(p, text) for p in read(255 - np.asarray(photo))] == [True]
+    apcv = f"https://apcv.example/c/{seed}7F3K9Q2M8X4T1B6H"
+    assert read(255 - render(segno.make(apcv, error="m", micro=False), 3)) == [apcv.encode()]
 
 
 def _text_matches(data: bytes, text: str) -> bool:
-    for enc in ("utf-8", "shift_jis", "iso-8859-1"):
+    for enc in ("utf-8", "shift_jis", "iso-8859-1", "gb2312"):
         try:
             if data.decode(enc) == text:
                 return True
@@ -150,3 +182,53 @@ def test_codes_cut_by_the_frame_edge_are_read_right_or_not_at_all() -> None:
         for part in (gray[cut:], gray[:gray.shape[0] - cut], gray[:, cut:], gray[:, :gray.shape[1] - cut]):
             part = np.ascontiguousarray(part)
             assert decode(part.tobytes(), part.shape[1], part.shape[0]) in ([], [text])
+
+
+def test_trace_names_the_stage_where_a_frame_was_lost() -> None:
+    """decode(..., trace=[]) says why nothing was read: no contrast, a finder missing, a symbol beyond repair."""
+    from firmware.qr.decoder import failed_at
+
+    def stage(gray: np.ndarray) -> str | None:
+        trace: list[str] = []
+        assert decode(bytearray(gray.tobytes()), gray.shape[1], gray.shape[0], trace=trace) == []
+        return failed_at(trace)
+
+    assert stage(np.full((120, 160), 200, np.uint8)) == "binarise"
+    gray = render(segno.make("ORD-2026-11-23-7F3K9Q2M8X4T1B6H", error="l", micro=False), 4)
+    one_finder_gone = gray.copy()
+    one_finder_gone[16:16 + 28, 16:16 + 28] = 255
+    assert stage(one_finder_gone) == "finders"
+    damaged = gray.copy()
+    dim = (gray.shape[0] - 32) // 4
+    rng = np.random.default_rng(1)
+    for r, c in rng.integers(9, dim - 8, (dim * dim // 3, 2)):
+        damaged[16 + 4 * r:20 + 4 * r, 16 + 4 * c:20 + 4 * c] ^= 255
+    assert stage(damaged) == "RS"
+    trace: list[str] = []
+    assert read(gray) == decode(bytearray(gray.tobytes()), gray.shape[1], gray.shape[0], trace=trace) != []
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_light_on_dark_pass_runs_only_where_a_light_on_dark_finder_was_seen(seed: int) -> None:
+    """Empty counter scenes and frames that read pay one pass over the pixels, not two."""
+    from firmware.qr.decoder import decode as decode_
+    from host_bridge.testbench.firmware_cost import frame_cost
+
+    for gray in (synthetic.empty_scene(synthetic.RESOLUTIONS["QVGA"], seed=seed),
+                 synthetic.printed_code(synthetic.RESOLUTIONS["QVGA"], seed=seed)):
+        assert frame_cost(decode_, gray, viper=False).pixels < 0.85 * gray.size
+    inverted = np.ascontiguousarray(255 - synthetic.printed_code(synthetic.RESOLUTIONS["QVGA"], seed=seed))
+    assert frame_cost(decode_, inverted, viper=False).pixels > 1.2 * inverted.size
+
+
+def test_a_cpython_quirc_binding_is_not_taken_for_the_boards_native_quirc(monkeypatch) -> None:
+    """pyquirc (the decode bench's quirc) is `quirc` on CPython with another API: the simulated board keeps
+    zxing-cpp instead of crashing on its first frame."""
+    import types
+
+    from firmware import board, decoders
+
+    fake = types.ModuleType("quirc")
+    fake.decode = lambda image: []  # type: ignore[attr-defined]  # pyquirc's one-argument API
+    monkeypatch.setitem(__import__("sys").modules, "quirc", fake)
+    assert decoders.probe(board.load("sim")).name == "zxing-cpp"

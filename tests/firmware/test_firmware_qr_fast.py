@@ -5,41 +5,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
 
 from firmware.qr import binarize, decoder
 from host_bridge.testbench import synthetic_frames as synthetic
+from host_bridge.testbench.firmware_cost import fast_under_cpython, viper_source
 
 FAST = Path(decoder.__file__).with_name("fast.py")
-
-
-def viper_source() -> str:
-    """The viper code that firmware/qr/fast.py compiles on a board (its SOURCE string)."""
-    namespace: dict[str, object] = {}
-    text = FAST.read_text()
-    exec(compile(text.split("\nexec(SOURCE)")[0], str(FAST), "exec"), namespace)
-    return str(namespace["SOURCE"])
-
-
-def fast_under_cpython() -> types.ModuleType:
-    """firmware/qr/fast.py executed by CPython: `@micropython.viper` a no-op, `ptr8` the buffer itself."""
-    stub = types.ModuleType("micropython")
-    stub.viper = lambda f: f  # type: ignore[attr-defined]
-    module = types.ModuleType("fast_cpython")
-    module.__dict__["ptr8"] = lambda b: b
-    saved = sys.modules.get("micropython")
-    sys.modules["micropython"] = stub
-    try:
-        exec(compile(viper_source(), str(FAST), "exec"), module.__dict__)
-    finally:
-        if saved is None:
-            del sys.modules["micropython"]
-        else:
-            sys.modules["micropython"] = saved
-    return module
 
 
 @pytest.mark.parametrize("size,seed", [((320, 240), 0), ((160, 120), 1), ((203, 157), 2), ((640, 480), 3)])
@@ -57,6 +31,10 @@ def test_viper_loops_give_the_same_bits_as_the_portable_ones(size: tuple[int, in
             assert portable.row == fast.row, (y, x0, x1)
         dark += sum(portable.row)
     assert 0 < dark < w * h  # both dark and light pixels: the comparison is not trivially equal
+    dark_on_light = binarize.Frame(gray.tobytes(), w, h, None).thr
+    portable.invert()
+    fast.invert()
+    assert portable.thr == fast.thr != dark_on_light  # flat tiles lean the other way, identically
 
 
 @pytest.mark.parametrize("arch", ["armv6m", "armv7m", "xtensawin"])

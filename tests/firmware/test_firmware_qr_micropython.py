@@ -51,3 +51,14 @@ def test_segment_modes_eci_and_mirror_read_the_same_under_micropython(runtime: s
     run = decode_frames(frames, heap_kb=4096, runtime=runtime)
     assert run.payloads == [[kanji.encode("shift_jis")], [b"0123456789" * 40], ["Grüße ABC-123 /x".encode()],
                             [b"MIRROR-TEST-42"]]
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_light_on_dark_code_decodes_under_micropython_in_192k(runtime: str) -> None:
+    """A phone in dark mode, on real MicroPython (the unix port with the viper loops): read, heap kept."""
+    import numpy as np
+
+    frame = np.ascontiguousarray(255 - synthetic.printed_code(synthetic.RESOLUTIONS["QVGA"], seed=1))
+    run = decode_frames([frame], heap_kb=192, runtime=runtime)
+    assert run.payloads == [[synthetic.PRESCRIPTION.encode()]]
+    assert run.heap_after == run.heap_before

@@ -44,3 +44,55 @@ def test_check_detects_a_stale_note(tmp_path: Path, monkeypatch, capsys) -> None
     monkeypatch.setattr(optics, "OUT", stale)
     assert optics.main(["--check"]) == 1
     assert "out of date" in capsys.readouterr().err
+
+
+def test_every_board_has_a_recommended_build_measured_at_the_stands_distance() -> None:
+    """The getting-started guide recommended on-board QVGA decoding, which no stock lens reads a prescription with
+    at the stand's 20 cm: each profile now names its build, and the note quotes what its frames gave."""
+    import json
+    measured = json.loads(optics.MEASURED.read_text())
+    distance = optics.stand_distance_mm()
+    assert distance == 200
+    text = optics.render()
+    assert optics.built() == optics.profiles()
+    for profile in optics.profiles():
+        build = optics.build_optics(profile, distance)
+        assert build["codes"]["Rx"]["px"] >= optics.MARGINAL_PX, profile["name"]
+        row = measured[profile["name"]]
+        assert row["signature"] == optics.signature(profile, distance), "run python tools/optics.py --measure"
+        assert row["Rx"] == f"{optics.SEEDS}/{optics.SEEDS}", profile["name"]
+        assert f"| `{profile['name']}` | output {profile['recommended']['output']}" in text
+    assert "not measured" not in text
+
+
+def test_the_lens_of_each_recommended_build_is_in_its_bom() -> None:
+    import csv
+    for profile in optics.profiles():
+        lens = profile["recommended"]["lens"]
+        if lens:
+            bom = REPO / "hardware" / "bom" / f"{profile['name']}.csv"
+            assert lens["part"] in [r["part"] for r in csv.DictReader(bom.open(encoding="utf-8"))]
+
+
+def test_a_rendered_prescription_reads_on_board_with_the_picos_lens_and_not_with_the_stock_one() -> None:
+    """One measurement redone here (the firmware's decoder on a rendered QVGA frame): 17° lens yes, stock 60° no."""
+    for hfov, reads in ((17, True), (60, False)):
+        px = optics.px_per_module(320, hfov, 200, 20, 45)
+        frame, payload = optics.render_frame("ordonnance", 110, px, (320, 240), seed=1)
+        assert frame is not None and optics.read_frame(frame, payload, "board", 1) is reads
+
+
+@pytest.mark.parametrize("board, args, warned", [
+    ("esp32-s3-eye", ["--output", "hid"], "--output framed with config decode host, stream_format jpeg, frame_size UXGA"),
+    ("esp32-s3-eye", ["--output", "framed"], None),
+    ("pico-arducam-ov2640", ["--output", "hid"], "M12 lens 12 mm focal length"),
+    ("pico-arducam-ov2640", ["--output", "hid", "--lens-hfov", "17"], None),
+])
+def test_deploy_for_on_board_reading_warns_when_the_optics_cannot_read_a_prescription(capsys, board, args, warned) -> None:
+    from host_bridge.cli import main
+    assert main(["deploy", "--board", board, "--dry-run", *args]) == 0
+    err = capsys.readouterr().err
+    if warned is None:
+        assert "warning" not in err
+    else:
+        assert err.startswith(f"warning: {board} with a ") and "will not read on board" in err and warned in err

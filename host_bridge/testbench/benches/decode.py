@@ -1,7 +1,8 @@
 """`electeur bench decode`: every engine side by side on the real-photo corpus and on synthetic frames.
 
 Medians per image, ratio to pyzbar (zbar) measured in the same run, and the QR-only zxing-cpp miss time
-that the cascade's cost on empty frames is compared with.
+that the cascade's cost on empty frames is compared with; then the QR photos at original size, VGA and QVGA
+for the cascade, zxing-cpp, zbar, quirc, OpenCV WeChat and firmware/qr (`corpus_table`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from host_bridge.decode.engines import ENGINES, get_engine
 from host_bridge.decode.files import iter_images
 from host_bridge.decode.image import load_gray
 from host_bridge.testbench.synthetic_frames import PRESCRIPTION, RESOLUTIONS, empty_scene, printed_code
-from host_bridge.testbench.replay import expected_bytes
+from host_bridge.testbench import corpus_table
 
 NAME = "decode"
 HELP = "decode engines side by side: corpus photos and synthetic QVGA/VGA/HD/UXGA frames"
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     tasks: list[tuple[str, np.ndarray, bytes | None]] = []
     if args.corpus.is_dir():
         for path in iter_images([args.corpus]):
-            tasks.append((f"corpus {path.parent.name}", load_gray(path), expected_bytes(path)))
+            tasks.append((f"corpus {path.parent.name}", load_gray(path), corpus_table.expected_of(path)))
     else:
         print(f"bench: corpus {args.corpus} not found, synthetic frames only", file=sys.stderr)
     for res, size in RESOLUTIONS.items():
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
                 ms.setdefault(("corpus (all)", name), []).append(t)
             if expected is not None:
                 hits[(group, name)] = hits.get((group, name), 0) + any(
-                    expected in (s.data, s.text.encode()) for s in symbols)
+                    corpus_table.matches(s.data, expected) or s.text.encode() == expected for s in symbols)
     groups = list(dict.fromkeys(g for g, _, _ in tasks))
     if any(g.startswith("corpus") for g in groups):
         groups.insert(0, "corpus (all)")
@@ -92,5 +93,9 @@ def run(args: argparse.Namespace) -> int:
         qr = ms.get((group, "zxing QR-only"))
         extra = f"  {statistics.median(qr):16.3f} (cascade {statistics.median(ms[(group, 'cascade')]) / statistics.median(qr):.2f}x)" if qr else ""
         print(f"{group:<22} {n:>4}  " + "  ".join(cells) + extra)
-    print(f"(median ms per frame; x{BASELINE} = {BASELINE} median / engine median, same run; hits = expected payload read byte for byte)")
+    print(f"(median ms per frame; x{BASELINE} = {BASELINE} median / engine median, same run; hits = expected payload read, "
+          "byte for byte or as the same text in the corpus's charsets)")
+    if args.corpus.is_dir():
+        table = corpus_table.frames(args.corpus)
+        corpus_table.print_table(corpus_table.measure(table, corpus_table.decoders(), args.repeat), len(table["original"]))
     return 0

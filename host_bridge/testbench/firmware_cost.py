@@ -1,0 +1,106 @@
+"""The cost of firmware/qr in units that do not depend on the host: frame pixels read and Python-level loop
+iterations per frame, split into the loops a board runs as bytecode and those it runs as viper machine code
+(firmware/qr/fast.py), counted by running the decoder under CPython with a line tracer.
+
+A board's time is then iterations x its time per iteration (docs/performance.md derives the per-board figures).
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import types
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any, Callable
+
+import numpy as np
+
+FIRMWARE_QR = Path(__file__).resolve().parents[2] / "firmware" / "qr"
+FAST = FIRMWARE_QR / "fast.py"
+
+
+def viper_source(fast: Path = FAST) -> str:
+    """The viper code that firmware/qr/fast.py compiles on a board (its SOURCE string)."""
+    namespace: dict[str, object] = {}
+    text = fast.read_text(encoding="utf-8")
+    exec(compile(text.split("\nexec(SOURCE)")[0], str(fast), "exec"), namespace)
+    return str(namespace["SOURCE"])
+
+
+def fast_under_cpython(fast: Path = FAST) -> types.ModuleType:
+    """firmware/qr/fast.py executed by CPython: `@micropython.viper` a no-op, `ptr8` the buffer itself."""
+    stub = types.ModuleType("micropython")
+    stub.viper = lambda f: f  # type: ignore[attr-defined]
+    module = types.ModuleType("fast_cpython")
+    module.__dict__["ptr8"] = lambda b: b
+    saved = sys.modules.get("micropython")
+    sys.modules["micropython"] = stub
+    try:
+        exec(compile(viper_source(fast), str(fast), "exec"), module.__dict__)
+    finally:
+        if saved is None:
+            del sys.modules["micropython"]
+        else:
+            sys.modules["micropython"] = saved
+    return module
+
+
+def _loop_lines(source: str) -> set[int]:
+    """Line numbers of the `for` and `while` headers of a source (each iteration passes its header once)."""
+    return {n.lineno for n in ast.walk(ast.parse(source)) if isinstance(n, (ast.For, ast.While))}
+
+
+class _CountingFrame(bytes):
+    """A frame buffer that counts the reads of its pixels (indexing from Python code, the decoder's only access)."""
+
+    reads = 0
+
+    def __getitem__(self, i: Any) -> Any:
+        _CountingFrame.reads += 1
+        return bytes.__getitem__(self, i)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Per frame: pixel reads, loop iterations run as bytecode, loop iterations a viper port runs natively."""
+
+    pixels: int
+    bytecode: int
+    viper: int
+
+
+def frame_cost(decode: Callable[..., Any], gray: np.ndarray, viper: bool) -> Cost:
+    """Count one decode of `gray` by `decode` (firmware.qr.decoder.decode of any firmware tree); viper: with
+    its fast.py loops (as on a board that compiles viper), counted apart, else the portable loops (the wasm
+    port, or a board without viper)."""
+    qr = Path(decode.__code__.co_filename).parent
+    loops = {str(path): _loop_lines(path.read_text(encoding="utf-8")) for path in qr.glob("*.py")}
+    viper_loops = _loop_lines(viper_source(qr / "fast.py"))
+    fast = fast_under_cpython(qr / "fast.py") if viper else None
+    counts = [0, 0]
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> Any:  # sys.settrace: returns the local tracer or None
+        code = frame.f_code
+        if code.co_filename == str(qr / "fast.py") and fast is not None:
+            lines, slot = viper_loops, 1
+        else:
+            lines, slot = loops.get(code.co_filename, set()), 0
+        if not lines:
+            return None
+
+        def local(frame: FrameType, event: str, arg: object) -> Callable[..., object]:
+            if event == "line" and frame.f_lineno in lines:
+                counts[slot] += 1
+            return local
+        return local
+
+    buf = _CountingFrame(np.ascontiguousarray(gray, np.uint8).tobytes())
+    _CountingFrame.reads = 0
+    sys.settrace(tracer)
+    try:
+        decode(buf, gray.shape[1], gray.shape[0], fast=fast)
+    finally:
+        sys.settrace(None)
+    return Cost(_CountingFrame.reads, counts[0], counts[1])
