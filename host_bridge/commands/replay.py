@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from host_bridge.commands.decode import add_engine_option, engine_from, listed_images
 from host_bridge.counter.pipeline import LookupPipeline
-from host_bridge.decode.files import decode_file, iter_images
+from host_bridge.decode.files import decode_file
 from host_bridge.epu.client import EpuClient, default_base_url
 from host_bridge.errors import UserError
 from host_bridge.testbench import replay
@@ -81,13 +81,14 @@ def check_writable(path: Path | None, option: str) -> None:
         raise UserError(f"cannot write {option} {path}: permission denied")
 
 
-def check_scorable(dirs: list[str], labels: replay.Labels) -> None:
-    """A harness run that would score nothing is a broken corpus: say so before decoding anything."""
+def check_scorable(dirs: list[str], labels: replay.Labels) -> list[Path]:
+    """The images to replay; a harness run that would score nothing is a broken corpus: say so before decoding."""
     images = listed_images(dirs)
     if not any((Path(d) / MANIFEST).is_file() for d in dirs) and not any(labels.labelled(i) for i in images):
         raise UserError(f"nothing to score in {', '.join(dirs)}: no N.txt (expected text) or N.nocode (negative "
                         f"sample) beside the images, no {MANIFEST}, no --negatives directory; "
                         "'electeur decode' reads unlabelled images")
+    return images
 
 
 def manifest_verdicts(manifests: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -115,17 +116,17 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.report, "report")
     check_writable(args.junit, "JUnit file")
     labels = replay.Labels(args.negatives)
-    check_scorable(args.dirs, labels)
+    images = check_scorable(args.dirs, labels)   # walked once: every later step takes this list
     engine = engine_from(args)
     epu = EpuClient(args.epu or default_base_url()) if args.epu is not None else None
     pipeline = LookupPipeline(epu=epu, sessions=args.session)
     decode: Callable[[Path], dict[str, Any]] = lambda image: decode_file(image, engine)  # noqa: E731
     if args.via_reader:
         from host_bridge.testbench.via_reader import reader_rows
-        via = reader_rows(list(iter_images(args.dirs)), args.via_reader, engine, frame_format=args.frame_format)
+        via = reader_rows(images, args.via_reader, engine, frame_format=args.frame_format)
         decode = via.__getitem__
     rows = []
-    for row in replay.replay(args.dirs, lambda image: pipeline.add_to_row(decode(image)), labels):
+    for row in replay.replay(images, lambda image: pipeline.add_to_row(decode(image)), labels):
         rows.append(row)
         if args.json:
             print(json.dumps(row, ensure_ascii=False), flush=True)

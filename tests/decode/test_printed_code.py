@@ -15,10 +15,11 @@ from PIL import Image
 from host_bridge.cli import main
 from host_bridge.counter.pipeline import LookupPipeline
 from host_bridge.decode.engines import get_engine
-from host_bridge.decode.printed_code import PrintedCodeEngine, TextReader, resolve
+from host_bridge.decode.printed_code import PrintedCodeEngine, resolve
 from host_bridge.payloads.lookup import now_source
 from host_bridge.payloads.manual import PRINTED_CODE_ENGINE
 from host_bridge.payloads.validators import iso7064_mod37_36_check, prescription_number
+from host_bridge.testbench.benches.printed_code import Counting
 from host_bridge.testbench.samples.generate import sample
 from host_bridge.testbench.synthetic_frames import PRESCRIPTION, empty_scene, printed_code
 
@@ -56,20 +57,8 @@ def test_a_confident_misreading_gives_no_number() -> None:
     assert resolve([line(n), line(number("AAAABBBBCCCCDDD"))])[0] is None   # two codes in view: which one?
 
 
-class CountingReader(TextReader):
-    """The real OCR, counting its runs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.runs = 0
-
-    def lines(self, gray: np.ndarray) -> list[list[str]]:
-        self.runs += 1
-        return super().lines(gray)
-
-
 def test_no_ocr_when_the_qr_reads_or_the_frame_is_empty() -> None:
-    reader = CountingReader()
+    reader = Counting()
     engine = PrintedCodeEngine(get_engine(), reader)
     assert [s.text for s in engine.decode(printed_code((640, 480), seed=1))] == [PRESCRIPTION]
     assert engine.decode(empty_scene((640, 480), seed=2)) == []

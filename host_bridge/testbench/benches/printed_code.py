@@ -29,6 +29,8 @@ HELP = "OCR of the printed prescription number on destroyed QRs: share read, wro
 
 
 class Counting(TextReader):
+    """The real OCR, counting its runs (the bench's proof that only missed frames pay; the tests' too)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.runs = 0
