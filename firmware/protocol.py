@@ -335,21 +335,49 @@ def parse_frame_ack(msg):
     return p[0] if len(p) == 1 and p[0] <= FRAME_SEEN else None
 
 
+class SourceError(Exception):
+    """A frame's source gave out while the frame was streamed (frame_messages): the frame is abandoned."""
+
+
+class BytesSource:
+    """An image in memory as a frame source: what `frame_messages` reads a camera's FIFO through."""
+
+    def __init__(self, data):
+        self.mv = memoryview(data)
+        self.pos = 0
+
+    def __len__(self):
+        return len(self.mv)
+
+    def readinto(self, buf):
+        m = min(len(buf), len(self.mv) - self.pos)
+        buf[:m] = self.mv[self.pos:self.pos + m]
+        self.pos += m
+        return m
+
+
 def frame_messages(reader, frame_id, kind, width, height, data, captured_ms=0):
     """A frame as FRAME_START (u8 kind, u16 width, u16 height, u32 length, u32 capture ms),
     FRAME_CHUNK (u32 offset + data) ... and FRAME_END (u32 CRC-32 of the whole image). A generator:
-    the chunks are encoded one at a time to keep the heap small."""
-    n = len(data)
+    the chunks are read, encoded and checksummed one at a time to keep the heap small. `data` is the image's
+    bytes, or a source read piece by piece (`len()` bytes, `readinto(buf)` -> count), so that an image larger
+    than the heap (a UXGA JPEG in the ArduCAM's FIFO) streams through one chunk buffer; a source that gives
+    fewer bytes than it announced raises SourceError."""
+    src = data if hasattr(data, "readinto") else BytesSource(data)
+    n = len(src)
     yield encode(FRAME_START, frame_id, struct.pack("<BHHII", kind, width, height, n, captured_ms & 0xFFFFFFFF),
                  reader)
-    mv = memoryview(data)
     chunk = bytearray(4 + CHUNK)            # one buffer for every chunk
+    mv = memoryview(chunk)
+    crc = 0
     for off in range(0, n, CHUNK):
         m = min(CHUNK, n - off)
         struct.pack_into("<I", chunk, 0, off)
-        chunk[4:4 + m] = mv[off:off + m]
-        yield encode(FRAME_CHUNK, frame_id, memoryview(chunk)[:4 + m], reader)
-    yield encode(FRAME_END, frame_id, struct.pack("<I", crc32(data)), reader)
+        if src.readinto(mv[4:4 + m]) != m:
+            raise SourceError("the frame's source ended at byte %d of %d" % (off, n))
+        crc = crc32(mv[4:4 + m], crc)
+        yield encode(FRAME_CHUNK, frame_id, mv[:4 + m], reader)
+    yield encode(FRAME_END, frame_id, struct.pack("<I", crc), reader)
 
 
 def parse_frame_start(msg):

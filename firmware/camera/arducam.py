@@ -1,11 +1,14 @@
 # ArduCAM Mini 2MP Plus (OV2640) for the Pico: the sensor is set up over I2C (SCCB at 0x30), frames come out of
 # the ArduCAM FIFO over SPI (register write [addr|0x80, val], read [addr & 0x7F]; 0x04 FIFO control, 0x41 bit
 # 0x08 capture done, 23-bit FIFO length in 0x42-0x44, 0x3C burst read).
-# Frames: JPEG at QQVGA/QVGA, or gray8 at QVGA (YUV422 with Y first: the even bytes of each FIFO row).
+# Frames: JPEG at QQVGA/QVGA/UXGA, or gray8 at QVGA (YUV422 with Y first: the even bytes of each FIFO row).
+# A JPEG is never held in RAM (a UXGA one, 100-250 KB, is larger than a Pico's free heap): the capture checks
+# its SOI marker and hands a FifoJpeg, read chunk by chunk inside one burst while the output streams it.
 # Register tables are (register, value) byte pairs, from ArduCAM's OV2640 driver (ArduCAM/PICO_SPI_CAM,
-# ov2640_regs.h, 0BSD licence; sensor settings data): bytes constants, not lists of tuples, to keep them out of the heap's object space.
+# C/ArduCAM/ov2640_regs.h, 0BSD licence; sensor settings data): bytes constants, not lists of tuples, to keep them out of the heap's object space.
 import time
 
+from firmware import protocol as P
 from firmware.clock import ticks_diff, ticks_ms
 
 SENSOR = 0x30                           # OV2640 SCCB address (7-bit)
@@ -20,7 +23,13 @@ FIFO = 0x04
 CLEAR_DONE, START, RESET_PTRS = 0x01, 0x02, 0x30
 STATUS, DONE = 0x41, 0x08
 BURST = 0x3C
-MAX_JPEG = 64 * 1024
+SOI = b"\xff\xd8"                       # a JPEG's first two bytes
+# A FIFO length past width*height bytes (1 byte per pixel; the host refuses more, host_bridge/link/assembly.py)
+# is no JPEG of a scene (the OV2640 gives 0.05-0.15 byte per pixel): the 8 MB FIFO overflowed (0x7FFFFF, ArduCAM's
+# MAX_FIFO_SIZE) or a capture never closed its frame; streaming megabytes of it would stall the reader for seconds.
+JPEG_BYTES_PER_PIXEL = 1
+CAPTURE_MS = 2000                       # an OV2640 UXGA frame takes ~150 ms; past this the capture never completes
+JPEG_SIZES = {"QQVGA": (160, 120), "QVGA": (320, 240), "UXGA": (1600, 1200)}
 
 # QVGA, YUV422/RGB565 output (ArduCAM's OV2640_QVGA); IMAGE_MODE is set to YUYV after it
 INIT_GRAY = (
@@ -72,10 +81,54 @@ SIZE_QVGA_JPEG = (
 )
 # JPEG 160x120 over the QVGA table: the DSP's zoom and output size, between DVP reset and release
 SIZE_QQVGA_JPEG = b"\xe0\x04\x50\x92\x5a\x28\x5b\x1e\xe0\x00"
+# JPEG 1600x1200 over the QVGA table (OV2640_1600x1200_JPEG, as ArduCAM's OV2640_set_JPEG_size writes it): the
+# sensor at full resolution (COM7 0x00, CLKRC 0x01), the DSP's output 1600x1200 (0x5A/0x5B/0x5C). JPEG quality:
+# the sensor's default quantisation scale (DSP 0x44), which ArduCAM's driver leaves as is too; ArduCAM's UXGA
+# frames are 100-250 KB, about 0.2 s over USB full speed, and a finer scale would only lengthen them.
+SIZE_UXGA_JPEG = (
+    b"\xff\x01\x11\x01\x12\x00\x17\x11\x18\x75\x32\x36\x19\x01\x1a\x97\x03\x0f\x37\x40\x4f\xbb\x50\x9c"
+    b"\x5a\x57\x6d\x80\x3d\x34\x39\x02\x35\x88\x22\x0a\x37\x40\x34\xa0\x06\x02\x0d\xb7\x0e\x01\xff\x00"
+    b"\xe0\x04\xc0\xc8\xc1\x96\x86\x3d\x50\x00\x51\x90\x52\x2c\x53\x00\x54\x00\x55\x88\x57\x00\x5a\x90"
+    b"\x5b\x2c\x5c\x05\xd3\x02\xe0\x00"
+)
+SIZE_JPEG = {(160, 120): SIZE_QQVGA_JPEG, (1600, 1200): SIZE_UXGA_JPEG}
 
 
 class CameraError(OSError):
     """The camera is absent, wired wrong or is not an OV2640: the message says what to check."""
+
+
+class FifoJpeg:
+    """A captured JPEG still in the ArduCAM's FIFO, as a frame source (firmware/protocol.py frame_messages):
+    `len()` bytes, read in order by `readinto(buf)` inside the burst the capture opened (CS held low after the
+    0x3C command, as ArduCAM's streaming examples read it piece by piece); the burst ends with the last byte.
+    The bytes are the FIFO's as they are: where its length counts a few bytes past the JPEG's FFD9 end marker,
+    the host's JPEG decoder stops at the marker."""
+
+    def __init__(self, cam, n):
+        self.cam = cam
+        self.n = n
+        self.pos = 0
+
+    def __len__(self):
+        return self.n
+
+    def readinto(self, buf):
+        if self.cam.burst is not self:
+            raise P.SourceError("the FIFO holds a newer capture")
+        mv = memoryview(buf)
+        m = min(len(mv), self.n - self.pos)
+        head = len(SOI) - self.pos      # the SOI marker, read by the capture to check the frame
+        k = 0
+        while k < head and k < m:
+            mv[k] = SOI[self.pos + k]
+            k += 1
+        if k < m:
+            self.cam.spi.readinto(mv[k:m])
+        self.pos += m
+        if self.pos >= self.n:
+            self.cam.end_burst()
+        return m
 
 
 class ArducamCamera:
@@ -94,7 +147,9 @@ class ArducamCamera:
             raise CameraError("ArduCAM does not answer on SPI (test register): check %s" % self.wiring)
         self.check_sensor()
         self.jpeg = cfg["decode"] == "host" and cfg["stream_format"] == "jpeg"
-        self.width, self.height = (160, 120) if self.jpeg and cfg["frame_size"] == "QQVGA" else (320, 240)
+        self.width, self.height = JPEG_SIZES.get(cfg["frame_size"], (320, 240)) if self.jpeg else (320, 240)
+        self.burst = None               # the FifoJpeg being read (CS low), if any
+        self.error = None               # why the last capture gave no frame (the scan loop goes on; heartbeats say it)
         self.setup()
         self.buf = None if self.jpeg else bytearray(self.width * self.height)
         self.row = None if self.jpeg else bytearray(self.width * 2)
@@ -134,8 +189,8 @@ class ArducamCamera:
             self.sensor_write(BANK, SENSOR_BANK)
             self.sensor_write(0x15, 0x00)
             self.sensor_table(SIZE_QVGA_JPEG)
-            if self.width == 160:
-                self.sensor_table(SIZE_QQVGA_JPEG)
+            if (self.width, self.height) in SIZE_JPEG:
+                self.sensor_table(SIZE_JPEG[(self.width, self.height)])
         else:
             self.sensor_table(INIT_GRAY)
             self.sensor_write(BANK, DSP)
@@ -171,27 +226,33 @@ class ArducamCamera:
         self.cs(1)
         return v
 
+    def end_burst(self):
+        """End the FIFO burst read of the last JPEG (streamed to its end, skipped or abandoned)."""
+        if self.burst is not None:
+            self.burst = None
+            self.cs(1)
+
+    def failed(self, why):
+        self.error = why
+        return None
+
     def capture(self):
+        """A frame, or None with `error` saying why (never completed, bad length, not a JPEG): skipped."""
+        self.end_burst()
         self.write(FIFO, RESET_PTRS)
         self.write(FIFO, CLEAR_DONE)
         self.write(FIFO, START)
         t = ticks_ms()
         while not self.read(STATUS) & DONE:
-            if ticks_diff(ticks_ms(), t) > 2000:
-                return None
+            if ticks_diff(ticks_ms(), t) > CAPTURE_MS:
+                return self.failed("capture not done after %d ms: check the camera's power and %s"
+                                   % (CAPTURE_MS, self.wiring))
         n = (self.read(0x42) | self.read(0x43) << 8 | self.read(0x44) << 16) & 0x7FFFFF
         if self.jpeg:
-            if not 0 < n <= MAX_JPEG:
-                return None
-            buf = bytearray(n)
-            self.cs(0)
-            self.spi.write(bytes((BURST,)))
-            self.spi.readinto(buf)
-            self.cs(1)
-            return 1, self.width, self.height, buf, t
+            return self.capture_jpeg(n, t)
         w, row, buf = self.width, self.row, self.buf
         if n < len(buf) * 2:
-            return None
+            return self.failed("FIFO holds %d bytes, a %dx%d YUV frame needs %d" % (n, w, self.height, len(buf) * 2))
         self.cs(0)
         self.spi.write(bytes((BURST,)))
         for y in range(self.height):
@@ -200,10 +261,27 @@ class ArducamCamera:
             for x in range(w):
                 buf[o + x] = row[2 * x]
         self.cs(1)
+        self.error = None
         return 0, w, self.height, buf, t
+
+    def capture_jpeg(self, n, t):
+        limit = self.width * self.height * JPEG_BYTES_PER_PIXEL
+        if not len(SOI) < n <= limit:
+            return self.failed("FIFO length %d is no %dx%d JPEG (3 to %d bytes)" % (n, self.width, self.height, limit))
+        head = bytearray(len(SOI))
+        self.cs(0)
+        self.spi.write(bytes((BURST,)))
+        self.spi.readinto(head)
+        if head != SOI:
+            self.cs(1)
+            return self.failed("FIFO data starts %02x%02x, not a JPEG (ffd8)" % (head[0], head[1]))
+        self.burst = FifoJpeg(self, n)
+        self.error = None
+        return 1, self.width, self.height, self.burst, t
 
     def set_light(self, on):
         pass
 
     def close(self):
+        self.end_burst()
         self.spi.deinit()

@@ -194,12 +194,17 @@ class FramedOutput:
         fid = self.next_seq()
         self.frame_pending = fid
         t = ticks_ms()
-        for wire in P.frame_messages(self.reader, fid, kind, w, h, buf, captured):
-            if not await self._room(len(wire), t):
-                self.frame_pending = None   # abandoned: the host drops the partial frame, the next replaces it
-                return False
-            self.port.write(wire)
-            await pause()               # let the port drain (and, on the wasm port, the GC run) per chunk
+        try:
+            for wire in P.frame_messages(self.reader, fid, kind, w, h, buf, captured):
+                if not await self._room(len(wire), t):
+                    self.frame_pending = None   # abandoned: the host drops the partial frame, the next replaces it
+                    return False
+                self.port.write(wire)
+                await pause()           # let the port drain (and, on the wasm port, the GC run) per chunk
+        except P.SourceError as exc:    # the camera's FIFO gave out mid-frame: said, and the next frame goes on
+            self.frame_pending = None
+            self.error("frame", str(exc))
+            return False
         self.poll()
         return True
 

@@ -1,12 +1,23 @@
 """ArduCAM Mini 2MP Plus set-up, against a stand-in bus (no camera on this machine): the OV2640 id check, a clear
-error when the sensor is absent, mute or another chip, the register tables written, and gray frames from FIFO."""
+error when the sensor is absent, mute or another chip, the register tables written, gray frames from FIFO, and
+JPEG frames (up to UXGA) streamed from the FIFO chunk by chunk to the host, with every bad FIFO a skipped frame."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+
+import numpy as np
 import pytest
+from PIL import Image
 
 from firmware import board, config
+from firmware import protocol as P
 from firmware.camera import arducam as A
+from firmware.outputs.framed import FramedOutput
+from firmware.scan import ScanLoop
+from host_bridge.link.frames import frame_gray
+from host_bridge.link.reader_link import Frame, ReaderLink
 
 PINS = board.load("pico-arducam-ov2640")["camera"]
 
@@ -45,13 +56,16 @@ class Sccb:
 
 
 class Fifo:
-    """The ArduCAM's SPI side: the test register, capture done at once, a FIFO holding `data`."""
+    """The ArduCAM's SPI side: the test register, capture done at once (or never), a FIFO holding `data` whose
+    length register says `length` (default: len(data)); `reads` records the size of each burst read."""
 
-    def __init__(self, data: bytes = b"", echo: bool = True) -> None:
+    def __init__(self, data: bytes = b"", echo: bool = True, length: int | None = None, done: bool = True) -> None:
         self.regs: dict[int, int] = {}
-        self.data, self.echo = data, echo
+        self.data, self.echo, self.done = data, echo, done
+        self.length = len(data) if length is None else length
         self.addr = 0
         self.burst = 0
+        self.reads: list[int] = []
 
     def write(self, data: bytes) -> None:
         if len(data) == 2:
@@ -62,22 +76,23 @@ class Fifo:
             self.addr = data[0]
 
     def read(self, n: int) -> bytes:
-        n_fifo = len(self.data)
-        value = {0x00: self.regs.get(0, 0) if self.echo else 0xFF, A.STATUS: A.DONE,
+        n_fifo = self.length
+        value = {0x00: self.regs.get(0, 0) if self.echo else 0xFF, A.STATUS: A.DONE if self.done else 0,
                  0x42: n_fifo & 0xFF, 0x43: n_fifo >> 8 & 0xFF, 0x44: n_fifo >> 16}.get(self.addr, 0)
         return bytes((value,))
 
-    def readinto(self, buf: bytearray) -> None:
-        buf[:] = self.data[self.burst:self.burst + len(buf)]
+    def readinto(self, buf: bytearray | memoryview) -> None:
+        buf[:] = self.data[self.burst:self.burst + len(buf)].ljust(len(buf), b"\0")
         self.burst += len(buf)
+        self.reads.append(len(buf))
 
     def deinit(self) -> None:
         pass
 
 
-def camera(i2c: Sccb, spi: Fifo | None = None, **cfg_keys) -> A.ArducamCamera:
+def camera(i2c: Sccb, spi: Fifo | None = None, cs: list[int] | None = None, **cfg_keys) -> A.ArducamCamera:
     cfg, _ = config.validate(cfg_keys)
-    return A.ArducamCamera(PINS, cfg, spi=spi or Fifo(), i2c=i2c, cs=lambda level: None)
+    return A.ArducamCamera(PINS, cfg, spi=spi or Fifo(), i2c=i2c, cs=(cs if cs is not None else []).append)
 
 
 def pairs(table: bytes) -> list[tuple[int, int]]:
@@ -136,3 +151,111 @@ def test_fixed_exposure_turns_aec_and_agc_off_and_scales_the_automatic_exposure(
     assert aec == 257 * 25 // 100 and bus.regs[(1, A.COM8)] == A.MANUAL and bus.regs[(1, A.GAIN)] == 0
     cam.set_exposure(100)
     assert bus.regs[(1, A.COM8)] == A.AUTO
+
+
+UXGA = {"decode": "host", "stream_format": "jpeg", "frame_size": "UXGA"}
+
+
+def uxga_jpeg() -> bytes:
+    """A 1600x1200 JPEG as the OV2640 gives one (a real JPEG, noisy enough to weigh ~400 KB)."""
+    rng = np.random.default_rng(3)
+    gray = np.clip(rng.normal(128, 40, (1200, 1600)), 0, 255).astype(np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(gray).save(out, "JPEG", quality=75)
+    return out.getvalue()
+
+
+class HostPort:
+    """The framed output's USB serial port, its bytes kept for the host."""
+
+    def __init__(self) -> None:
+        self.sent = bytearray()
+
+    def read(self) -> bytes:
+        return b""
+
+    def write(self, data: bytes) -> None:
+        self.sent += data
+
+
+def framed(port: HostPort, **cfg_keys) -> FramedOutput:
+    cfg, _ = config.validate({"output": "framed", "frame_ack_ms": 0, **cfg_keys})
+    return FramedOutput(port, cfg, board.load("pico-arducam-ov2640"))
+
+
+def host_frames(wire: bytes) -> tuple[list[Frame], list[dict]]:
+    """What the host bridge's link makes of the wire bytes: the frames reassembled (CRC checked), the ERRORs."""
+    frames: list[Frame] = []
+    errors: list[dict] = []
+    link = ReaderLink(HostPort(), lambda *a: None, on_frame=lambda r, f: frames.append(f),
+                      on_message=lambda msg: errors.append(msg.json()) if msg.type == P.ERROR else None)
+    link.feed(wire)
+    return frames, errors
+
+
+def test_uxga_jpeg_setup_writes_arducams_1600x1200_table_over_the_qvga_one() -> None:
+    bus = Sccb()
+    cam = camera(bus, **UXGA)
+    assert (cam.width, cam.height, cam.jpeg) == (1600, 1200, True)
+    expected = pairs(A.INIT_JPEG) + [(A.BANK, 1), (0x15, 0)] + pairs(A.SIZE_QVGA_JPEG) + pairs(A.SIZE_UXGA_JPEG)
+    assert bus.writes[3:] == expected
+    assert (0x5A, 0x90) in pairs(A.SIZE_UXGA_JPEG) and (0x5C, 0x05) in pairs(A.SIZE_UXGA_JPEG)   # 1600/4, 1200/4
+
+
+def test_a_uxga_jpeg_streams_from_the_fifo_chunk_by_chunk_and_the_host_gets_the_fifos_bytes() -> None:
+    jpeg = uxga_jpeg()
+    fifo_bytes = jpeg + b"\x00" * 7                  # the length register counts a few bytes past FFD9
+    fifo, cs = Fifo(fifo_bytes), []
+    cam = camera(Sccb(), fifo, cs, **UXGA)
+    port = HostPort()
+    kind, w, h, source, _ = cam.capture()
+    assert (kind, w, h, len(source)) == (P.JPEG, 1600, 1200, len(fifo_bytes)) and len(jpeg) > 240 * 1024
+    cs.clear()
+    assert asyncio.run(framed(port).send_frame((kind, w, h, source, 0)))
+    assert cs == [1]                                   # one burst, CS low from the capture to the last byte
+    assert fifo.reads[0] == 2 and max(fifo.reads) == P.CHUNK     # SOI checked, then read 1 KB at a time
+    assert sum(fifo.reads) == len(fifo_bytes)
+    frames, errors = host_frames(bytes(port.sent))
+    assert errors == [] and len(frames) == 1
+    assert frames[0].kind == "jpeg" and frames[0].data == fifo_bytes    # exactly the FIFO's bytes, CRC matched
+    assert frame_gray(frames[0]).shape == (1200, 1600)  # the JPEG decoder stops at FFD9: the padding is harmless
+
+
+@pytest.mark.parametrize("fifo, says", [
+    (Fifo(b"\xff\xd8" + bytes(100), length=0), "FIFO length 0 is no 1600x1200 JPEG"),
+    (Fifo(b"\xff\xd8" + bytes(100), length=0x7FFFFF), "FIFO length 8388607"),      # the 8 MB FIFO overflowed
+    (Fifo(b"\xff\xd8" + bytes(100), length=1600 * 1200 + 1), "FIFO length 1920001"),
+    (Fifo(b"\x00\xff\xd8" + bytes(100)), "starts 00ff, not a JPEG"),
+    (Fifo(b"\xff\xd8" + bytes(100), done=False), "capture not done after"),
+])
+def test_a_bad_fifo_is_a_skipped_frame_that_says_why_and_the_scan_goes_on(
+        fifo: Fifo, says: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(A, "CAPTURE_MS", 30)
+    cs: list[int] = []
+    cam = camera(Sccb(), fifo, cs, **UXGA)
+    cs.clear()
+    port = HostPort()
+    cfg, _ = config.validate({"output": "framed", "heartbeat_ms": 1, **UXGA})
+    loop = ScanLoop(cfg, cam, None, framed(port), None)
+    assert asyncio.run(loop.step()) is True            # not the end of the camera's frames: the loop goes on
+    assert says in cam.error and loop.stats["streamed"] == 0
+    assert cs.count(0) == cs.count(1)                  # no burst left open
+    assert sum(fifo.reads) <= 2                        # nothing streamed but the SOI check
+    fifo.data, fifo.length, fifo.done = b"\xff\xd8" + bytes(300) + b"\xff\xd9", 304, True
+    assert asyncio.run(loop.step()) is True and cam.error is None and loop.stats["streamed"] == 1
+    frames, _ = host_frames(bytes(port.sent))
+    assert [f.data for f in frames] == [fifo.data]
+
+
+def test_a_frame_overwritten_by_a_newer_capture_is_abandoned_with_an_error_and_the_next_streams() -> None:
+    fifo = Fifo(b"\xff\xd8" + bytes(5000) + b"\xff\xd9")
+    cam = camera(Sccb(), fifo, **UXGA)
+    old = cam.capture()
+    new = cam.capture()                                # the FIFO now holds another frame: the old one is gone
+    port = HostPort()
+    out = framed(port)
+    assert asyncio.run(out.send_frame(old)) is False and out.frame_pending is None
+    assert asyncio.run(out.send_frame(new)) is True
+    frames, errors = host_frames(bytes(port.sent))
+    assert [e["code"] for e in errors] == ["frame"] and "newer capture" in errors[0]["message"]
+    assert [len(f.data) for f in frames] == [5004]
