@@ -20,7 +20,7 @@ from pathlib import Path
 
 import segno
 
-from host_bridge.devtools.optics import FRAME_PX, fov_width_mm, px_per_module, stand_distance_mm
+from host_bridge.devtools.optics import FRAME_PX, code_view, fov_width_mm, px_per_module, stand_distance_mm
 
 REPO = Path(__file__).resolve().parents[1]
 BOARDS = REPO / "hardware" / "boards"
@@ -72,11 +72,10 @@ def build_optics(profile: dict, distance_mm: float) -> dict:
     build = profile["recommended"]
     hfov = (build["lens"] or profile["camera"]["lens"])["hfov_deg"]
     width, height = FRAME_PX[build["frame_size"]]
-    per_mm = width / fov_width_mm(hfov, distance_mm)
     codes = {}
     for short, _, side, n in CODES:
-        _, modules = qr_modules(n)
-        codes[short] = {"px": per_mm * side / modules, "fits": side * 1.3 * per_mm <= height}
+        px, fits = code_view((width, height), hfov, distance_mm, side, qr_modules(n)[1])
+        codes[short] = {"px": px, "fits": fits}
     return {"hfov": hfov, "width": width, "height": height, "codes": codes}
 
 
@@ -210,8 +209,8 @@ def render() -> str:
             "counter distance. Either stream JPEG frames at SXGA/UXGA to the host bridge (framed or tcp output), "
             "or fit a narrow M12 lens (the HFOV given below for each camera), or make the stand hold the code "
             "closer (and refocus the lens: the stock OV2640 lens is focused far away). The build each board should "
-            "use follows; `electeur deploy --output hid` warns when the board and its optics cannot read a "
-            "prescription on board.", "", *recommended_section()]
+            "use follows; `electeur deploy --output hid` (or `line`) warns when the board and its optics cannot read "
+            "a prescription or a phone-screen apCV on board, and names that build.", "", *recommended_section()]
     for sensor, hfov, gray_max, names in cameras():
         out += [f"## {sensor}, HFOV {hfov:g}° — {', '.join(names)}", "",
                 "Field of view width: " + ", ".join(f"{fov_width_mm(hfov, d):.0f} mm at {d / 10:g} cm"

@@ -82,17 +82,35 @@ def test_a_rendered_prescription_reads_on_board_with_the_picos_lens_and_not_with
         assert frame is not None and optics.read_frame(frame, payload, "board", 1) is reads
 
 
+FRAMED_UXGA = "the build that reads both: --output framed with config decode host, stream_format jpeg, frame_size UXGA"
+
+
 @pytest.mark.parametrize("board, args, warned", [
-    ("esp32-s3-eye", ["--output", "hid"], "--output framed with config decode host, stream_format jpeg, frame_size UXGA"),
+    ("esp32-s3-eye", ["--output", "hid"], [FRAMED_UXGA, "a 2 cm prescription QR gets 0.5 px per module"]),
     ("esp32-s3-eye", ["--output", "framed"], None),
-    ("pico-arducam-ov2640", ["--output", "hid"], "M12 lens 12 mm focal length"),
-    ("pico-arducam-ov2640", ["--output", "hid", "--lens-hfov", "17"], None),
+    ("pico-arducam-ov2640", ["--output", "hid"], [FRAMED_UXGA, "a 2 cm prescription QR gets 0.6 px per module"]),
+    # the 12 mm lens reads prescriptions on board, but a phone's apCV does not fit its field: warned too
+    ("pico-arducam-ov2640", ["--output", "line", "--lens-hfov", "17"],
+     [FRAMED_UXGA, "a phone-screen apCV (4 cm) does not fit its 60 × 45 mm field"]),
+    ("pico-arducam-ov2640", ["--output", "framed"], None),
 ])
-def test_deploy_for_on_board_reading_warns_when_the_optics_cannot_read_a_prescription(capsys, board, args, warned) -> None:
+def test_deploy_for_on_board_reading_warns_when_the_optics_cannot_read_a_prescription_and_an_apcv(
+        capsys, board, args, warned) -> None:
     from host_bridge.cli import main
     assert main(["deploy", "--board", board, "--dry-run", *args]) == 0
     err = capsys.readouterr().err
     if warned is None:
         assert "warning" not in err
     else:
-        assert err.startswith(f"warning: {board} with a ") and "will not read on board" in err and warned in err
+        assert err.startswith(f"warning: {board} with a ") and "will not read on board" in err
+        for text in warned:
+            assert text in err
+
+
+def test_the_warnings_code_sizes_are_the_notes_and_an_on_board_build_that_reads_both_is_not_warned() -> None:
+    from host_bridge.devtools import optics as model
+    assert optics.qr_modules(110)[1] == model.RX_MODULES and optics.qr_modules(200)[1] == model.APCV_MODULES
+    assert [c[2] for c in optics.CODES] == [model.RX_SIDE_MM, model.APCV_SIDE_MM]
+    openmv = next(p for p in optics.profiles() if p["name"] == "openmv-h7-plus")
+    assert model.onboard_warning(openmv, {"output": "hid", "frame_size": "VGA"}, 26) is None
+    assert "prescription QR gets 1.5 px" in model.onboard_warning(openmv, {"output": "hid", "frame_size": "QVGA"}, 26)
