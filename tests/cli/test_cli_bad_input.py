@@ -45,6 +45,7 @@ CASES = [
     ("bench lookup", ["bench", "lookup", "--count", "0"]),
     ("bench pairing", ["bench", "pairing", "--repeat", "0"]),
     ("bench peers", ["bench", "peers", "--count", "-5"]),
+    ("bench pico-frame", ["bench", "pico-frame", "--repeat", "0"]),
     ("bench printed-code", ["bench", "printed-code", "--count", "0"]),
     ("bench protocol", ["bench", "protocol", "--frames", "0"]),
     ("bench scan-cost", ["bench", "scan-cost", "--frames", "0"]),

@@ -1,6 +1,6 @@
 """The Pico's recommended build end to end: UXGA JPEG frames of a prescription and of a phone-screen apCV, rendered
 at that build's pixels per module at the stand's distance (tools/optics.py), served by a stand-in ArduCAM FIFO (no
-camera on this machine; tests/helpers/mpy/arducam_fifo_reader.py) to the real firmware on MicroPython with the
+camera on this machine; tools/micropython/arducam_stream.py) to the real firmware on MicroPython with the
 Pico's heap (the unix port's fixed heap; the wasm port with --strict-heap), streamed as framed wire messages over a
 pty to `electeur run`, whose link, frame assembly and zxing-cpp decoder read both codes. The apCV frame's JPEG is
 twice the Pico's whole heap: the firmware streams it from the FIFO, 1 KB at a time."""
@@ -19,12 +19,13 @@ from PIL import Image
 from conftest import REPO
 from test_firmware_micropython import MP_RUNTIMES, PICO_HEAP, mp_argv
 
+from host_bridge.package_data import micropython_script
 from host_bridge.testbench.bridge_faults import sinks_config
 from host_bridge.testbench.fault_rig import Bridge, wait_until
 from host_bridge.testbench.pty_relay import PtyRelay
 
 pytestmark = pytest.mark.micropython
-SCRIPT = REPO / "tests" / "helpers" / "mpy" / "arducam_fifo_reader.py"
+SCRIPT = micropython_script("arducam_stream.py")
 BOARD = "pico-arducam-ov2640"
 
 spec = importlib.util.spec_from_file_location("optics", REPO / "tools" / "optics.py")
@@ -55,7 +56,7 @@ def uxga_frames(folder: Path) -> list[tuple[bytes, int]]:
 def test_the_picos_uxga_jpeg_build_streams_a_prescription_and_an_apcv_to_the_bridge_which_reads_both(
         runtime: str, tmp_path: Path) -> None:
     shown = uxga_frames(tmp_path / "frames")
-    argv = mp_argv(runtime, str(PICO_HEAP), SCRIPT, "/frames", f"/boards/{BOARD}.json",
+    argv = mp_argv(runtime, str(PICO_HEAP), SCRIPT, "serve", "/frames", f"/boards/{BOARD}.json",
                    mounts={tmp_path / "frames": "/frames", REPO / "hardware" / "boards": "/boards"})
     if runtime == "micropython":
         argv.insert(argv.index("--heap"), "--strict-heap")      # a heap that grows past the Pico's: MemoryError
@@ -80,3 +81,18 @@ def test_the_picos_uxga_jpeg_build_streams_a_prescription_and_an_apcv_to_the_bri
     if runtime == "micropython-unix":   # a fixed heap (MemoryError past it), 64-bit objects: harsher than a Pico
         assert peak < free < total <= PICO_HEAP
         print(f"{runtime}: heap {total} B, free at start {free} B, live peak {peak} B; JPEGs {[s for _, s in shown]} B")
+
+
+def test_the_pico_frame_bench_measures_the_firmwares_share_of_a_chunk_and_derives_the_frame_time(capsys) -> None:
+    """docs/performance.md's figures come from this command: the firmware's work per 1 KB chunk stays a small
+    share of the chunk's SPI read and USB transfer on an RP2040."""
+    import re
+
+    from host_bridge.cli import main
+    assert main(["bench", "pico-frame", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    iterations = float(re.search(r"firmware per chunk: ([\d.]+) bytecode loop iterations", out).group(1))
+    firmware, spi = (float(v) for v in re.search(r"RP2040 per chunk: firmware ([\d.]+) ms .* SPI FIFO read ([\d.]+) ms",
+                                                 out).groups())
+    assert 1 < iterations < 80 and firmware < spi / 2
+    assert re.search(r"derived   150 KB UXGA JPEG: 0\.\d\d-0\.\d\d s to stream", out)

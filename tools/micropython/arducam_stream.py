@@ -1,20 +1,34 @@
-# The Pico reader's firmware as deployed (ArducamCamera driver, scan loop, framed output over stdio) on
-# MicroPython, with stand-in buses in place of the ArduCAM Mini 2MP Plus (no camera on this machine): the
-# SPI FIFO serves the JPEG files listed in FRAMES/frames.txt, one per capture, read from the file piece by
-# piece as the real FIFO is (the test's JPEGs are larger than the heap). Run by
-# tests/firmware/test_firmware_arducam_uxga.py:
-#   arducam_fifo_reader.py FRAMES BOARD.json
-# It waits for a host to speak, scans every frame, drains, then prints on stderr (bytes)
-#   heap TOTAL FREE-AT-START PEAK-ALLOC LARGEST-FRAME
-# the peak being the live heap's (after a collection), sampled at every message written: every chunk of a frame.
+# The Pico reader's firmware as deployed (ArducamCamera driver, scan loop, framed output) on MicroPython, with
+# stand-in buses in place of the ArduCAM Mini 2MP Plus (no camera on this machine): the SPI FIFO serves the JPEG
+# files listed in FRAMES/frames.txt, one per capture, read from the file piece by piece as the real FIFO is (they
+# may be larger than the heap).
+#   arducam_stream.py serve FRAMES BOARD.json
+#     over stdio (tests/firmware/test_firmware_arducam_uxga.py: a pty to `electeur run`): waits for a host to
+#     speak, scans every frame, drains, then prints on stderr (bytes)
+#       heap TOTAL FREE-AT-START PEAK-ALLOC LARGEST-FRAME
+#     the peak being the live heap's (after a collection), sampled at every message written: every chunk.
+#   arducam_stream.py bench FRAMES BOARD.json REPEAT
+#     (`electeur bench pico-frame`) streams the frames REPEAT times each to a loopback host that ACKs every
+#     frame at once, and prints per frame "frame BYTES CHUNKS US" (microseconds from capture to the frame's end).
 import gc
 import sys
 
-from firmware import board as boards, config
+from firmware import board as boards, config, protocol as P
 from firmware.camera import arducam as A
 from firmware.clock import sleep_ms
 from firmware.main import build, serve
 from firmware.ports import StdioPort, own_line
+
+try:
+    from time import ticks_diff, ticks_us
+except ImportError:                     # CPython (`electeur bench pico-frame` counts the loop iterations there)
+    from time import perf_counter_ns
+
+    def ticks_us():
+        return perf_counter_ns() // 1000
+
+    def ticks_diff(a, b):
+        return a - b
 
 
 class Sccb:
@@ -87,6 +101,25 @@ class Fifo:
         pass
 
 
+class LoopbackHost:
+    """The host end for the bench: takes every message, ACKs each frame at once (a host that decodes instantly)."""
+
+    def __init__(self):
+        self.acks = []
+        self.closed = False
+
+    def write(self, data):
+        if len(data) < 64:
+            msg = P.decode_frame(data[:-1])
+            if msg.type == P.FRAME_END:
+                self.acks.append(P.ack(msg.reader, msg.seq, P.FRAME_NOTHING))
+
+    def read(self):
+        out = b"".join(self.acks)
+        self.acks = []
+        return out
+
+
 class MeteredPort(StdioPort):
     """The USB serial port, sampling the live heap (after a collection) at every write: every message of a
     streamed frame."""
@@ -120,18 +153,38 @@ async def scan(loop, output, fifo):
     sys.stderr.write("heap %d %d %d %d\n" % (total, free, MeteredPort.peak, fifo.largest))
 
 
-def main(root, board_path):
-    own_line(True)
+def reader(root, board_path, port, repeat=1):
+    """(scan loop, output, FIFO stand-in) of the Pico's recommended build (framed, UXGA JPEG to the host)."""
     prof = boards.load(path=board_path)
     with open(root + "/frames.txt") as f:
         names = [line.strip() for line in f if line.strip()]
     cfg, errors = config.validate({"output": "framed", "decode": "host", "stream_format": "jpeg",
                                    "frame_size": "UXGA", "change_threshold": 0, "heartbeat_ms": 0})
-    fifo = Fifo(root, names)
+    fifo = Fifo(root, names * repeat)
     camera = A.ArducamCamera(prof["camera"], cfg, spi=fifo, i2c=Sccb(), cs=lambda level: None)
     camera.driver = "arducam_spi"
-    loop, output, messages = build(prof, cfg, MeteredPort(), camera, decoder=None)
-    serve(loop, output, cfg, errors + messages, camera, coro=scan(loop, output, fifo))
+    loop, output, messages = build(prof, cfg, port, camera, decoder=None)
+    return loop, output, fifo, errors + messages
 
 
-main(sys.argv[1], sys.argv[2])
+async def bench(loop, fifo):
+    while fifo.next < len(fifo.names):
+        t = ticks_us()
+        await loop.step()
+        print("frame %d %d %d" % (fifo.length, (fifo.length + P.CHUNK - 1) // P.CHUNK, ticks_diff(ticks_us(), t)))
+
+
+def main(argv):
+    mode, root, board_path = argv[:3]
+    if mode == "bench":
+        import asyncio
+        loop, _, fifo, _ = reader(root, board_path, LoopbackHost(), int(argv[3]))
+        asyncio.run(bench(loop, fifo))
+        return
+    own_line(True)
+    loop, output, fifo, messages = reader(root, board_path, MeteredPort())
+    serve(loop, output, loop.cfg, messages, loop.camera, coro=scan(loop, output, fifo))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
