@@ -74,6 +74,20 @@ class Cost:
     viper: int
 
 
+# An RP2040 at 125 MHz (the Pico, the slowest supported board), calibrated on issue 12's run of the decoder
+# on an emulated RP2040 (docs/performance.md, "Per-board estimate"): µs per bytecode loop iteration on code
+# frames (their loop bodies are heavier than an empty frame's 7.5), and per viper iteration (assumed a tenth).
+RP2040_US_PER_BYTECODE = (14.0, 21.0)
+RP2040_US_PER_VIPER = 0.75
+
+
+def rp2040_ms(cost: Cost) -> tuple[float, float]:
+    """(low, high) estimate of a code frame's decode time on an RP2040, from its counts on a viper port."""
+    low, high = RP2040_US_PER_BYTECODE
+    viper = cost.viper * RP2040_US_PER_VIPER
+    return (cost.bytecode * low + viper) / 1000, (cost.bytecode * high + viper) / 1000
+
+
 def frame_cost(decode: Callable[..., Any], gray: np.ndarray, viper: bool) -> Cost:
     """Count one decode of `gray` by `decode` (firmware.qr.decoder.decode of any firmware tree); viper: with
     its fast.py loops (as on a board that compiles viper), counted apart, else the portable loops (the wasm
