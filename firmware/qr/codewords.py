@@ -99,6 +99,10 @@ def read_codewords(m, version, mask, total):
     """The `total` raw codewords in placement order, unmasked."""
     dim = 17 + 4 * version
     f = function_map(version)
+    # every mask repeats every 12 rows and 12 columns: one table instead of a mask formula per module
+    pat = bytearray(144)
+    for i in range(144):
+        pat[i] = _masked(mask, i // 12, i % 12)
     out = bytearray(total)
     n = 0
     bit = 0
@@ -110,14 +114,13 @@ def read_codewords(m, version, mask, total):
             c -= 1
         for k in range(dim):
             r = dim - 1 - k if up else k
-            for cc in (c, c - 1):
-                i = r * dim + cc
+            o = r * dim
+            pr = (r % 12) * 12
+            for cc in range(c, c - 2, -1):  # a counted loop: nothing allocated per module
+                i = o + cc
                 if f[i]:
                     continue
-                v = m[i]
-                if _masked(mask, r, cc):
-                    v ^= 1
-                acc = acc << 1 | v
+                acc = acc << 1 | (m[i] ^ pat[pr + cc % 12])
                 bit += 1
                 if bit == 8:
                     if n < total:

@@ -1,8 +1,9 @@
 """Finder and alignment pattern search on a gray frame with its tile thresholds (`binarize.Frame`),
 after zxing's FinderPatternFinder.
 
-Rows are thresholded one at a time and split into runs with `bytearray.find` (C speed, cost per transition, not per pixel); a 1:1:3:1:1
-run window is confirmed by vertical, horizontal and diagonal cross-checks before it counts.
+Rows are split into runs (portable: thresholded one at a time, then `bytearray.find`, C speed, cost per
+transition, not per pixel; on viper ports pixel by pixel in machine code); a 1:1:3:1:1 run window is confirmed
+by vertical, horizontal and diagonal cross-checks before it counts.
 """
 
 ONE = b"\x01"
@@ -135,62 +136,81 @@ def confirm(f, cx, y, total_h, c2):
     return cx2, cy, (tv + hh[1]) / 14.0
 
 
-def find_finders(f, step):
-    """Finder centre candidates, each merged over the rows that confirmed it.
-
-    Each row is thresholded into one reused row buffer, then walked transition by transition with
-    `bytearray.find`, keeping the last six transition positions in locals; a hit inside a finder
-    already confirmed only raises its count.
-    """
-    cands = []
+def row_finders(f, y, hits):
+    """Finder-like windows of row y: for each dark-light-dark-light-dark run window in 1:1:3:1:1 proportion,
+    (twice its centre x, its width, its middle run) into hits[3k:3k + 3]; returns the count, plus the
+    light-on-dark windows seen << 16. Portable: the row thresholded into one reused buffer, then walked
+    transition by transition with `bytearray.find`, the last six transitions kept in locals (`fast.row_finders`
+    is its viper twin, pixel by pixel)."""
+    f.threshold_row(y)
     bits = f.row
-    w = f.w
-    base = 0
-    end = w
+    end = f.w
     one = ZERO if f.inv else ONE  # the bit of a dark pixel
     zero = ONE if f.inv else ZERO
+    n = 0
+    other = 0
+    i = bits.find(one, 0, end)
+    if i < 0:
+        return 0
+    # p0..p5: last six transitions; runs between them alternate dark, light, dark, light, dark
+    p1 = p2 = p3 = p4 = -1
+    p5 = i
+    dark = True
+    while p5 < end:
+        j = bits.find(zero if dark else one, p5, end)
+        if j < 0:
+            j = end
+        p0 = p1  # one by one: a 6-tuple assignment would allocate
+        p1 = p2
+        p2 = p3
+        p3 = p4
+        p4 = p5
+        p5 = j
+        dark = not dark
+        if p0 < 0:
+            continue
+        c0 = p1 - p0
+        c1 = p2 - p1
+        c2 = p3 - p2
+        c3 = p4 - p3
+        c4 = p5 - p4
+        if dark:  # the window ends on a light run: a finder of the other polarity, only counted
+            if _ratio_ok(c0, c1, c2, c3, c4, 1, 2):
+                other += 1
+            continue
+        if not _ratio_ok(c0, c1, c2, c3, c4, 1, 2) and (
+                p5 - p0 > 17 or not _ratio_ok(c0, c1, c2, c3, c4, 3, 4)):
+            continue  # tiny finders (under 2.5 px modules) get the looser tolerance of the cross-checks
+        k = 3 * n
+        hits[k] = p2 + p3
+        hits[k + 1] = p5 - p0
+        hits[k + 2] = c2
+        n += 1
+    return n | (other << 16)
+
+
+def find_finders(f, step):
+    """Finder centre candidates, each merged over the rows that confirmed it: every `step`-th row's
+    finder-like windows (`row_finders`, or its viper twin) cross-checked; a hit inside a finder already
+    confirmed only raises its count."""
+    cands = []
+    hits = f.hits
+    fast = f.fast and f.fast.row_finders
     other = 0
     for y in range(step // 2, f.h, step):
-        f.threshold_row(y)
-        i = bits.find(one, base, end)
-        if i < 0:
-            continue
-        # p0..p5: last six transitions; runs between them alternate dark, light, dark, light, dark
-        p1 = p2 = p3 = p4 = -1
-        p5 = i
-        dark = True
-        while p5 < end:
-            j = bits.find(zero if dark else one, p5, end)
-            if j < 0:
-                j = end
-            p0 = p1  # one by one: a 6-tuple assignment would allocate
-            p1 = p2
-            p2 = p3
-            p3 = p4
-            p4 = p5
-            p5 = j
-            dark = not dark
-            if p0 < 0:
-                continue
-            c0 = p1 - p0
-            c1 = p2 - p1
-            c2 = p3 - p2
-            c3 = p4 - p3
-            c4 = p5 - p4
-            if dark:  # the window ends on a light run: a finder of the other polarity, only counted
-                if _ratio_ok(c0, c1, c2, c3, c4, 1, 2):
-                    other += 1
-                continue
-            if not _ratio_ok(c0, c1, c2, c3, c4, 1, 2) and (
-                    p5 - p0 > 17 or not _ratio_ok(c0, c1, c2, c3, c4, 3, 4)):
-                continue  # tiny finders (under 2.5 px modules) get the looser tolerance of the cross-checks
-            cx2 = p2 + p3 - 2 * base  # twice the centre x
+        if fast is None:
+            k = row_finders(f, y, hits)
+        else:
+            k = fast(f.gray, f.w, y, f.thr, f.tw, f.inv, hits)
+        other += k >> 16
+        for i in range(0, 3 * (k & 0xFFFF), 3):
+            cx2 = hits[i]  # twice the centre x
             for c in cands:
                 if abs(c.ix2 - cx2) <= c.rx and abs(c.iy - y) <= c.ry:
                     c.count += 1
                     break
             else:
-                r = confirm(f, cx2 / 2.0, y, c0 + c1 + c2 + c3 + c4, c2)
+                r = confirm(f, cx2 / 2.0, y, hits[i + 1], hits[i + 2])
                 if r is not None:
                     _add(cands, r[0], r[1], r[2])
     f.other = other

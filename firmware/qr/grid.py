@@ -28,6 +28,10 @@ def perspective(src, dst):
 
 
 SCALE = 1 << 18  # fixed point for the per-row projective division: pixel * SCALE stays a small int
+# the viper row (32-bit machine words on a board) only where no product can overflow: numerators under 2**30,
+# denominators under 2**26 (the fraction's numerator, < 16 x denominator, then stays under 2**30)
+N_MAX = 1 << 30
+D_MAX = 1 << 26
 
 
 def sample(f, hm, dim, ox=0.5, oy=0.5, part=None, out=None):
@@ -44,6 +48,7 @@ def sample(f, hm, dim, ox=0.5, oy=0.5, part=None, out=None):
     h = f.h
     thr = f.thr
     tw = f.tw
+    fast = f.fast
     h0, h1, h2, h3, h4, h5, h6, h7 = hm
     r0, r1, c0, c1 = part or (0, dim, 0, dim)
     if out is None:
@@ -59,36 +64,48 @@ def sample(f, hm, dim, ox=0.5, oy=0.5, part=None, out=None):
         nx = int((h0 * ox + h1 * y + h2 - 0.5 * d0) * SCALE)
         ay = int((h3 - 0.5 * h6) * SCALE)
         ny = int((h3 * ox + h4 * y + h5 - 0.5 * d0) * SCALE)
-        o = r * dim
-        for c in range(c0, c1):
-            d = di + gi * c
-            if d <= 0:
-                return None
-            nxc = nx + ax * c
-            nyc = ny + ay * c
-            px = nxc // d
-            py = nyc // d
-            if px < 0 or py < 0 or px >= w - 1 or py >= h - 1:
-                if px < -1 or py < -1 or px > w - 1 or py > h - 1:
-                    return None
-                px = min(max(px, 0), w - 2)
-                py = min(max(py, 0), h - 2)
-                fx = 0
-                fy = 0
-            else:
-                fx = ((nxc - px * d) << 4) // d
-                fy = ((nyc - py * d) << 4) // d
-            i = py * w + px
-            v = ((g[i] * (16 - fx) + g[i + 1] * fx) * (16 - fy)
-                 + (g[i + w] * (16 - fx) + g[i + w + 1] * fx) * fy)
-            cx = (px + (fx >> 3)) >> 3
-            cy = (py + (fy >> 3)) >> 3
-            out[o + c] = 1 if v <= (thr[cy * tw + cx] << 8) else 0
+        row = sample_row
+        if fast is not None and abs(di) + abs(gi) * c1 < D_MAX and abs(nx) + abs(ax) * c1 < N_MAX \
+                and abs(ny) + abs(ay) * c1 < N_MAX:
+            row = fast.sample_row  # machine words cannot overflow on this row
+        if not row(g, w, h, thr, tw, out, r * dim, c0, c1, di, gi, nx, ax, ny, ay):
+            return None
     if f.inv:
         for r in range(r0, r1):
             for i in range(r * dim + c0, r * dim + c1):
                 out[i] ^= 1
     return out
+
+
+def sample_row(g, w, h, thr, tw, out, o, c0, c1, di, gi, nx, ax, ny, ay):
+    """Modules c0..c1-1 of one grid row into out[o + c]: module c's centre is at ((nx + ax c) / (di + gi c),
+    (ny + ay c) / (di + gi c)) (integers scaled by SCALE). False when the row leaves the frame. `fast.sample_row`
+    is its viper twin."""
+    for c in range(c0, c1):
+        d = di + gi * c
+        if d <= 0:
+            return False
+        nxc = nx + ax * c
+        nyc = ny + ay * c
+        px = nxc // d
+        py = nyc // d
+        if px < 0 or py < 0 or px >= w - 1 or py >= h - 1:
+            if px < -1 or py < -1 or px > w - 1 or py > h - 1:
+                return False
+            px = min(max(px, 0), w - 2)
+            py = min(max(py, 0), h - 2)
+            fx = 0
+            fy = 0
+        else:
+            fx = ((nxc - px * d) << 4) // d
+            fy = ((nyc - py * d) << 4) // d
+        i = py * w + px
+        v = ((g[i] * (16 - fx) + g[i + 1] * fx) * (16 - fy)
+             + (g[i + w] * (16 - fx) + g[i + w + 1] * fx) * fy)
+        cx = (px + (fx >> 3)) >> 3
+        cy = (py + (fy >> 3)) >> 3
+        out[o + c] = 1 if v <= (thr[cy * tw + cx] << 8) else 0
+    return True
 
 
 def apply(hm, x, y):

@@ -311,15 +311,20 @@ def _hasattr_branch(node: ast.AST, parents: dict[ast.AST, ast.AST], base: str) -
 
 def uses(path: Path, stubs: Stubs, where: str, image_modules: tuple[str, ...] = ()) -> list[Use]:
     """Every port API `path` imports or uses, checked against `stubs`; source strings the module runs with
-    `exec(NAME)` (firmware/qr/fast.py's viper code, compiled on the board) are checked as code too."""
+    `exec(NAME)` or `exec("...")` (firmware/qr/viper.py's viper code, compiled on the board; fast.py's probe) are
+    checked as code too."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     strings = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
                and isinstance(n.value.value, str) for t in n.targets if isinstance(t, ast.Name)}
     found = _tree_uses(tree, stubs, where, image_modules)
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "exec" and node.args
-                and isinstance(node.args[0], ast.Name) and node.args[0].id in strings):
-            found += _tree_uses(ast.parse(strings[node.args[0].id]), stubs, f"{where} ({node.args[0].id})", image_modules)
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "exec" and node.args):
+            continue
+        arg = node.args[0]
+        if isinstance(arg, ast.Name) and arg.id in strings:
+            found += _tree_uses(ast.parse(strings[arg.id]), stubs, f"{where} ({arg.id})", image_modules)
+        elif isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            found += _tree_uses(ast.parse(arg.value), stubs, f"{where}:{node.lineno} (exec)", image_modules)
     return found
 
 

