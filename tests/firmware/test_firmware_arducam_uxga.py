@@ -92,7 +92,7 @@ def test_the_pico_frame_bench_measures_the_firmwares_share_of_a_chunk_and_derive
     assert main(["bench", "pico-frame", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     iterations = float(re.search(r"firmware per chunk: ([\d.]+) bytecode loop iterations", out).group(1))
-    firmware, spi = (float(v) for v in re.search(r"RP2040 per chunk: firmware ([\d.]+) ms .* SPI FIFO read ([\d.]+) ms",
-                                                 out).groups())
-    assert 1 < iterations < 80 and firmware < spi / 2
+    firmware, spi = (float(v) for v in re.search(r"RP2040 per chunk: firmware [\d.]+-([\d.]+) ms .* SPI FIFO read "
+                                                 r"([\d.]+) ms", out).groups())
+    assert 1 < iterations < 80 and firmware < spi      # even at a heavy 21 µs per iteration
     assert re.search(r"derived   150 KB UXGA JPEG: 0\.\d\d-0\.\d\d s to stream", out)

@@ -4,7 +4,7 @@ bridge (the Pico's recommended build, docs/optics.md), from what can be measured
 Measured: the firmware's work per 1 KB chunk (the scan loop's FramedOutput.send_frame over the FIFO: read, CRC-32,
 COBS, write, one scheduler round) as loop iterations, counted under CPython with a line tracer, and as time on
 MicroPython's unix port with the Pico's heap (tools/micropython/arducam_stream.py bench). Derived: the RP2040's
-time for that work (iterations x 7.5 µs, docs/performance.md "Per-board estimate"), the SPI FIFO read at the
+time for that work (iterations x 7.5-21 µs, docs/performance.md "Per-board estimate"), the SPI FIFO read at the
 profile's spi_hz, and USB full speed (its bulk ceiling, and half of it: MicroPython's CDC is not measured here).
 """
 
@@ -38,7 +38,7 @@ NAME = "pico-frame"
 HELP = "time per UXGA JPEG frame on a Pico: FIFO over SPI, firmware per chunk (measured), USB full speed"
 SCRIPT = micropython_script("arducam_stream.py")
 BOARD = "pico-arducam-ov2640"
-US_PER_ITERATION = 7.5          # RP2040 @125 MHz per bytecode loop iteration (docs/performance.md)
+US_PER_ITERATION = (7.5, 21.0)  # RP2040 @125 MHz per bytecode loop iteration, light to heavy (docs/performance.md)
 USB_BULK = 19 * 64 * 1000       # bytes/s: full speed carries at most 19 bulk packets of 64 bytes per 1 ms frame
 SIZES_KB = (100, 150, 250)      # ArduCAM's UXGA JPEGs
 
@@ -110,16 +110,17 @@ def run(args: argparse.Namespace) -> int:
         iterations = iterations_per_chunk(Path(tmp))
         unix_us = unix_port_us_per_chunk(Path(tmp), args.repeat)
     wire = len(P.encode(P.FRAME_CHUNK, 1, bytes(4) + np.random.default_rng(0).bytes(P.CHUNK)))
-    firmware_ms = iterations * US_PER_ITERATION / 1000
+    firmware_ms = [iterations * us / 1000 for us in US_PER_ITERATION]
     spi_ms = P.CHUNK * 8 / spi_hz * 1000
     usb_ms = (wire / USB_BULK * 1000, wire / (USB_BULK / 2) * 1000)
     print(f"UXGA JPEG streamed: {size} bytes, {-(-size // P.CHUNK)} chunks of {P.CHUNK} bytes ({wire} bytes each on the wire)")
     print(f"measured  firmware per chunk: {iterations:.1f} bytecode loop iterations (CPython line tracer, firmware/ "
           f"+ 1 scheduler round); {unix_us:.1f} µs on the unix port (x64, median of {args.repeat} frames)")
-    print(f"derived   RP2040 per chunk: firmware {firmware_ms:.2f} ms ({US_PER_ITERATION} µs x iterations), "
-          f"SPI FIFO read {spi_ms:.2f} ms ({spi_hz / 1e6:g} MHz), USB full speed {usb_ms[0]:.2f}-{usb_ms[1]:.2f} ms "
-          f"({USB_BULK / 1e6:.3f} MB/s bulk ceiling, or half)")
-    low, high = firmware_ms + spi_ms + usb_ms[0], firmware_ms + spi_ms + usb_ms[1]
+    print(f"derived   RP2040 per chunk: firmware {firmware_ms[0]:.2f}-{firmware_ms[1]:.2f} ms "
+          f"({US_PER_ITERATION[0]:g}-{US_PER_ITERATION[1]:g} µs x iterations), SPI FIFO read {spi_ms:.2f} ms "
+          f"({spi_hz / 1e6:g} MHz), USB full speed {usb_ms[0]:.2f}-{usb_ms[1]:.2f} ms ({USB_BULK / 1e6:.3f} MB/s bulk "
+          "ceiling, or half)")
+    low, high = firmware_ms[0] + spi_ms + usb_ms[0], firmware_ms[1] + spi_ms + usb_ms[1]
     for kb in SIZES_KB:
         chunks = kb * 1024 / P.CHUNK
         print(f"derived   {kb} KB UXGA JPEG: {chunks * low / 1000:.2f}-{chunks * high / 1000:.2f} s to stream "
