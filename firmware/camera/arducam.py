@@ -2,8 +2,9 @@
 # the ArduCAM FIFO over SPI (register write [addr|0x80, val], read [addr & 0x7F]; 0x04 FIFO control, 0x41 bit
 # 0x08 capture done, 23-bit FIFO length in 0x42-0x44, 0x3C burst read).
 # Frames: JPEG at QQVGA/QVGA/UXGA, or gray8 at QVGA (YUV422 with Y first: the even bytes of each FIFO row).
-# A JPEG is never held in RAM (a UXGA one, 100-250 KB, is larger than a Pico's free heap): the capture checks
-# its SOI marker and hands a FifoJpeg, read chunk by chunk inside one burst while the output streams it.
+# A JPEG is never held in RAM (a UXGA one, 100-250 KB, does not fit beside the firmware in a Pico's heap): the
+# capture checks its SOI marker and hands a FifoJpeg, read chunk by chunk inside one burst while the output streams
+# it.
 # Register tables are (register, value) byte pairs, from ArduCAM's OV2640 driver (ArduCAM/PICO_SPI_CAM,
 # C/ArduCAM/ov2640_regs.h, 0BSD licence; sensor settings data): bytes constants, not lists of tuples, to keep them out of the heap's object space.
 import time
@@ -25,10 +26,10 @@ STATUS, DONE = 0x41, 0x08
 BURST = 0x3C
 SOI = b"\xff\xd8"                       # a JPEG's first two bytes
 # A FIFO length past width*height bytes (1 byte per pixel; the host refuses more, host_bridge/link/assembly.py)
-# is no JPEG of a scene (the OV2640 gives 0.05-0.15 byte per pixel): the 8 MB FIFO overflowed (0x7FFFFF, ArduCAM's
-# MAX_FIFO_SIZE) or a capture never closed its frame; streaming megabytes of it would stall the reader for seconds.
+# is no JPEG of a scene (ArduCAM's UXGA JPEGs are 0.05-0.13 byte per pixel): the 8 MB FIFO overflowed (0x7FFFFF,
+# ArduCAM's MAX_FIFO_SIZE) or a capture never closed its frame; streaming megabytes of it would stall the reader.
 JPEG_BYTES_PER_PIXEL = 1
-CAPTURE_MS = 2000                       # an OV2640 UXGA frame takes ~150 ms; past this the capture never completes
+CAPTURE_MS = 2000                       # a sensor frame takes a fraction of this: past it, the capture never completes
 JPEG_SIZES = {"QQVGA": (160, 120), "QVGA": (320, 240), "UXGA": (1600, 1200)}
 
 # QVGA, YUV422/RGB565 output (ArduCAM's OV2640_QVGA); IMAGE_MODE is set to YUYV after it
@@ -84,7 +85,7 @@ SIZE_QQVGA_JPEG = b"\xe0\x04\x50\x92\x5a\x28\x5b\x1e\xe0\x00"
 # JPEG 1600x1200 over the QVGA table (OV2640_1600x1200_JPEG, as ArduCAM's OV2640_set_JPEG_size writes it): the
 # sensor at full resolution (COM7 0x00, CLKRC 0x01), the DSP's output 1600x1200 (0x5A/0x5B/0x5C). JPEG quality:
 # the sensor's default quantisation scale (DSP 0x44), which ArduCAM's driver leaves as is too; ArduCAM's UXGA
-# frames are 100-250 KB, about 0.2 s over USB full speed, and a finer scale would only lengthen them.
+# frames are 100-250 KB, 0.2-0.9 s to stream (docs/performance.md), and a finer scale would only lengthen them.
 SIZE_UXGA_JPEG = (
     b"\xff\x01\x11\x01\x12\x00\x17\x11\x18\x75\x32\x36\x19\x01\x1a\x97\x03\x0f\x37\x40\x4f\xbb\x50\x9c"
     b"\x5a\x57\x6d\x80\x3d\x34\x39\x02\x35\x88\x22\x0a\x37\x40\x34\xa0\x06\x02\x0d\xb7\x0e\x01\xff\x00"
@@ -149,7 +150,7 @@ class ArducamCamera:
         self.jpeg = cfg["decode"] == "host" and cfg["stream_format"] == "jpeg"
         self.width, self.height = JPEG_SIZES.get(cfg["frame_size"], (320, 240)) if self.jpeg else (320, 240)
         self.burst = None               # the FifoJpeg being read (CS low), if any
-        self.error = None               # why the last capture gave no frame (the scan loop goes on; heartbeats say it)
+        self.error = None               # why the last capture gave no frame (the scan goes on; heartbeats say it)
         self.setup()
         self.buf = None if self.jpeg else bytearray(self.width * self.height)
         self.row = None if self.jpeg else bytearray(self.width * 2)
