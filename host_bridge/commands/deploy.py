@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--port", help="serial port of the board (/dev/ttyUSB0, /dev/ttyACM0, COM3); not needed with "
                                   "--dry-run")
     p.add_argument("--dry-run", action="store_true", help="compile and print every step without opening the port")
-    p.add_argument("--output", help="output mode written to config.json (framed, line, hid, tcp)")
+    p.add_argument("--output", help="output mode written to config.json (framed, line, hid, tcp); default: the "
+                   "board's recommended build (docs/optics.md)")
     p.add_argument("--config", type=Path, help="JSON config file to copy as config.json")
     p.add_argument("--lens-hfov", type=float, metavar="DEG",
                    help="horizontal field of view of a lens fitted instead of the stock one (docs/optics.md): "

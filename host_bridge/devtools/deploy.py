@@ -76,8 +76,15 @@ def build_uploads(board: str, compiled: list[mpy.Compiled], config: dict[str, An
     return uploads
 
 
+BUILD_KEYS = ("decode", "frame_size", "stream_format")   # what a profile's recommended build sets in config.json
+
+
 def make_config(profile: dict[str, Any], output: str | None, config_file: Path | None) -> dict[str, Any]:
-    """The config written to the board: a user file if given, else defaults; the output mode must suit the board."""
+    """The config written to the board: a user file if given, else defaults; the output mode must suit the board.
+
+    The default output is the profile's recommended build's, and a config that names that output but none of
+    `BUILD_KEYS` gets the build's (the firmware's own defaults, on-board QVGA gray, read nothing at the stand's
+    distance on most boards: docs/optics.md)."""
     config: dict[str, Any] = {}
     if config_file is not None:
         try:
@@ -88,12 +95,15 @@ def make_config(profile: dict[str, Any], output: str | None, config_file: Path |
             raise UserError(f"config file {config_file} is not valid JSON: {exc}") from None
         if not isinstance(config, dict):
             raise UserError(f"config file {config_file} must hold a JSON object")
+    recommended = profile.get("recommended")
     if output is not None:
         config["output"] = output
-    config.setdefault("output", profile["outputs"][0])
+    config.setdefault("output", recommended["output"] if recommended else profile["outputs"][0])
     if config["output"] not in profile["outputs"]:
         raise UserError(f"output {config['output']!r} is not available on {profile['name']} "
                         f"(it offers: {', '.join(profile['outputs'])})")
+    if recommended and config["output"] == recommended["output"] and not any(k in config for k in BUILD_KEYS):
+        config.update({k: recommended[k] for k in BUILD_KEYS if k in recommended})
     return config
 
 

@@ -42,10 +42,11 @@ def stand_distance_mm() -> float:
 
 
 def onboard_warning(profile: dict[str, Any], config: dict[str, Any], lens_hfov: float | None = None) -> str | None:
-    """A warning when `config` decodes on board (line/hid output) and the board's optics cannot read a 2 cm
+    """A warning when `config` decodes on board (line/hid output, or a decode other than "host": "auto" decodes on
+    board when the firmware has a decoder, as it always does) and the board's optics cannot read a 2 cm
     prescription QR or a phone-screen apCV at the stand's distance; it names the build that reads both (the
     profile's `recommended`)."""
-    if config.get("output") not in ("line", "hid"):
+    if config.get("output") not in ("line", "hid") and config.get("decode", "auto") == "host":
         return None
     hfov = lens_hfov or profile["camera"]["lens"]["hfov_deg"]
     size = config.get("frame_size", "QVGA")

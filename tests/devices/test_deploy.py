@@ -67,6 +67,22 @@ def test_dry_run_lists_compiled_mpy_files_for_every_board(board: str, capsys) ->
     assert "mpy 6.3" in out
 
 
+@pytest.mark.parametrize("board", board_names())
+def test_a_deploy_without_output_or_config_is_the_boards_recommended_build(board: str, capsys) -> None:
+    """The firmware's own defaults (on-board QVGA gray, stock lens) read nothing at the stand's 20 cm on most
+    boards: a bare deploy writes the profile's recommended build, and so does naming its output alone."""
+    from host_bridge.devtools.boards import load_board
+    from host_bridge.devtools.deploy import deploy
+    build = load_board(board)["recommended"]
+    want = {k: build[k] for k in ("output", "decode", "frame_size", "stream_format") if k in build}
+    for output in (None, build["output"]):
+        uploads = deploy(board, None, True, output, None, say=lambda _: None)
+        config = json.loads(next(u.data for u in uploads if u.remote == "config.json"))
+        assert config == want
+    mine = deploy(board, None, True, "line", None, say=lambda _: None)  # another output: the user's choice, alone
+    assert json.loads(next(u.data for u in mine if u.remote == "config.json")) == {"output": "line"}
+
+
 def test_deploy_copies_firmware_profile_and_config_then_resets(simboard, capsys) -> None:
     board = simboard("--machine", "ESP32S3 module with ESP32S3")
     assert main(["deploy", "--board", "esp32-s3-eye", "--port", board.port, "--output", "line"]) == 0

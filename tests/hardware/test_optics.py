@@ -93,10 +93,17 @@ FRAMED_UXGA = "the build that reads both: --output framed with config decode hos
     ("pico-arducam-ov2640", ["--output", "line", "--lens-hfov", "17"],
      [FRAMED_UXGA, "a phone-screen apCV (4 cm) does not fit its 60 × 45 mm field"]),
     ("pico-arducam-ov2640", ["--output", "framed"], None),
+    ("pico-arducam-ov2640", [], None),  # no output: the recommended build, whole
+    # framed, but the config decodes on board at QVGA: nothing streams to the host, so nothing reads
+    ("pico-arducam-ov2640", ["--output", "framed", "--config", "ONBOARD"],
+     [FRAMED_UXGA, "a 2 cm prescription QR gets 0.6 px per module"]),
 ])
 def test_deploy_for_on_board_reading_warns_when_the_optics_cannot_read_a_prescription_and_an_apcv(
-        capsys, board, args, warned) -> None:
+        capsys, tmp_path, board, args, warned) -> None:
     from host_bridge.cli import main
+    onboard = tmp_path / "onboard.json"
+    onboard.write_text('{"decode": "board", "frame_size": "QVGA"}')
+    args = [str(onboard) if a == "ONBOARD" else a for a in args]
     assert main(["deploy", "--board", board, "--dry-run", *args]) == 0
     err = capsys.readouterr().err
     if warned is None:
