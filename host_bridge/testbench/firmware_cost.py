@@ -31,23 +31,29 @@ def viper_source(fast: Path = FAST) -> str:
     return str(namespace["SOURCE"])
 
 
-def fast_under_cpython(fast: Path = FAST) -> types.ModuleType:
-    """firmware/qr/fast.py executed by CPython: `@micropython.viper` a no-op, `ptr8` the buffer itself, `ptr16` a 16-bit view of it."""
+def viper_under_cpython(source: str, filename: str) -> types.ModuleType:
+    """Viper source executed by CPython: `@micropython.viper` a no-op, `ptr8` the buffer itself, `ptr16` a 16-bit
+    view of it; the same integer code, so its results can be compared with the portable twin's."""
     stub = types.ModuleType("micropython")
     stub.viper = lambda f: f  # type: ignore[attr-defined]
-    module = types.ModuleType("fast_cpython")
+    module = types.ModuleType("viper_cpython")
     module.__dict__["ptr8"] = lambda b: b
     module.__dict__["ptr16"] = lambda b: memoryview(b).cast("B").cast("H")
     saved = sys.modules.get("micropython")
     sys.modules["micropython"] = stub
     try:
-        exec(compile(viper_source(fast), str(fast), "exec"), module.__dict__)
+        exec(compile(source, filename, "exec"), module.__dict__)
     finally:
         if saved is None:
             del sys.modules["micropython"]
         else:
             sys.modules["micropython"] = saved
     return module
+
+
+def fast_under_cpython(fast: Path = FAST) -> types.ModuleType:
+    """firmware/qr/fast.py's viper code executed by CPython (`viper_under_cpython`)."""
+    return viper_under_cpython(viper_source(fast), str(fast))
 
 
 def _loop_lines(source: str) -> set[int]:

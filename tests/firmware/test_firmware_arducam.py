@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import subprocess
 
 import numpy as np
+
 import pytest
 from PIL import Image
 
@@ -140,6 +142,30 @@ def test_gray_frame_is_the_y_bytes_of_the_yuyv_fifo() -> None:
     assert (kind, w, h) == (0, 320, 240) and bytes(buf) == y
     short = camera(Sccb(), Fifo(yuyv[:1000]))
     assert short.capture() is None                     # a truncated FIFO is no frame, not a torn one
+
+
+def test_the_viper_luma_copy_gives_the_portable_bytes(tmp_path) -> None:
+    """The Y bytes of a YUYV row: the viper twin (CPython stand-in, then compiled and run by the unix port's
+    viper emitter) writes what the portable loop writes, and only there."""
+    from host_bridge.testbench import unix_port
+    from host_bridge.testbench.firmware_cost import viper_under_cpython
+    row = bytes((i * 13) & 0xFF for i in range(640))
+    portable, viper = bytearray(b"\xee" * 1000), bytearray(b"\xee" * 1000)
+    A.luma_portable(row, portable, 17, 320)
+    viper_under_cpython(A.LUMA_VIPER, "luma").luma(row, viper, 17, 320)
+    assert portable == viper and portable[17:337] == row[::2]
+    assert portable[:17] + portable[337:] == b"\xee" * 680  # nothing written outside the row
+    if not unix_port.available():
+        pytest.skip("the MicroPython unix port is not installed")
+    script = tmp_path / "luma.py"
+    script.write_text("from firmware.camera import arducam as A\n"
+                      "row = bytes((i * 13) & 0xFF for i in range(640))\n"
+                      "a, b = bytearray(1000), bytearray(1000)\n"
+                      "A.luma_portable(row, a, 17, 320)\n"
+                      "A.luma(row, b, 17, 320)\n"
+                      "print(A.luma is not A.luma_portable, a == b)\n")
+    run = subprocess.run(unix_port.argv("64k", str(script)), capture_output=True, text=True, timeout=120)
+    assert run.stdout.split() == ["True", "True"], run.stdout + run.stderr
 
 
 def test_fixed_exposure_turns_aec_and_agc_off_and_scales_the_automatic_exposure() -> None:
