@@ -68,6 +68,7 @@ class ReaderLink:
         self._frames = Frames(lambda reader: self.readers.get(reader, {}).get("board"))   # bounded: untrusted sizes
         self._write_lock = threading.Lock()
         self._bad_log = Throttle(10.0)          # a rogue peer's flood of bad messages is one line per 10 s
+        self._ids_log = Throttle(10.0)          # and of invented reader ids
         self.auth = secure.HostAuth(keys) if keys else None
         self.auth_error: str | None = None  # why the last peer was refused (a health message for the bridge)
         self.challenged = False             # a paired link's peer sent AUTH_CHALLENGE (an unpaired reader hangs up)
@@ -194,15 +195,32 @@ class ReaderLink:
         elif msg.type == P.FRAME_END:
             self._frame_end(msg)
         else:
+            if not self._admit(msg):
+                return
             if msg.type == P.HELLO:
                 self.readers[msg.reader] = msg.json()
             if self.on_message:
                 self.on_message(msg)
 
+    def _admit(self, msg: P.Message) -> bool:
+        """Whether this reader id may speak on this link: a known one, or a new one while the link has fewer than
+        MAX_READERS. Each id costs memory (its HELLO, SEEN_PER_READER sequence numbers): a peer inventing ids is
+        refused past the bound, its messages not ACKed nor passed on (one log line per 10 s)."""
+        if msg.reader in self.readers:
+            return True
+        if len(self.readers) < MAX_READERS:
+            self.readers[msg.reader] = {}   # known from its messages even before (or without) its HELLO
+            return True
+        self.stats["refused"] += 1
+        if count := self._ids_log.ready():
+            log.warning("%d message(s) from new reader ids ignored: more than %d reader ids on one link",
+                        count, MAX_READERS)
+        return False
+
     def _read(self, msg: P.Message) -> None:
         payload, meta = P.parse_read(msg)
-        if msg.reader not in self.readers and len(self.readers) < MAX_READERS:
-            self.readers[msg.reader] = {}   # known from its reads even before (or without) its HELLO
+        if not self._admit(msg):
+            return
         if self._duplicate(msg.reader, msg.seq):
             self.stats["duplicates"] += 1
         else:

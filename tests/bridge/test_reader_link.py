@@ -152,3 +152,24 @@ def test_streamed_frames_become_reads_once_per_presentation() -> None:
     for fid, data, t in frames:
         link.feed(b"".join(P.frame_messages(1, fid, P.GRAY8, w, h, data, t)))
     assert got == [(1, b"ORDO-123", "frame"), (4, b"ORDO-123", "frame")]
+
+
+def test_a_peer_inventing_reader_ids_is_bounded_and_the_first_readers_still_read(caplog) -> None:
+    """Each reader id costs the link its HELLO and its remembered sequence numbers: a rogue peer sending READs
+    and HELLOs under thousands of ids must not grow the link's memory. Past MAX_READERS new ids are refused
+    (not journaled, not ACKed), in one log line; the readers already there go on."""
+    from host_bridge.link.reader_link import MAX_READERS, SEEN_PER_READER
+    got: list[tuple[int, int]] = []
+    wire = Wire()
+    link = ReaderLink(wire, lambda reader, seq, payload, meta: got.append((reader, seq)))
+    hello = b'{"board": "esp32-s3-eye", "fw": "x"}'
+    for reader in range(1, 3001):
+        link.feed(P.encode(P.HELLO, 1, hello, reader) + P.read(reader, 7, b"x" * 100))
+    assert len(link.readers) == MAX_READERS and len(link._seen) <= MAX_READERS
+    assert got == [(r, 7) for r in range(1, MAX_READERS + 1)]
+    assert len(wire.out) == MAX_READERS                     # only admitted reads were acknowledged
+    assert link.stats["refused"] == 2 * (3000 - MAX_READERS)
+    link.feed(P.read(1, 8, b"next"))                        # a reader admitted before goes on reading
+    assert got[-1] == (1, 8)
+    assert sum(len(s) for s in link._seen.values()) <= MAX_READERS * SEEN_PER_READER
+    assert len([r for r in caplog.records if "reader ids" in r.getMessage()]) == 1
