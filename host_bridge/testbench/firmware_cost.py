@@ -61,6 +61,45 @@ def _loop_lines(source: str) -> set[int]:
     return {n.lineno for n in ast.walk(ast.parse(source)) if isinstance(n, (ast.For, ast.While))}
 
 
+def count_loops(run: Callable[[], object], lines_for: Callable[[str], tuple[set[int], int] | None],
+                slots: int = 1) -> list[int]:
+    """Loop iterations while `run()` runs, by a line tracer: each pass through one of the loop-header lines that
+    `lines_for(filename)` gives for a file counts in the slot it names; files it maps to None are not traced."""
+    counts = [0] * slots
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> Any:  # sys.settrace: returns the local tracer or None
+        found = lines_for(frame.f_code.co_filename)
+        if not found or not found[0]:
+            return None
+        lines, slot = found
+
+        def local(frame: FrameType, event: str, arg: object) -> Callable[..., object]:
+            if event == "line" and frame.f_lineno in lines:
+                counts[slot] += 1
+            return local
+        return local
+
+    sys.settrace(tracer)
+    try:
+        run()
+    finally:
+        sys.settrace(None)
+    return counts
+
+
+def source_loops(root: Path) -> Callable[[str], tuple[set[int], int] | None]:
+    """`count_loops`' `lines_for` for every Python file under `root` (slot 0), each parsed once when first run."""
+    parsed: dict[str, set[int]] = {}
+
+    def lines_for(name: str) -> tuple[set[int], int] | None:
+        if not name.startswith(str(root)):
+            return None
+        if name not in parsed:
+            parsed[name] = _loop_lines(Path(name).read_text(encoding="utf-8"))
+        return parsed[name], 0
+    return lines_for
+
+
 class _CountingFrame(bytes):
     """A frame buffer that counts the reads of its pixels (indexing from Python code, the decoder's only access)."""
 
@@ -99,31 +138,14 @@ def frame_cost(decode: Callable[..., Any], gray: np.ndarray, viper: bool) -> Cos
     its fast.py loops (as on a board that compiles viper), counted apart, else the portable loops (the wasm
     port, or a board without viper)."""
     qr = Path(decode.__code__.co_filename).parent
-    loops = {str(path): _loop_lines(path.read_text(encoding="utf-8")) for path in qr.glob("*.py")}
     viper_loops = _loop_lines(viper_source(qr / "fast.py"))
     fast = fast_under_cpython(qr / "fast.py") if viper else None
-    counts = [0, 0]
+    portable = source_loops(qr)
 
-    def tracer(frame: FrameType, event: str, arg: Any) -> Any:  # sys.settrace: returns the local tracer or None
-        code = frame.f_code
-        if code.co_filename == str(qr / "fast.py") and fast is not None:
-            lines, slot = viper_loops, 1
-        else:
-            lines, slot = loops.get(code.co_filename, set()), 0
-        if not lines:
-            return None
-
-        def local(frame: FrameType, event: str, arg: object) -> Callable[..., object]:
-            if event == "line" and frame.f_lineno in lines:
-                counts[slot] += 1
-            return local
-        return local
+    def lines_for(name: str) -> tuple[set[int], int] | None:
+        return (viper_loops, 1) if name == str(qr / "fast.py") and fast is not None else portable(name)
 
     buf = _CountingFrame(np.ascontiguousarray(gray, np.uint8).tobytes())
     _CountingFrame.reads = 0
-    sys.settrace(tracer)
-    try:
-        decode(buf, gray.shape[1], gray.shape[0], fast=fast)
-    finally:
-        sys.settrace(None)
+    counts = count_loops(lambda: decode(buf, gray.shape[1], gray.shape[0], fast=fast), lines_for, slots=2)
     return Cost(_CountingFrame.reads, counts[0], counts[1])

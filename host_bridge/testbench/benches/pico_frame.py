@@ -16,11 +16,8 @@ import importlib.util
 import io
 import statistics
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
-from types import FrameType
-from typing import Any, Callable
 
 import numpy as np
 from PIL import Image
@@ -30,7 +27,7 @@ from host_bridge.argtypes import positive_int
 from host_bridge.errors import UserError
 from host_bridge.package_data import board_file, firmware_dir, micropython_script
 from host_bridge.testbench import unix_port
-from host_bridge.testbench.firmware_cost import _loop_lines
+from host_bridge.testbench.firmware_cost import count_loops, source_loops
 from host_bridge.testbench.synthetic_frames import printed_code
 from host_bridge.testbench.virtual_reader import BOARD_HEAP
 
@@ -65,31 +62,9 @@ def iterations_per_chunk(folder: Path) -> float:
     stream = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(stream)  # type: ignore[union-attr]
     loop, _, fifo, _ = stream.reader(str(folder), str(board_file(BOARD)), stream.LoopbackHost())
-    root = str(firmware_dir())
-    lines: dict[str, set[int]] = {}
-    count = [0]
-
-    def tracer(frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
-        name = frame.f_code.co_filename
-        if not name.startswith(root):
-            return None
-        if name not in lines:
-            lines[name] = _loop_lines(Path(name).read_text(encoding="utf-8"))
-        loops = lines[name]
-
-        def local(frame: FrameType, event: str, arg: object) -> Callable[..., object]:
-            if event == "line" and frame.f_lineno in loops:
-                count[0] += 1
-            return local
-        return local
-
-    sys.settrace(tracer)
-    try:
-        asyncio.run(loop.step())
-    finally:
-        sys.settrace(None)
+    count = count_loops(lambda: asyncio.run(loop.step()), source_loops(firmware_dir()))[0]
     chunks: int = -(-fifo.length // P.CHUNK)
-    return count[0] / chunks + 1
+    return count / chunks + 1
 
 
 def unix_port_us_per_chunk(folder: Path, repeat: int) -> float:
