@@ -30,12 +30,12 @@ def tile_thresholds(buf, w, h, fast=None, inv=0):
     return thr, tw
 
 
-def box_means(avg, thr, tw, th, col=None):
+def box_means(avg, thr, tw, th):
     """thr[i] = mean of the 5x5 tiles around tile i (the window shifted inside the grid at its edges).
 
     Separable running sums: a column sum per tile column, slid down one tile row at a time, and a row
     window slid along it: about 2 reads per tile instead of 25 (on a board this loop was half of a QVGA
-    code frame's decode). `col`: the viper twin's scratch buffer, unused here."""
+    code frame's decode). The viper twin takes a scratch buffer for the column sums as a fifth argument."""
     kx = min(5, tw)
     ky = min(5, th)
     n = kx * ky
