@@ -216,7 +216,7 @@ def test_pairing_over_usb_then_the_paired_link_on_the_virtual_reader(runtime: st
 
 @pytest.mark.micropython
 def test_hmac_and_sealing_under_micropython_equal_cpython(tmp_path) -> None:
-    from tests.firmware.test_firmware_micropython import run_micropython
+    from tests.helpers.micropython import run_micropython
     script = ("from firmware.hmac256 import hmac\n"
               "from firmware import secure as S, protocol as P\n"
               "k = bytes(range(32)); m = bytes(range(256)) * 3\n"

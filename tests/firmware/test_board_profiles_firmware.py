@@ -13,7 +13,7 @@ import pytest
 
 from firmware import protocol as P
 from host_bridge.devtools.boards import BOARDS_DIR, board_names
-from test_firmware_micropython import MP_RUNTIMES, mp_argv
+from tests.helpers.micropython import MP_RUNTIMES, mp_argv
 
 SCRIPT = """
 import asyncio

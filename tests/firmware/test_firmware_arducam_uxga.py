@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from conftest import REPO
-from test_firmware_micropython import MP_RUNTIMES, PICO_HEAP, mp_argv
+from tests.helpers.micropython import MP_RUNTIMES, PICO_HEAP, mp_argv
 
 from host_bridge.package_data import micropython_script
 from host_bridge.testbench.bridge_faults import sinks_config

@@ -7,7 +7,7 @@ import pytest
 from firmware import keymaps
 from firmware.outputs import Refused
 from firmware.outputs.hid import plan
-from tests.firmware.test_firmware_micropython import run_micropython
+from tests.helpers.micropython import run_micropython
 
 CASES = [("Zoé Maëlle Müller Noël", "azerty", "refuse"), ("010340\x1d17281200\x1e10LOT\x1fSIG", "azerty", "refuse"),
          ("ÉLODIE LEFÈVRE Ça", "azerty", "alt"), ("ÉLODIE", "azerty-linux", "refuse"), ("ÇA", "azerty", "refuse"),

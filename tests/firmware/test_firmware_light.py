@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import segno
 
-from test_firmware_micropython import MP_RUNTIMES, mp_argv
+from tests.helpers.micropython import MP_RUNTIMES, mp_argv
 
 from firmware import board, config
 from firmware.camera.image_files import SimCamera

@@ -14,7 +14,7 @@ from firmware.outputs.framed import FramedOutput
 from firmware.scan import ScanLoop
 from host_bridge.link.reader_link import ReaderLink
 from reader_doubles import Codes, HostPort
-from test_firmware_micropython import MP_RUNTIMES, run_micropython
+from tests.helpers.micropython import MP_RUNTIMES, run_micropython
 
 PAYLOADS = [b"\x00binary\x00read-1", b"DC03|ordonnance|" + bytes(range(256)), b"third\r\n\x1d"]
 

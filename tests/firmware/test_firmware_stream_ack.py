@@ -12,7 +12,7 @@ import pytest
 
 from conftest import REPO
 from test_firmware_light import DARK_GLARE, qr_frame, write_pgm
-from test_firmware_micropython import MP_RUNTIMES
+from tests.helpers.micropython import MP_RUNTIMES
 
 from firmware import protocol as P
 from host_bridge.decode.engines import get_engine
